@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cirage/kv.h - key-value stores: read-only (kv_ro) and read-write (kv_rw).
+ *
+ * Keys are paths: components separated by '/', an optional leading '/',
+ * each component 1-255 bytes of any byte except '/' and NUL, never "." or
+ * "..", at most CR_KV_KEY_MAX bytes in all. The empty key "" (or "/")
+ * names the root directory. Values are byte strings. A key names a value,
+ * a directory (a prefix of other keys), or nothing.
+ *
+ * Errors, the same for every implementation:
+ *   -EINVAL   malformed key (see above) or bad argument
+ *   -ENOENT   no value or directory has that key
+ *   -EISDIR   the key names a directory where a value was expected
+ *   -ENOTDIR  a value where a directory was expected (list, or a value
+ *             used as a path component by set)
+ *   -EFBIG    the value is larger than the store accepts (set)
+ *   -ENOSPC   the store is full (set)
+ *   -EROFS    the store is read-only
+ *   -EIO      the backing device failed
+ * A failed call changes nothing.
+ *
+ * Ownership: keys and buffers are owned by the caller and read or written
+ * only during the call. Calls may block the calling fiber.
+ */
+#ifndef CIRAGE_KV_H
+#define CIRAGE_KV_H
+
+#include <cirage/types.h>
+
+#define CR_KV_KEY_MAX 1024
+
+typedef struct cr_kv_ro cr_kv_ro;
+typedef struct cr_kv_rw cr_kv_rw;
+
+struct cr_kv_stat {
+	uint64_t size;  /* value size in bytes; 0 for a directory */
+	bool is_dir;
+	int64_t mtime_ns; /* last modification, wall clock; 0 if unknown */
+};
+
+/* Called once per entry of a directory, in no particular order; `name` is
+ * the last component only and valid during the call. Returning non-zero
+ * stops the listing, and cr_kv_list returns that value. */
+typedef int (*cr_kv_list_fn)(void *ctx, const char *name, bool is_dir);
+
+struct cr_kv_ro_ops {
+	/* Copy up to len bytes of the value at key, starting at byte offset,
+	 * into buf. Returns the number of bytes copied (0 at or past the
+	 * end of the value). */
+	cr_ssize_t (*get)(cr_kv_ro *kv, const char *key, uint64_t offset, void *buf, size_t len);
+	int (*stat)(cr_kv_ro *kv, const char *key, struct cr_kv_stat *out);
+	int (*list)(cr_kv_ro *kv, const char *dir, cr_kv_list_fn fn, void *ctx);
+};
+
+struct cr_kv_rw_ops {
+	struct cr_kv_ro_ops ro;
+	/* Replace (or create) the value at key with len bytes of buf,
+	 * creating directories as needed. Atomic: readers see the old or the
+	 * new value, never a mix, even after a crash. */
+	int (*set)(cr_kv_rw *kv, const char *key, const void *buf, size_t len);
+	/* Remove a value, or a directory and everything under it. */
+	int (*remove)(cr_kv_rw *kv, const char *key);
+};
+
+struct cr_kv_ro {
+	const struct cr_kv_ro_ops *ops;
+};
+
+/* A read-write store is also a read-only store: its first member is one
+ * whose ops point at the `ro` part of its cr_kv_rw_ops. */
+struct cr_kv_rw {
+	struct cr_kv_ro ro;
+};
+
+static inline cr_kv_ro *cr_kv_rw_as_ro(cr_kv_rw *kv)
+{
+	return &kv->ro;
+}
+
+static inline cr_ssize_t cr_kv_get(cr_kv_ro *kv, const char *key, uint64_t offset, void *buf,
+				   size_t len)
+{
+	return kv->ops->get(kv, key, offset, buf, len);
+}
+
+static inline int cr_kv_stat(cr_kv_ro *kv, const char *key, struct cr_kv_stat *out)
+{
+	return kv->ops->stat(kv, key, out);
+}
+
+static inline int cr_kv_list(cr_kv_ro *kv, const char *dir, cr_kv_list_fn fn, void *ctx)
+{
+	return kv->ops->list(kv, dir, fn, ctx);
+}
+
+/* The size of the value at key, or -errno (-EISDIR for a directory). */
+static inline int64_t cr_kv_size(cr_kv_ro *kv, const char *key)
+{
+	struct cr_kv_stat st;
+	int rc = kv->ops->stat(kv, key, &st);
+	if (rc < 0)
+		return rc;
+	return st.is_dir ? -EISDIR : (int64_t)st.size;
+}
+
+static inline int cr_kv_set(cr_kv_rw *kv, const char *key, const void *buf, size_t len)
+{
+	const struct cr_kv_rw_ops *ops = (const struct cr_kv_rw_ops *)kv->ro.ops;
+	return ops->set(kv, key, buf, len);
+}
+
+static inline int cr_kv_remove(cr_kv_rw *kv, const char *key)
+{
+	const struct cr_kv_rw_ops *ops = (const struct cr_kv_rw_ops *)kv->ro.ops;
+	return ops->remove(kv, key);
+}
+
+/* Check a key against the rules above; 0 or -EINVAL. Shared by stores. */
+int cr_kv_key_check(const char *key);
+
+#endif

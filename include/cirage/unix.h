@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cirage/unix.h - device implementations of the unix target and the
+ * fd-readiness service they are built on. Used by the generated main.c
+ * and by unix-only code; portable applications never include it.
+ *
+ * Every constructor returns 0 and a device owned by the image until exit,
+ * or a negative errno (the generated main prints it with the device name
+ * and exits with CR_EXIT_DEVICE). String arguments are copied.
+ */
+#ifndef CIRAGE_UNIX_H
+#define CIRAGE_UNIX_H
+
+#include <cirage/block.h>
+#include <cirage/fiber.h>
+#include <cirage/kv.h>
+#include <cirage/netif.h>
+#include <cirage/stack.h>
+
+/* The stack over the host's sockets (IPv4 and IPv6). */
+int cr_unix_stack_open(cr_stack **out);
+/* A netif over an existing or new tap device named tap (needs
+ * CAP_NET_ADMIN to create one). */
+int cr_unix_netif_open(cr_netif **out, const char *tap);
+/* A block device over a regular file or block device at path; 512-byte
+ * sectors; a partial last sector is not exposed. read_only opens it so. */
+int cr_unix_block_open(cr_block **out, const char *path, bool read_only);
+/* Key-value stores over a directory tree; keys map to relative paths,
+ * and nothing outside dir is ever reachable (no "..", no symlinks out). */
+int cr_unix_kv_ro_open(cr_kv_ro **out, const char *dir);
+int cr_unix_kv_rw_open(cr_kv_rw **out, const char *dir);
+
+/*
+ * fd readiness, driven by epoll in cr_platform_wait. Register a
+ * non-blocking fd once; when an operation returns EAGAIN, wait for the
+ * direction needed. Readiness is edge-triggered: retry the operation until
+ * it returns EAGAIN before waiting again.
+ */
+struct cr_unix_io {
+	int fd;
+	cr_waitq readers, writers;
+	bool registered;
+};
+
+enum { CR_UNIX_IO_READ = 1, CR_UNIX_IO_WRITE = 2 };
+
+/* Register fd (made non-blocking here). 0 or -errno. */
+int cr_unix_io_add(struct cr_unix_io *io, int fd);
+/* Unregister and wake every waiter (they see their fd gone); does not
+ * close the fd. */
+void cr_unix_io_del(struct cr_unix_io *io);
+/* Block the fiber until the fd may be ready for dir or deadline passes:
+ * 0 or -ETIMEDOUT. */
+int cr_unix_io_wait(struct cr_unix_io *io, int dir, uint64_t deadline);
+
+#endif
