@@ -15,15 +15,36 @@
 static jmp_buf check_jmp;
 static const char *check_skip_reason;
 static int check_failed;
+static int check_test_failed;
+static const char *check_current;
+/* Tests whose checks run on another stack (a fiber) set this to a function
+ * that leaves that stack (e.g. ends the fiber); it must not return. */
+static void (*check_fail_hook)(void);
+
+static void check_fail(void)
+{
+	if (check_fail_hook)
+		check_fail_hook();
+	longjmp(check_jmp, 1);
+}
+
+/* Print the FAIL line once per test, however many checks fail. */
+#define CHECK_REPORT(...)                                                                   \
+	do {                                                                                \
+		if (!check_test_failed) {                                                   \
+			printf(__VA_ARGS__);                                                \
+			check_test_failed = 1;                                              \
+		}                                                                           \
+	} while (0)
 
 #define TEST(name) static void test_##name(void)
 
 #define CHECK(cond)                                                                         \
 	do {                                                                                \
 		if (!(cond)) {                                                              \
-			printf("FAIL %s: %s:%d: CHECK(%s)\n", check_current, __FILE__,      \
-			       __LINE__, #cond);                                            \
-			longjmp(check_jmp, 1);                                              \
+			CHECK_REPORT("FAIL %s: %s:%d: CHECK(%s)\n", check_current,         \
+				     __FILE__, __LINE__, #cond);                                    \
+			check_fail();                                                       \
 		}                                                                           \
 	} while (0)
 
@@ -31,10 +52,10 @@ static int check_failed;
 	do {                                                                                \
 		long long check_a_ = (long long)(a), check_b_ = (long long)(b);             \
 		if (check_a_ != check_b_) {                                                 \
-			printf("FAIL %s: %s:%d: %s == %lld, expected %s == %lld\n",         \
-			       check_current, __FILE__, __LINE__, #a, check_a_, #b,         \
-			       check_b_);                                                   \
-			longjmp(check_jmp, 1);                                              \
+			CHECK_REPORT("FAIL %s: %s:%d: %s == %lld, expected %s == %lld\n",   \
+				     check_current, __FILE__, __LINE__, #a, check_a_, #b,   \
+				     check_b_);                                             \
+			check_fail();                                                       \
 		}                                                                           \
 	} while (0)
 
@@ -42,10 +63,11 @@ static int check_failed;
 	do {                                                                                \
 		const char *check_a_ = (a), *check_b_ = (b);                                \
 		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {            \
-			printf("FAIL %s: %s:%d: %s is \"%s\", expected \"%s\"\n",           \
-			       check_current, __FILE__, __LINE__, #a,                       \
-			       check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)"); \
-			longjmp(check_jmp, 1);                                              \
+			CHECK_REPORT("FAIL %s: %s:%d: %s is \"%s\", expected \"%s\"\n",     \
+				     check_current, __FILE__, __LINE__, #a,                 \
+				     check_a_ ? check_a_ : "(null)",                        \
+				     check_b_ ? check_b_ : "(null)");                       \
+			check_fail();                                                       \
 		}                                                                           \
 	} while (0)
 
@@ -55,19 +77,21 @@ static int check_failed;
 		longjmp(check_jmp, 2);                                                      \
 	} while (0)
 
-static const char *check_current;
-
 #define RUN(name)                                                                           \
 	do {                                                                                \
 		check_current = #name;                                                      \
+		check_test_failed = 0;                                                      \
 		int check_r_ = setjmp(check_jmp);                                           \
 		if (check_r_ == 0) {                                                        \
 			test_##name();                                                      \
-			printf("PASS %s\n", #name);                                         \
+			if (check_test_failed)                                              \
+				check_failed++;                                             \
+			else                                                                \
+				printf("PASS %s\n", #name);                                 \
 		} else if (check_r_ == 1) {                                                 \
 			check_failed++;                                                     \
 		} else {                                                                    \
-			printf("SKIP %s: %s\n", #name, check_skip_reason);                  \
+			printf("SKIP %s: %s\n", #name, check_skip_reason ? check_skip_reason : "?");                 \
 		}                                                                           \
 		fflush(stdout);                                                             \
 	} while (0)
