@@ -43,7 +43,7 @@ void cr_log(const char *fmt, ...)
 	int n, m;
 
 	n = snprintf(buf, sizeof(buf), "[%5llu.%03llu] ", (unsigned long long)(now / 1000000000ULL),
-		     (unsigned long long)(now / 1000000ULL % 1000ULL));
+	             (unsigned long long)(now / 1000000ULL % 1000ULL));
 	va_start(ap, fmt);
 	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

@@ -31,7 +31,7 @@
 #ifdef CR_ASAN
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
-				     size_t *size_old);
+                                     size_t *size_old);
 #endif
 
 enum fiber_state { F_READY, F_RUNNING, F_BLOCKED, F_DONE };
@@ -252,7 +252,7 @@ static void canary_check(struct cr_fiber *f)
 		if (c[i] != CANARY_VALUE) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "fiber '%s' overflowed its %zu-byte stack",
-				 f->name, f->stack_size);
+			         f->name, f->stack_size);
 			cr_platform_abort(msg);
 		}
 	}
@@ -264,7 +264,7 @@ static void switch_to_sched(void)
 	struct cr_fiber *f = S.current;
 #ifdef CR_ASAN
 	__sanitizer_start_switch_fiber(f->state == F_DONE ? NULL : &f->asan_fake,
-				       S.sched_stack_bottom, S.sched_stack_size);
+	                               S.sched_stack_bottom, S.sched_stack_size);
 #endif
 	cr_ctx_switch(&f->sp, S.sched_sp);
 #ifdef CR_ASAN
@@ -319,8 +319,7 @@ _Noreturn void cr_fiber_entry(struct cr_fiber *f)
 	cr_fiber_exit(f->fn(f->arg));
 }
 
-int cr_fiber_spawn(cr_fiber **out, const char *name, cr_fiber_fn fn, void *arg,
-		   size_t stack_size)
+int cr_fiber_spawn(cr_fiber **out, const char *name, cr_fiber_fn fn, void *arg, size_t stack_size)
 {
 	struct cr_fiber *f;
 	size_t page = cr_platform_page_size();
@@ -359,12 +358,12 @@ int cr_fiber_spawn(cr_fiber **out, const char *name, cr_fiber_fn fn, void *arg,
 	 * cr_ctx_entry's call enters cr_fiber_entry as the ABI requires. */
 	top = (uint64_t *)((char *)f->stack_lo + stack_size);
 	*--top = (uint64_t)(uintptr_t)cr_ctx_entry;
-	*--top = 0;                          /* rbp */
-	*--top = 0;                          /* rbx */
-	*--top = (uint64_t)(uintptr_t)f;     /* r12 */
-	*--top = 0;                          /* r13 */
-	*--top = 0;                          /* r14 */
-	*--top = 0;                          /* r15 */
+	*--top = 0; /* rbp */
+	*--top = 0; /* rbx */
+	*--top = (uint64_t)(uintptr_t)f; /* r12 */
+	*--top = 0; /* r13 */
+	*--top = 0; /* r14 */
+	*--top = 0; /* r15 */
 	*--top = 0x1f80 | (0x037fULL << 32); /* default MXCSR, x87 control word */
 	f->sp = top;
 

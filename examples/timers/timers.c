@@ -29,7 +29,7 @@ static int ticker_run(void *arg)
 		uint64_t at = boot + (uint64_t)(t->period * i) * unit_ns();
 		cr_time_sleep_until(at);
 		cr_printf("%s tick %lld at %lld units\n", t->name, (long long)i,
-			  (long long)(t->period * i));
+		          (long long)(t->period * i));
 		total_ticks++;
 	}
 	return t->period;
@@ -65,6 +65,6 @@ int timers_start(void)
 	}
 	cr_timer_cancel(&units);
 	cr_printf("all %d ticks done (periods sum %d); the unit timer fired %d times\n",
-		  total_ticks, sum, units_seen);
+	          total_ticks, sum, units_seen);
 	return 0;
 }

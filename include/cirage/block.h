@@ -21,7 +21,7 @@
 typedef struct cr_block cr_block;
 
 struct cr_block_info {
-	uint64_t sectors;     /* capacity in sectors */
+	uint64_t sectors; /* capacity in sectors */
 	uint32_t sector_size; /* bytes per sector, a power of two >= 512 */
 	bool read_only;
 };

@@ -32,8 +32,7 @@ typedef int (*cr_fiber_fn)(void *arg);
  * With out non-NULL the fiber is joinable and *out must be passed to
  * cr_fiber_join exactly once; with out NULL it is detached and its memory
  * is freed when it returns. Returns 0, -ENOMEM or -EINVAL. */
-int cr_fiber_spawn(cr_fiber **out, const char *name, cr_fiber_fn fn, void *arg,
-		   size_t stack_size);
+int cr_fiber_spawn(cr_fiber **out, const char *name, cr_fiber_fn fn, void *arg, size_t stack_size);
 
 /* Block the calling fiber until f has returned; store fn's return value
  * in *result (may be NULL) and free f. Returns 0, or -EDEADLK when f is
@@ -52,9 +51,9 @@ _Noreturn void cr_fiber_exit(int status);
 
 /* Statistics, for tests and debugging. */
 struct cr_sched_stats {
-	uint64_t fibers_live;    /* spawned and not yet freed */
+	uint64_t fibers_live; /* spawned and not yet freed */
 	uint64_t fibers_spawned; /* since boot */
-	uint64_t switches;       /* context switches since boot */
+	uint64_t switches; /* context switches since boot */
 	uint64_t platform_waits; /* times the scheduler handed over the CPU */
 	uint64_t timers_fired;
 };
@@ -69,7 +68,10 @@ typedef struct cr_waitq {
 	struct cr_fiber *head, *tail;
 } cr_waitq;
 
-#define CR_WAITQ_INIT {0, 0}
+#define CR_WAITQ_INIT                                                                              \
+	{                                                                                          \
+		0, 0                                                                               \
+	}
 
 static inline void cr_waitq_init(cr_waitq *q)
 {

@@ -31,11 +31,11 @@ typedef struct cr_ipv4_prefix {
 } cr_ipv4_prefix;
 
 union cr_key_value {
-	const char *s;  /* CR_KEY_STRING: NUL-terminated, lives until exit */
-	int64_t i;      /* CR_KEY_INT */
-	bool b;         /* CR_KEY_BOOL */
+	const char *s; /* CR_KEY_STRING: NUL-terminated, lives until exit */
+	int64_t i; /* CR_KEY_INT */
+	bool b; /* CR_KEY_BOOL */
 	cr_ipv4_prefix ip4; /* CR_KEY_IPV4 */
-	cr_ipaddr ip;   /* CR_KEY_IPADDR */
+	cr_ipaddr ip; /* CR_KEY_IPADDR */
 };
 
 struct cr_key {
@@ -43,16 +43,16 @@ struct cr_key {
 	enum cr_key_type type;
 	const char *doc;
 	const char *default_text; /* shown by --help; NULL = required */
-	int64_t min, max;         /* CR_KEY_INT only; inclusive */
+	int64_t min, max; /* CR_KEY_INT only; inclusive */
 	union cr_key_value value; /* holds the default before parsing */
-	bool set;                 /* given on the command line */
+	bool set; /* given on the command line */
 };
 
 /* A device attachment point: --KIND:NAME=VALUE sets *value. */
 struct cr_attach {
 	const char *kind; /* "block", "net", "kv" */
 	const char *name; /* the device's name in the manifest */
-	const char *doc;  /* e.g. "disk image file (default: disk.img)" */
+	const char *doc; /* e.g. "disk image file (default: disk.img)" */
 	const char *value; /* default (may be NULL); replaced when given */
 };
 
@@ -61,8 +61,8 @@ struct cr_attach {
 /* Parse argv[1..argc-1]. Returns 0 to continue booting, CR_KEYS_HELP after
  * printing help, or CR_EXIT_USAGE after printing what was wrong and a
  * hint to use --help. app_name titles the help text. */
-int cr_keys_parse(const char *app_name, struct cr_key *keys, size_t nkeys,
-		  struct cr_attach *attach, size_t nattach, int argc, char **argv);
+int cr_keys_parse(const char *app_name, struct cr_key *keys, size_t nkeys, struct cr_attach *attach,
+                  size_t nattach, int argc, char **argv);
 
 /* Parse one value as the key's type would; 0 or -EINVAL / -ERANGE. Used
  * by cr_keys_parse and by the tool to check manifest defaults. */

@@ -34,7 +34,7 @@ typedef struct cr_kv_ro cr_kv_ro;
 typedef struct cr_kv_rw cr_kv_rw;
 
 struct cr_kv_stat {
-	uint64_t size;  /* value size in bytes; 0 for a directory */
+	uint64_t size; /* value size in bytes; 0 for a directory */
 	bool is_dir;
 	int64_t mtime_ns; /* last modification, wall clock; 0 if unknown */
 };
@@ -79,7 +79,7 @@ static inline cr_kv_ro *cr_kv_rw_as_ro(cr_kv_rw *kv)
 }
 
 static inline cr_ssize_t cr_kv_get(cr_kv_ro *kv, const char *key, uint64_t offset, void *buf,
-				   size_t len)
+                                   size_t len)
 {
 	return kv->ops->get(kv, key, offset, buf, len);
 }

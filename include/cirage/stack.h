@@ -30,11 +30,11 @@ struct cr_stack_ops {
 	/* Listen for TCP connections on local (address may be "any"; port 0
 	 * picks one, see tcp_local). backlog bounds pending connections. */
 	int (*tcp_listen)(cr_stack *stack, const cr_sockaddr *local, int backlog,
-			  cr_tcp_listener **out);
+	                  cr_tcp_listener **out);
 	/* Block the fiber until a connection arrives or timeout_ns passes
 	 * (-ETIMEDOUT). peer may be NULL. */
 	int (*tcp_accept)(cr_tcp_listener *l, uint64_t timeout_ns, cr_flow **out,
-			  cr_sockaddr *peer);
+	                  cr_sockaddr *peer);
 	/* The address and port a listener is bound to. */
 	int (*tcp_local)(cr_tcp_listener *l, cr_sockaddr *out);
 	/* Stop listening; connections already accepted are unaffected. */
@@ -42,7 +42,7 @@ struct cr_stack_ops {
 	/* Block the fiber until connected (-ECONNREFUSED, -ETIMEDOUT,
 	 * -ENETUNREACH on failure) or timeout_ns passes. */
 	int (*tcp_connect)(cr_stack *stack, const cr_sockaddr *remote, uint64_t timeout_ns,
-			   cr_flow **out);
+	                   cr_flow **out);
 	/* Bind a UDP socket to local (port 0 picks one). */
 	int (*udp_bind)(cr_stack *stack, const cr_sockaddr *local, cr_udp **out);
 	/* Send one datagram of len bytes to `to`. Returns len or -errno
@@ -53,7 +53,7 @@ struct cr_stack_ops {
 	 * Copies at most len bytes (the rest of a longer datagram is lost) and
 	 * returns the number copied; from may be NULL. */
 	cr_ssize_t (*udp_recvfrom)(cr_udp *u, void *buf, size_t len, cr_sockaddr *from,
-				   uint64_t timeout_ns);
+	                           uint64_t timeout_ns);
 	/* The address and port a UDP socket is bound to. */
 	int (*udp_local)(cr_udp *u, cr_sockaddr *out);
 	void (*udp_close)(cr_udp *u);
@@ -75,13 +75,13 @@ struct cr_udp {
 };
 
 static inline int cr_tcp_listen(cr_stack *s, const cr_sockaddr *local, int backlog,
-				cr_tcp_listener **out)
+                                cr_tcp_listener **out)
 {
 	return s->ops->tcp_listen(s, local, backlog, out);
 }
 
 static inline int cr_tcp_accept(cr_tcp_listener *l, uint64_t timeout_ns, cr_flow **out,
-				cr_sockaddr *peer)
+                                cr_sockaddr *peer)
 {
 	return l->stack->ops->tcp_accept(l, timeout_ns, out, peer);
 }
@@ -97,7 +97,7 @@ static inline void cr_tcp_listener_close(cr_tcp_listener *l)
 }
 
 static inline int cr_tcp_connect(cr_stack *s, const cr_sockaddr *remote, uint64_t timeout_ns,
-				 cr_flow **out)
+                                 cr_flow **out)
 {
 	return s->ops->tcp_connect(s, remote, timeout_ns, out);
 }
@@ -108,13 +108,13 @@ static inline int cr_udp_bind(cr_stack *s, const cr_sockaddr *local, cr_udp **ou
 }
 
 static inline cr_ssize_t cr_udp_sendto(cr_udp *u, const void *buf, size_t len,
-				       const cr_sockaddr *to)
+                                       const cr_sockaddr *to)
 {
 	return u->stack->ops->udp_sendto(u, buf, len, to);
 }
 
 static inline cr_ssize_t cr_udp_recvfrom(cr_udp *u, void *buf, size_t len, cr_sockaddr *from,
-					 uint64_t timeout_ns)
+                                         uint64_t timeout_ns)
 {
 	return u->stack->ops->udp_recvfrom(u, buf, len, from, timeout_ns);
 }

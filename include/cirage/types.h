@@ -29,17 +29,17 @@ typedef ptrdiff_t cr_ssize_t;
 #define CR_FOREVER UINT64_MAX
 
 #define CR_NS(x) ((uint64_t)(x))
-#define CR_US(x) ((uint64_t)(x) * 1000ULL)
-#define CR_MS(x) ((uint64_t)(x) * 1000000ULL)
-#define CR_SEC(x) ((uint64_t)(x) * 1000000000ULL)
+#define CR_US(x) ((uint64_t)(x)*1000ULL)
+#define CR_MS(x) ((uint64_t)(x)*1000000ULL)
+#define CR_SEC(x) ((uint64_t)(x)*1000000000ULL)
 
 #define CR_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit statuses of a unikernel, the same on every target. */
 #define CR_EXIT_OK 0
-#define CR_EXIT_USAGE 64  /* unknown or malformed runtime key or attachment */
+#define CR_EXIT_USAGE 64 /* unknown or malformed runtime key or attachment */
 #define CR_EXIT_DEVICE 71 /* a device could not be opened at boot */
-#define CR_EXIT_ABORT 70  /* abort: stack overflow, failed assertion, fault */
+#define CR_EXIT_ABORT 70 /* abort: stack overflow, failed assertion, fault */
 
 /* IP addresses (IPv4 and IPv6), in network byte order. */
 enum cr_af { CR_AF_NONE = 0, CR_AF_INET4 = 4, CR_AF_INET6 = 6 };

@@ -109,7 +109,8 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
 		n += fmt_dec(msg + n, P.stack_size);
 		PUT("-byte stack\n");
 	} else {
-		PUT(sig == SIGBUS ? "cirage: abort: bus error" : "cirage: abort: segmentation fault");
+		PUT(sig == SIGBUS ? "cirage: abort: bus error"
+		                  : "cirage: abort: segmentation fault");
 		PUT(" at address ");
 		n += fmt_hex(msg + n, (uint64_t)(uintptr_t)addr);
 		if (P.fiber_name) {
@@ -189,7 +190,7 @@ void *cr_platform_stack_alloc(size_t size)
 {
 	size_t page = cr_platform_page_size();
 	char *base = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
 	if (mprotect(base, page, PROT_NONE) < 0) {
@@ -239,7 +240,7 @@ static int epoll_fd(void)
 int cr_unix_io_add(struct cr_unix_io *io, int fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-				 .data.ptr = io};
+	                         .data.ptr = io};
 	int flags;
 
 	if (fd < 0 || epoll_fd() < 0)
@@ -288,7 +289,7 @@ int cr_platform_wait(uint64_t deadline)
 		if (deadline > now) {
 			uint64_t abs = deadline + P.boot_ns;
 			struct timespec ts = {.tv_sec = (time_t)(abs / 1000000000ULL),
-					      .tv_nsec = (long)(abs % 1000000000ULL)};
+			                      .tv_nsec = (long)(abs % 1000000000ULL)};
 			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 				;
 		}
@@ -300,7 +301,7 @@ int cr_platform_wait(uint64_t deadline)
 		} else {
 			uint64_t left = deadline > now ? deadline - now : 0;
 			struct timespec ts = {.tv_sec = (time_t)(left / 1000000000ULL),
-					      .tv_nsec = (long)(left % 1000000000ULL)};
+			                      .tv_nsec = (long)(left % 1000000000ULL)};
 			n = -1;
 			if (!P.pwait2_missing) {
 				n = epoll_pwait2(P.epfd, evs, 64, &ts, NULL);

@@ -29,71 +29,72 @@ static void check_fail(void)
 }
 
 /* Print the FAIL line once per test, however many checks fail. */
-#define CHECK_REPORT(...)                                                                   \
-	do {                                                                                \
-		if (!check_test_failed) {                                                   \
-			printf(__VA_ARGS__);                                                \
-			check_test_failed = 1;                                              \
-		}                                                                           \
+#define CHECK_REPORT(...)                                                                          \
+	do {                                                                                       \
+		if (!check_test_failed) {                                                          \
+			printf(__VA_ARGS__);                                                       \
+			check_test_failed = 1;                                                     \
+		}                                                                                  \
 	} while (0)
 
 #define TEST(name) static void test_##name(void)
 
-#define CHECK(cond)                                                                         \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			CHECK_REPORT("FAIL %s: %s:%d: CHECK(%s)\n", check_current,         \
-				     __FILE__, __LINE__, #cond);                                    \
-			check_fail();                                                       \
-		}                                                                           \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			CHECK_REPORT("FAIL %s: %s:%d: CHECK(%s)\n", check_current, __FILE__,       \
+			             __LINE__, #cond);                                             \
+			check_fail();                                                              \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                      \
-	do {                                                                                \
-		long long check_a_ = (long long)(a), check_b_ = (long long)(b);             \
-		if (check_a_ != check_b_) {                                                 \
-			CHECK_REPORT("FAIL %s: %s:%d: %s == %lld, expected %s == %lld\n",   \
-				     check_current, __FILE__, __LINE__, #a, check_a_, #b,   \
-				     check_b_);                                             \
-			check_fail();                                                       \
-		}                                                                           \
+#define CHECK_EQ(a, b)                                                                             \
+	do {                                                                                       \
+		long long check_a_ = (long long)(a), check_b_ = (long long)(b);                    \
+		if (check_a_ != check_b_) {                                                        \
+			CHECK_REPORT("FAIL %s: %s:%d: %s == %lld, expected %s == %lld\n",          \
+			             check_current, __FILE__, __LINE__, #a, check_a_, #b,          \
+			             check_b_);                                                    \
+			check_fail();                                                              \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_STREQ(a, b)                                                                   \
-	do {                                                                                \
-		const char *check_a_ = (a), *check_b_ = (b);                                \
-		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {            \
-			CHECK_REPORT("FAIL %s: %s:%d: %s is \"%s\", expected \"%s\"\n",     \
-				     check_current, __FILE__, __LINE__, #a,                 \
-				     check_a_ ? check_a_ : "(null)",                        \
-				     check_b_ ? check_b_ : "(null)");                       \
-			check_fail();                                                       \
-		}                                                                           \
+#define CHECK_STREQ(a, b)                                                                          \
+	do {                                                                                       \
+		const char *check_a_ = (a), *check_b_ = (b);                                       \
+		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {                   \
+			CHECK_REPORT("FAIL %s: %s:%d: %s is \"%s\", expected \"%s\"\n",            \
+			             check_current, __FILE__, __LINE__, #a,                        \
+			             check_a_ ? check_a_ : "(null)",                               \
+			             check_b_ ? check_b_ : "(null)");                              \
+			check_fail();                                                              \
+		}                                                                                  \
 	} while (0)
 
-#define SKIP(why)                                                                           \
-	do {                                                                                \
-		check_skip_reason = (why);                                                  \
-		longjmp(check_jmp, 2);                                                      \
+#define SKIP(why)                                                                                  \
+	do {                                                                                       \
+		check_skip_reason = (why);                                                         \
+		longjmp(check_jmp, 2);                                                             \
 	} while (0)
 
-#define RUN(name)                                                                           \
-	do {                                                                                \
-		check_current = #name;                                                      \
-		check_test_failed = 0;                                                      \
-		int check_r_ = setjmp(check_jmp);                                           \
-		if (check_r_ == 0) {                                                        \
-			test_##name();                                                      \
-			if (check_test_failed)                                              \
-				check_failed++;                                             \
-			else                                                                \
-				printf("PASS %s\n", #name);                                 \
-		} else if (check_r_ == 1) {                                                 \
-			check_failed++;                                                     \
-		} else {                                                                    \
-			printf("SKIP %s: %s\n", #name, check_skip_reason ? check_skip_reason : "?");                 \
-		}                                                                           \
-		fflush(stdout);                                                             \
+#define RUN(name)                                                                                  \
+	do {                                                                                       \
+		check_current = #name;                                                             \
+		check_test_failed = 0;                                                             \
+		int check_r_ = setjmp(check_jmp);                                                  \
+		if (check_r_ == 0) {                                                               \
+			test_##name();                                                             \
+			if (check_test_failed)                                                     \
+				check_failed++;                                                    \
+			else                                                                       \
+				printf("PASS %s\n", #name);                                        \
+		} else if (check_r_ == 1) {                                                        \
+			check_failed++;                                                            \
+		} else {                                                                           \
+			printf("SKIP %s: %s\n", #name,                                             \
+			       check_skip_reason ? check_skip_reason : "?");                       \
+		}                                                                                  \
+		fflush(stdout);                                                                    \
 	} while (0)
 
 #define CHECK_DONE() (check_failed ? 1 : 0)

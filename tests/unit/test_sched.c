@@ -291,7 +291,7 @@ static int main_idle(void *arg)
 	 * early wake or two), not a spin. */
 	CHECK(st1.platform_waits - st0.platform_waits <= 3);
 	long us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000L +
-		  (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec);
+	          (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec);
 	CHECK(us < 100000); /* far less than the 300 ms slept */
 	return 0;
 }
