@@ -10,7 +10,8 @@
  *
  * Errors: -EINVAL (nsectors is 0 or buf NULL), -ERANGE (the range runs past
  * the end of the device, or overflows), -EROFS (write to a read-only
- * device), -EIO (the host failed; the sectors' content is unspecified).
+ * device), -ENOSPC (the host ran out of space behind a sparse image), -EIO
+ * (the host failed; the sectors' content is unspecified).
  * Calls may block the calling fiber (on unix they block the process).
  */
 #ifndef CIRAGE_BLOCK_H

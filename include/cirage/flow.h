@@ -31,7 +31,8 @@
  *  - set_timeout sets how long one read or write may block (CR_FOREVER,
  *    the default, waits forever).
  * Two fibers may use one flow at the same time only if one only reads and
- * the other only writes.
+ * the other only writes. Closing a flow while another fiber is blocked in
+ * it makes that fiber's call return -EPIPE.
  */
 #ifndef CIRAGE_FLOW_H
 #define CIRAGE_FLOW_H

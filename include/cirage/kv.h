@@ -18,7 +18,9 @@
  *   -ENOSPC   the store is full (set)
  *   -EROFS    the store is read-only
  *   -EIO      the backing device failed
- * A failed call changes nothing.
+ *   -ENOMEM   the store could not allocate working memory
+ * A failed call changes nothing, except that a recursive remove that fails
+ * part way may have removed some of the entries below the key.
  *
  * Ownership: keys and buffers are owned by the caller and read or written
  * only during the call. Calls may block the calling fiber.
@@ -59,7 +61,8 @@ struct cr_kv_rw_ops {
 	 * creating directories as needed. Atomic: readers see the old or the
 	 * new value, never a mix, even after a crash. */
 	int (*set)(cr_kv_rw *kv, const char *key, const void *buf, size_t len);
-	/* Remove a value, or a directory and everything under it. */
+	/* Remove a value, or a directory and everything under it; the root
+	 * key "" empties the store. */
 	int (*remove)(cr_kv_rw *kv, const char *key);
 };
 

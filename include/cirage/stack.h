@@ -15,6 +15,11 @@
  * Errors (besides those of each call): -EADDRINUSE, -EADDRNOTAVAIL,
  * -EAFNOSUPPORT (family not supported by this stack), -ENOMEM or -EMFILE
  * (the stack's bounded tables are full; nothing leaked), -ETIMEDOUT.
+ * Closing a listener or UDP socket while another fiber is blocked in it
+ * makes that fiber's call return -EBADF.
+ *
+ * A stack (like every device) is opened at boot by the generated main.c
+ * and lives until the image exits; it has no close.
  */
 #ifndef CIRAGE_STACK_H
 #define CIRAGE_STACK_H
