@@ -7,7 +7,8 @@
  * by 512, taken once at open; a partial last sector is never exposed.
  * Transfers are pread/pwrite loops that survive short transfers and EINTR;
  * they block the whole process (the host's page cache makes that short).
- * flush is fdatasync. Host failures are reported as -EIO, as block.h says.
+ * flush is fdatasync. Host failures are reported as -EIO, and a host out of
+ * space (a sparse image on a full disk) as -ENOSPC, as block.h says.
  *
  * Memory: one malloc'd struct unix_block (32 bytes on x86-64) and one fd per
  * opened device. block.h has no close: a device lives until the image
@@ -109,7 +110,7 @@ static int block_write(cr_block *b, uint64_t sector, const void *buf, size_t nse
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -EIO;
+			return errno == ENOSPC || errno == EDQUOT ? -ENOSPC : -EIO;
 		}
 		if (n == 0)
 			return -EIO;
@@ -128,7 +129,7 @@ static int block_flush(cr_block *b)
 		return 0;
 	while (fdatasync(ub->fd) < 0) {
 		if (errno != EINTR)
-			return -EIO;
+			return errno == ENOSPC || errno == EDQUOT ? -ENOSPC : -EIO;
 	}
 	return 0;
 }
