@@ -81,7 +81,9 @@ $(BUILD)/tests/san/%: tests/unit/%.c $(BUILD)/san/libcirage.a
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
-$(BUILD)/fuzz/%: tests/fuzz/%.c
+fuzz_sources = $(shell sed -n 's@^// fuzz-sources:@@p' tests/fuzz/$(1).c)
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_sources,$$*) $$(wildcard include/cirage/*.h tools/cirage/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -g -O1 -Iinclude -Itools/cirage -D_GNU_SOURCE -DCR_FUZZ \
 	  -fsanitize=fuzzer,address,undefined -o $@ $< \

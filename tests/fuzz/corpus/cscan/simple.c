@@ -1,0 +1,4 @@
+int x_start(void)
+{
+	return 0;
+}

@@ -1,0 +1,1039 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cirage.c - the command line: configure, build, run, describe, clean,
+ * help. Exit status 0 on success, 1 on an error, 2 on a usage error;
+ * `cirage run` exits with the image's own status.
+ */
+#define _GNU_SOURCE /* nftw */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "configure.h"
+#include "gen.h"
+#include "impl.h"
+#include "util.h"
+
+#define CIRAGE_VERSION "0.1.0"
+
+enum { EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+/* ---- help ------------------------------------------------------------------ */
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct command *find_command(const char *name);
+
+static const char main_usage[] =
+    "usage: cirage COMMAND [ARGS]\n"
+    "\n"
+    "Compose a Cirage application (a folder with cirage.toml and C sources) with\n"
+    "the device implementations of a target into a unikernel.\n"
+    "\n"
+    "commands:\n"
+    "  configure -t TARGET [--OPTION=IMPL...] [DIR]   check the manifest, generate _build/\n"
+    "  build [DIR]                    compile the unikernel into DIR/_build/NAME\n"
+    "  run [DIR] [-- ARGS...]         build if needed, then run it with ARGS\n"
+    "  describe [--dot] [DIR]         show the devices, their graph and the keys\n"
+    "  clean [DIR]                    remove DIR/_build\n"
+    "  help [COMMAND]                 show help for a command\n"
+    "\n"
+    "options: -h/--help, --version. DIR defaults to the current directory.\n"
+    "The manifest format is described in docs/manifest.md.\n";
+
+static void print_targets(FILE *f)
+{
+	const char *const *names = cr_target_names();
+
+	for (size_t i = 0; names[i]; i++) {
+		const struct cr_target *t = cr_target_find(names[i]);
+		fprintf(f, "  %-6s %s%s\n", t->name, t->summary,
+		        t->unavailable ? " - not available yet" : "");
+	}
+}
+
+static void print_choices(FILE *f)
+{
+	const char *const *targets = cr_target_names();
+
+	for (size_t i = 0; cr_impl_choices[i].option; i++) {
+		const struct cr_impl_choice *ch = &cr_impl_choices[i];
+		fprintf(f, "  --%s=IMPL   %s:\n", ch->option, ch->doc);
+		for (size_t t = 0; targets[t]; t++) {
+			const char *names[16];
+			const struct cr_impl *def = cr_impl_default(targets[t], ch->kind);
+			if (!cr_impl_names(targets[t], ch->kind, false, names, 16))
+				continue;
+			fprintf(f, "      on %s:", targets[t]);
+			for (size_t k = 0; names[k]; k++) {
+				const struct cr_impl *impl =
+				    cr_impl_find(targets[t], ch->kind, names[k]);
+				fprintf(f, "%s %s%s%s", k ? "," : "", names[k],
+				        impl == def ? " (default)" : "",
+				        impl->unavailable ? " (not available yet)" : "");
+			}
+			fprintf(f, "\n");
+		}
+	}
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cirage%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'cirage help%s%s'.\n", cmd ? " " : "", cmd ? cmd : "");
+	return EXIT_USAGE;
+}
+
+static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cirage: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+static void command_help(const struct command *c, FILE *f)
+{
+	fprintf(f, "usage: %s\n\n%s", c->usage, c->help);
+	if (strcmp(c->name, "configure") == 0) {
+		fprintf(f, "\ntargets:\n");
+		print_targets(f);
+		fprintf(f, "\nimplementation choices:\n");
+		print_choices(f);
+	}
+}
+
+/* ---- the Cirage root ---------------------------------------------------- */
+
+static char *root_dir;
+
+static bool root_ok(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/include/cirage/cirage.h", dir) >= (int)sizeof(path))
+		return false;
+	return stat(path, &st) == 0;
+}
+
+/* CIRAGE_ROOT, else three levels above /proc/self/exe
+ * (<root>/build/bin/cirage). */
+static const char *find_root(void)
+{
+	const char *env = getenv("CIRAGE_ROOT");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (root_dir)
+		return root_dir;
+	if (env && *env) {
+		root_dir = realpath(env, NULL);
+		if (!root_dir || !root_ok(root_dir)) {
+			error("CIRAGE_ROOT=%s is not a Cirage source tree (no "
+			      "include/cirage/cirage.h)",
+			      env);
+			free(root_dir);
+			root_dir = NULL;
+		}
+		return root_dir;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		for (int up = 0; up < 3; up++) {
+			char *slash = strrchr(exe, '/');
+			if (!slash)
+				break;
+			*slash = '\0';
+		}
+		if (exe[0] && root_ok(exe))
+			root_dir = strdup(exe);
+	}
+	if (!root_dir)
+		error("cannot find the Cirage source tree: this cirage is not "
+		      "<root>/build/bin/cirage; "
+		      "set CIRAGE_ROOT");
+	return root_dir;
+}
+
+/* ---- paths and files ---------------------------------------------------- */
+
+static char *path_join(const char *dir, const char *name)
+{
+	struct cr_buf b;
+
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	cr_buf_init(&b);
+	cr_buf_printf(&b, "%.*s/%s", (int)n, dir, name);
+	return cr_buf_take(&b);
+}
+
+static char *read_text(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		free(buf);
+		errno = EFBIG;
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* ---- configure -------------------------------------------------------------- */
+
+/* Check args->target and every choice; exit status or 0. */
+static int check_args(const struct cr_config_args *args)
+{
+	const struct cr_target *t;
+
+	if (!args->target) {
+		struct cr_buf b;
+		cr_buf_init(&b);
+		cr_buf_join(&b, cr_target_names());
+		usage_error("configure", "missing -t TARGET (valid targets: %s)", cr_buf_str(&b));
+		cr_buf_free(&b);
+		return EXIT_USAGE;
+	}
+	t = cr_target_find(args->target);
+	if (!t) {
+		struct cr_buf b;
+		cr_buf_init(&b);
+		cr_buf_printf(&b, "unknown target '%s' (valid: ", args->target);
+		cr_buf_join(&b, cr_target_names());
+		cr_buf_puts(&b, ")");
+		cr_buf_suggest(&b, args->target, cr_target_names());
+		usage_error("configure", "%s", cr_buf_str(&b));
+		cr_buf_free(&b);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; cr_impl_choices[i].option && i < CR_MAX_CHOICES; i++) {
+		const char *v = args->choice[i], *names[16];
+		struct cr_buf b;
+
+		if (!v || t->unavailable || cr_impl_find(t->name, cr_impl_choices[i].kind, v))
+			continue;
+		cr_impl_names(t->name, cr_impl_choices[i].kind, false, names, 16);
+		cr_buf_init(&b);
+		cr_buf_printf(&b, "unknown %s implementation '%s' for --%s on %s (valid: ",
+		              cr_impl_choices[i].kind, v, cr_impl_choices[i].option, t->name);
+		if (names[0])
+			cr_buf_join(&b, names);
+		else
+			cr_buf_puts(&b, "none");
+		cr_buf_puts(&b, ")");
+		cr_buf_suggest(&b, v, names);
+		usage_error("configure", "%s", cr_buf_str(&b));
+		cr_buf_free(&b);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void print_command_line(FILE *f, const struct cr_config_args *args, const char *dir)
+{
+	fprintf(f, "cirage configure -t %s", args->target);
+	for (size_t i = 0; cr_impl_choices[i].option && i < CR_MAX_CHOICES; i++)
+		if (args->choice[i])
+			fprintf(f, " --%s=%s", cr_impl_choices[i].option, args->choice[i]);
+	fprintf(f, " %s", dir);
+}
+
+/* Check the manifest and (re)generate _build/. Returns an exit status. */
+static int do_configure(const char *dir, const struct cr_config_args *args, bool quiet)
+{
+	struct cr_diag d = {0};
+	struct cr_config *c;
+	const char *root = find_root();
+	char *gen_dir = NULL, *manifest = path_join(dir, "cirage.toml");
+	struct cr_buf files[4];
+	static const char *const names[4] = {"cirage_app.h", "main.c", "Makefile", "config"};
+	int rc = EXIT_ERROR;
+	size_t nchanged = 0;
+
+	if (!root || !manifest) {
+		free(manifest);
+		return EXIT_ERROR;
+	}
+	d.file = strcmp(dir, ".") == 0 ? "cirage.toml" : manifest;
+	c = cr_config_load(dir, args, &d);
+	if (!c) {
+		if (d.errors > 1)
+			fprintf(stderr, "cirage: %d errors; nothing was generated\n", d.errors);
+		free(manifest);
+		return EXIT_ERROR;
+	}
+	if (!cr_gen_make_safe(root)) {
+		error("the Cirage root '%s' has characters make cannot handle (spaces, '$', ':' "
+		      "...); move it to a plain path",
+		      root);
+		goto out;
+	}
+	gen_dir = path_join(dir, CR_GEN_DIR);
+	if (!gen_dir)
+		goto out;
+	if (mkdir(gen_dir, 0755) < 0 && errno != EEXIST) {
+		error("cannot create %s: %s", gen_dir, strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < 4; i++)
+		cr_buf_init(&files[i]);
+	cr_gen_app_header(c, &files[0]);
+	cr_gen_main(c, &files[1]);
+	cr_gen_makefile(c, root, &files[2]);
+	cr_gen_config(c, root, &files[3]);
+	rc = 0;
+	for (int i = 0; i < 4; i++) {
+		char *path = path_join(gen_dir, names[i]);
+		bool changed = false;
+		int err = files[i].oom ? -ENOMEM : path ? 0 : -ENOMEM;
+		if (!err)
+			err = cr_gen_write(path, cr_buf_str(&files[i]), files[i].len, &changed);
+		if (err) {
+			error("cannot write %s/%s: %s", gen_dir, names[i], strerror(-err));
+			rc = EXIT_ERROR;
+		}
+		nchanged += changed;
+		free(path);
+		cr_buf_free(&files[i]);
+	}
+	if (rc == 0 && !quiet) {
+		printf("cirage: configured %s for %s: %zu device%s, %zu key%s; generated %s/ "
+		       "(%zu file%s changed)\n",
+		       c->name, c->target->name, c->ndevs, c->ndevs == 1 ? "" : "s", c->nkeys,
+		       c->nkeys == 1 ? "" : "s", gen_dir, nchanged, nchanged == 1 ? "" : "s");
+		if (!c->target->generate_only)
+			printf("cirage: next: cirage build %s\n", dir);
+	}
+out:
+	cr_config_free(c);
+	free(gen_dir);
+	free(manifest);
+	return rc;
+}
+
+/* Parse "--name=value", "--name value", "-t value", "-tvalue". Returns
+ * the value (advancing *i past a separate one) or NULL if arg is not opt. */
+static const char *option_value(int argc, char **argv, int *i, const char *lng, const char *shrt,
+                                bool *missing)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(lng);
+
+	*missing = false;
+	if (strncmp(a, lng, n) == 0 && a[n] == '=')
+		return a + n + 1;
+	if (strcmp(a, lng) == 0 || (shrt && strcmp(a, shrt) == 0)) {
+		if (*i + 1 >= argc) {
+			*missing = true;
+			return NULL;
+		}
+		return argv[++*i];
+	}
+	if (shrt && strncmp(a, shrt, strlen(shrt)) == 0 && a[strlen(shrt)])
+		return a + strlen(shrt);
+	return NULL;
+}
+
+static int cmd_configure(int argc, char **argv)
+{
+	struct cr_config_args args = {0};
+	const char *dir = NULL;
+	bool missing;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		bool matched = false;
+
+		if (is_help(a)) {
+			command_help(find_command("configure"), stdout);
+			return 0;
+		}
+		v = option_value(argc, argv, &i, "--target", "-t", &missing);
+		if (missing)
+			return usage_error("configure", "%s needs a value (a target)", a);
+		if (v) {
+			args.target = v;
+			continue;
+		}
+		for (size_t k = 0; cr_impl_choices[k].option && k < CR_MAX_CHOICES; k++) {
+			char lng[40];
+			snprintf(lng, sizeof(lng), "--%s", cr_impl_choices[k].option);
+			v = option_value(argc, argv, &i, lng, NULL, &missing);
+			if (missing)
+				return usage_error("configure",
+				                   "%s needs a value (an implementation)", a);
+			if (v) {
+				args.choice[k] = v;
+				matched = true;
+				break;
+			}
+		}
+		if (matched)
+			continue;
+		if (a[0] == '-' && a[1]) {
+			const char *valid[CR_MAX_CHOICES + 3];
+			char storage[CR_MAX_CHOICES][40];
+			size_t n = 0;
+			struct cr_buf b;
+			char name[64];
+
+			valid[n++] = "--target";
+			for (size_t k = 0; cr_impl_choices[k].option && k < CR_MAX_CHOICES; k++) {
+				snprintf(storage[k], sizeof(storage[k]), "--%s",
+				         cr_impl_choices[k].option);
+				valid[n++] = storage[k];
+			}
+			valid[n++] = "--help";
+			valid[n] = NULL;
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+			cr_buf_init(&b);
+			cr_buf_printf(&b, "unknown option '%s' (valid: -t/", name);
+			cr_buf_join(&b, valid);
+			cr_buf_puts(&b, ")");
+			cr_buf_suggest(&b, name, valid);
+			usage_error("configure", "%s", cr_buf_str(&b));
+			cr_buf_free(&b);
+			return EXIT_USAGE;
+		}
+		if (dir)
+			return usage_error("configure",
+			                   "more than one folder given ('%s' and '%s')", dir, a);
+		dir = a;
+	}
+	{
+		int rc = check_args(&args);
+		if (rc)
+			return rc;
+	}
+	return do_configure(dir ? dir : ".", &args, false);
+}
+
+/* ---- the saved configuration ------------------------------------------------- */
+
+struct saved {
+	char *text; /* the config file, cut into lines */
+	struct cr_config_args args;
+	const char *name;
+	unsigned long long hash;
+	bool have_hash;
+};
+
+static void saved_free(struct saved *s)
+{
+	free(s->text);
+}
+
+/* Read DIR/_build/config; returns an exit status. */
+static int load_saved(const char *dir, struct saved *s)
+{
+	char *path = path_join(dir, CR_GEN_DIR "/config");
+	char *line, *next;
+	int version = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->text = path ? read_text(path, 65536, NULL) : NULL;
+	if (!s->text) {
+		if (errno == ENOENT)
+			error("%s is not configured: run 'cirage configure -t TARGET %s' first "
+			      "(targets: "
+			      "unix)",
+			      dir, dir);
+		else
+			error("cannot read %s: %s", path ? path : dir, strerror(errno));
+		free(path);
+		return EXIT_ERROR;
+	}
+	for (line = s->text; line && *line; line = next) {
+		char *eq, *key, *val, *end;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (line[0] == '#' || !(eq = strstr(line, " = ")))
+			continue;
+		*eq = '\0';
+		key = line;
+		val = eq + 3;
+		if (strcmp(key, "version") == 0) {
+			version = atoi(val);
+		} else if (strcmp(key, "target") == 0) {
+			s->args.target = val;
+		} else if (strcmp(key, "name") == 0) {
+			s->name = val;
+		} else if (strcmp(key, "manifest-hash") == 0) {
+			s->hash = strtoull(val, &end, 16);
+			s->have_hash = *end == '\0';
+		} else if (strcmp(key, "choice") == 0 && (eq = strchr(val, '='))) {
+			*eq = '\0';
+			for (size_t k = 0; cr_impl_choices[k].option && k < CR_MAX_CHOICES; k++)
+				if (strcmp(cr_impl_choices[k].option, val) == 0)
+					s->args.choice[k] = eq + 1;
+		}
+	}
+	if (version != CR_CONFIG_VERSION || !s->args.target || !s->name) {
+		error("%s was written by another version of cirage: configure again with "
+		      "'cirage configure -t TARGET %s'",
+		      path, dir);
+		free(path);
+		saved_free(s);
+		return EXIT_ERROR;
+	}
+	free(path);
+	return 0;
+}
+
+/* ---- build and run -------------------------------------------------------- */
+
+/* Run argv (searching PATH), with its stdout sent to stderr when asked.
+ * Returns its exit status, or -1 when it could not run. */
+static int spawn(char *const argv[], bool stdout_to_stderr)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		error("cannot start %s: %s", argv[0], strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (stdout_to_stderr)
+			dup2(2, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "cirage: error: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* Configure again from the saved options (so new sources and manifest
+ * edits are picked up; unchanged files are not rewritten), then make. */
+static int do_build(const char *dir, bool for_run)
+{
+	struct saved s;
+	const struct cr_target *t;
+	const char *root = find_root();
+	char *manifest, *text, *lib = NULL, *gen_dir = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!root)
+		return EXIT_ERROR;
+	rc = load_saved(dir, &s);
+	if (rc)
+		return rc;
+	t = cr_target_find(s.args.target);
+	if (!t || t->unavailable || t->generate_only) {
+		error("target '%s' cannot be built%s", s.args.target,
+		      t && t->generate_only ? " (it exists for the tool's tests only)" : "");
+		saved_free(&s);
+		return EXIT_ERROR;
+	}
+	manifest = path_join(dir, "cirage.toml");
+	text = manifest ? read_text(manifest, CR_MANIFEST_MAX_BYTES, &len) : NULL;
+	if (text && s.have_hash && cr_hash_bytes(text, len) != s.hash) {
+		fprintf(stderr, "cirage: %s changed since it was configured; configuring again: ",
+		        manifest);
+		print_command_line(stderr, &s.args, dir);
+		fputc('\n', stderr);
+	}
+	free(text);
+	free(manifest);
+	rc = do_configure(dir, &s.args, true);
+	if (rc)
+		goto out;
+	lib = path_join(root, "build");
+	{
+		struct cr_buf b;
+		struct stat st;
+		cr_buf_init(&b);
+		cr_buf_printf(&b, "%s/build/%s/libcirage.a", root, t->name);
+		if (stat(cr_buf_str(&b), &st) < 0) {
+			char *argv[] = {"make", "-C", (char *)root, "libs", NULL};
+			fprintf(stderr, "cirage: %s is missing; building the libraries first\n",
+			        cr_buf_str(&b));
+			if (spawn(argv, for_run) != 0) {
+				error("building the Cirage libraries failed (make -C %s libs)",
+				      root);
+				rc = EXIT_ERROR;
+				cr_buf_free(&b);
+				goto out;
+			}
+		}
+		cr_buf_free(&b);
+	}
+	gen_dir = path_join(dir, CR_GEN_DIR);
+	{
+		char *argv[] = {"make", "--no-print-directory", "-C", gen_dir, NULL};
+		int st = gen_dir ? spawn(argv, for_run) : -1;
+		if (st != 0) {
+			error("building %s failed", s.name);
+			rc = EXIT_ERROR;
+		}
+	}
+out:
+	free(lib);
+	free(gen_dir);
+	saved_free(&s);
+	return rc;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	const char *dir = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			command_help(find_command("build"), stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-')
+			return usage_error("build", "unknown option '%s' (valid: --help)", argv[i]);
+		if (dir)
+			return usage_error("build", "more than one folder given ('%s' and '%s')",
+			                   dir, argv[i]);
+		dir = argv[i];
+	}
+	return do_build(dir ? dir : ".", false);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *dir = NULL;
+	int first_arg = argc;
+	struct saved s;
+	char *bin;
+	char **args;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			first_arg = i + 1;
+			break;
+		}
+		if (is_help(argv[i])) {
+			command_help(find_command("run"), stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-')
+			return usage_error(
+			    "run",
+			    "unknown option '%s'; arguments for the unikernel go after "
+			    "'--', e.g. cirage run DIR -- %s",
+			    argv[i], argv[i]);
+		if (dir)
+			return usage_error("run", "more than one folder given ('%s' and '%s')", dir,
+			                   argv[i]);
+		dir = argv[i];
+	}
+	if (!dir)
+		dir = ".";
+	rc = do_build(dir, true);
+	if (rc)
+		return rc;
+	rc = load_saved(dir, &s);
+	if (rc)
+		return rc;
+	{
+		struct cr_buf b;
+		cr_buf_init(&b);
+		cr_buf_printf(&b, "%s/%s/%s", dir, CR_GEN_DIR, s.name);
+		bin = cr_buf_take(&b);
+	}
+	saved_free(&s);
+	args = calloc((size_t)(argc - first_arg) + 2, sizeof(*args));
+	if (!bin || !args) {
+		error("out of memory");
+		free(args);
+		free(bin);
+		return EXIT_ERROR;
+	}
+	args[0] = bin;
+	for (int i = first_arg; i < argc; i++)
+		args[i - first_arg + 1] = argv[i];
+	fflush(stdout);
+	execv(bin, args);
+	error("cannot run %s: %s", bin, strerror(errno));
+	free(args);
+	free(bin);
+	return EXIT_ERROR;
+}
+
+/* ---- describe -------------------------------------------------------------- */
+
+/* A DOT string; line ends become DOT's "\n". */
+static void dot_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '\n') {
+			fputs("\\n", stdout);
+			continue;
+		}
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void describe_dot(const struct cr_config *c)
+{
+	struct cr_buf b;
+
+	cr_buf_init(&b);
+	printf("digraph ");
+	dot_string(c->name);
+	printf(" {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"monospace\"];\n");
+	cr_buf_printf(&b, "%s\nstart: %s\ntarget: %s", c->name, c->start, c->target->name);
+	printf("\tapp [shape=doubleoctagon, label=");
+	dot_string(cr_buf_str(&b));
+	printf("];\n");
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct cr_cdev *dev = &c->devs[c->order[i]];
+		cr_buf_reset(&b);
+		cr_buf_printf(&b, "%s\n%s: %s", dev->name, dev->kind->name, dev->impl->name);
+		printf("\tdev_%s [label=", dev->name);
+		dot_string(cr_buf_str(&b));
+		printf("];\n");
+	}
+	for (size_t i = 0; i < c->ndevs; i++)
+		printf("\tapp -> dev_%s;\n", c->devs[i].name);
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct cr_cdev *dev = &c->devs[i];
+		for (size_t k = 0; k < dev->nopts; k++)
+			if (dev->opts[k].ref >= 0)
+				printf("\tdev_%s -> dev_%s [label=\"%s\"];\n", dev->name,
+				       c->devs[dev->opts[k].ref].name, dev->impl->opts[k].name);
+	}
+	printf("}\n");
+	cr_buf_free(&b);
+}
+
+static void describe_text(const struct cr_config *c)
+{
+	printf("%s: target %s\n", c->name, c->target->name);
+	printf("  start:   %s", c->start);
+	if (c->nsources)
+		printf(" (%s:%d)", c->sources[c->start_source], c->start_line);
+	printf("\n  sources:");
+	for (size_t i = 0; i < c->nsources; i++)
+		printf(" %s", c->sources[i]);
+	printf("\n  binary:  %s/%s\n", CR_GEN_DIR, c->name);
+	printf("devices (in boot order):%s\n", c->ndevs ? "" : " none");
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct cr_cdev *dev = &c->devs[c->order[i]];
+		printf("  %s: %s over %s (%s)\n", dev->name, dev->kind->name, dev->impl->name,
+		       dev->impl->summary);
+		for (size_t k = 0; k < dev->nopts; k++) {
+			const struct cr_copt *o = &dev->opts[k];
+			const struct cr_impl_opt *opt = &dev->impl->opts[k];
+			if (!o->set)
+				continue;
+			if (opt->type == CR_OPT_BOOL || opt->type == CR_OPT_INT)
+				printf("      %s = %s%s\n", opt->name, o->text,
+				       o->given ? "" : " (default)");
+			else
+				printf("      %s = \"%s\"%s\n", opt->name, o->text,
+				       o->given ? "" : " (default)");
+		}
+		if (dev->attach >= 0)
+			printf("      attach: --%s:%s=%s%s\n", dev->impl->attach, dev->name,
+			       dev->impl->attach_meta,
+			       c->attach[dev->attach].value ? "" : " (required at boot)");
+		if (dev->ndeps) {
+			printf("      depends on:");
+			for (size_t k = 0; k < dev->ndeps; k++)
+				printf("%s %s", k ? "," : "", c->devs[dev->deps[k]].name);
+			printf("\n");
+		}
+	}
+	printf("keys:%s\n", c->nkeys ? "" : " none");
+	for (size_t i = 0; i < c->nkeys; i++) {
+		const struct cr_ckey *k = &c->keys[i];
+		printf("  --%s=%s (%s)", k->name, k->kt->meta, k->kt->name);
+		if (k->default_text)
+			printf(k->kt->type == CR_KEY_STRING ? " default \"%s\"" : " default %s",
+			       k->default_text);
+		else
+			printf(" required");
+		if (k->min != INT64_MIN || k->max != INT64_MAX)
+			printf(", range [%lld, %lld]", (long long)k->min, (long long)k->max);
+		if (k->device)
+			printf(", added by device %s", k->device);
+		printf("\n");
+		if (k->doc[0])
+			printf("      %s\n", k->doc);
+	}
+}
+
+static int cmd_describe(int argc, char **argv)
+{
+	const char *dir = NULL;
+	bool dot = false;
+	struct saved s;
+	struct cr_diag d = {0};
+	struct cr_config *c;
+	char *manifest;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			command_help(find_command("describe"), stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--dot") == 0) {
+			dot = true;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			return usage_error("describe", "unknown option '%s' (valid: --dot, --help)",
+			                   argv[i]);
+		if (dir)
+			return usage_error("describe", "more than one folder given ('%s' and '%s')",
+			                   dir, argv[i]);
+		dir = argv[i];
+	}
+	if (!dir)
+		dir = ".";
+	rc = load_saved(dir, &s);
+	if (rc)
+		return rc;
+	manifest = path_join(dir, "cirage.toml");
+	d.file = strcmp(dir, ".") == 0 ? "cirage.toml" : manifest;
+	c = cr_config_load(dir, &s.args, &d);
+	if (c) {
+		if (dot)
+			describe_dot(c);
+		else
+			describe_text(c);
+		if (s.have_hash && c->manifest_hash != s.hash)
+			fprintf(stderr,
+			        "cirage: note: %s changed since configure; 'cirage build' will "
+			        "configure again\n",
+			        d.file);
+	}
+	cr_config_free(c);
+	free(manifest);
+	saved_free(&s);
+	return c ? 0 : EXIT_ERROR;
+}
+
+/* ---- clean ------------------------------------------------------------------ */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	int r = flag == FTW_DP ? rmdir(path) : unlink(path);
+
+	if (r < 0 && errno != ENOENT) {
+		error("cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_clean(int argc, char **argv)
+{
+	const char *dir = NULL;
+	char *gen_dir;
+	struct stat st;
+	int rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			command_help(find_command("clean"), stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-')
+			return usage_error("clean", "unknown option '%s' (valid: --help)", argv[i]);
+		if (dir)
+			return usage_error("clean", "more than one folder given ('%s' and '%s')",
+			                   dir, argv[i]);
+		dir = argv[i];
+	}
+	if (!dir)
+		dir = ".";
+	gen_dir = path_join(dir, CR_GEN_DIR);
+	if (!gen_dir)
+		return EXIT_ERROR;
+	if (lstat(gen_dir, &st) < 0) {
+		printf("cirage: nothing to clean in %s\n", dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		/* a symlink or a file: remove the link itself, never its target */
+		if (unlink(gen_dir) < 0) {
+			error("cannot remove %s: %s", gen_dir, strerror(errno));
+			rc = EXIT_ERROR;
+		}
+	} else if (nftw(gen_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+		rc = EXIT_ERROR;
+	} else {
+		printf("cirage: removed %s\n", gen_dir);
+	}
+	free(gen_dir);
+	return rc;
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+    {"configure", cmd_configure, "cirage configure -t TARGET [--OPTION=IMPL...] [DIR]",
+     "Read DIR/cirage.toml, check it against TARGET's device implementations, and\n"
+     "generate DIR/_build/: cirage_app.h (the start prototype and key accessors),\n"
+     "main.c (keys, device attachments, boot), Makefile and config. Files whose\n"
+     "content did not change are not rewritten. Every error names the manifest line\n"
+     "it is about and what would be valid there.\n"
+     "\n"
+     "options:\n"
+     "  -t, --target=TARGET   the target to build for (required)\n"
+     "  --net=IMPL            implementation of every stack device\n"
+     "  --kv=IMPL             implementation of every kv_ro device\n"
+     "  -h, --help            this help\n"
+     "\n"
+     "exit status: 0 configured, 1 the manifest or the sources have errors, 2 usage.\n"},
+    {"build", cmd_build, "cirage build [DIR]",
+     "Configure DIR again with the options it was configured with (saying so when\n"
+     "cirage.toml changed), build the Cirage libraries if they are missing, and\n"
+     "compile the unikernel into DIR/_build/NAME. Incremental: only what changed is\n"
+     "compiled; a new libcirage.a relinks.\n"},
+    {"run", cmd_run, "cirage run [DIR] [-- ARGS...]",
+     "Build DIR (build output goes to stderr), then run the unikernel with ARGS, e.g.\n"
+     "  cirage run examples/hello -- --count=2 --hello=Bonjour\n"
+     "cirage exits with the unikernel's exit status: 0 or what start returned, 64\n"
+     "for a bad runtime key, 70 for an abort, 71 when a device could not be opened.\n"},
+    {"describe", cmd_describe, "cirage describe [--dot] [DIR]",
+     "Show the configured application: target, start function, sources, each device\n"
+     "with its kind, implementation, options, attachment point and dependencies, in\n"
+     "boot order, and each runtime key with its type, default and doc.\n"
+     "\n"
+     "  --dot   print the device graph for Graphviz instead (cirage describe --dot |\n"
+     "          dot -Tsvg > graph.svg): the application, its devices, and what each\n"
+     "          device is built on.\n"},
+    {"clean", cmd_clean, "cirage clean [DIR]",
+     "Remove DIR/_build (everything cirage generated or built); sources are never\n"
+     "touched.\n"},
+    {"help", cmd_help, "cirage help [COMMAND]",
+     "Show help for COMMAND, or the list of commands.\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; commands[i].name; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static const char *const command_names[] = {"configure", "build", "run", "describe",
+                                            "clean",     "help",  NULL};
+
+static int unknown_command(const char *name)
+{
+	struct cr_buf b;
+
+	cr_buf_init(&b);
+	cr_buf_printf(&b, "unknown command '%s' (valid: ", name);
+	cr_buf_join(&b, command_names);
+	cr_buf_puts(&b, ")");
+	cr_buf_suggest(&b, name, command_names);
+	fprintf(stderr, "cirage: %s\nTry 'cirage --help'.\n", cr_buf_str(&b));
+	cr_buf_free(&b);
+	return EXIT_USAGE;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (argc > 2)
+		return usage_error("help", "give at most one command");
+	c = find_command(argv[1]);
+	if (!c)
+		return unknown_command(argv[1]);
+	command_help(c, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (is_help(argv[1]))
+		return cmd_help(1, argv);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("cirage %s\n", CIRAGE_VERSION);
+		return 0;
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "cirage: unknown option '%s' (valid: --help, --version)\n%s",
+		        argv[1], main_usage);
+		return EXIT_USAGE;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return unknown_command(argv[1]);
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * impl.c - the targets and device implementations the tool knows.
+ *
+ * To add an implementation, add a struct cr_impl below; to add a target,
+ * add a struct cr_target and its implementations. Nothing else in the
+ * tool names a target or an implementation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "impl.h"
+
+const struct cr_kind cr_kinds[] = {
+    {"stack", "cr_stack", "a network stack: TCP and UDP"},
+    {"netif", "cr_netif", "a network interface: Ethernet frames"},
+    {"block", "cr_block", "a block device: fixed-size sectors"},
+    {"kv_ro", "cr_kv_ro", "a read-only key-value store"},
+    {"kv_rw", "cr_kv_rw", "a read-write key-value store"},
+    {NULL, NULL, NULL},
+};
+
+const char *const cr_kind_names[] = {"stack", "netif", "block", "kv_ro", "kv_rw", NULL};
+
+const struct cr_impl_choice cr_impl_choices[] = {
+    {"net", "stack", "implementation of every stack device"},
+    {"kv", "kv_ro", "implementation of every kv_ro device"},
+    {NULL, NULL, NULL},
+};
+
+static const struct cr_target targets[] = {
+    {
+        .name = "unix",
+        .header = "cirage/unix.h",
+        .summary = "an ordinary Linux process: host sockets, files and directories",
+    },
+    {
+        .name = "spt",
+        .unavailable = "the spt target (a seccomp-sandboxed process run by the cirage-spt "
+                       "tender) is not available yet",
+        .summary = "a seccomp-sandboxed process run by the cirage-spt tender",
+    },
+    {
+        .name = "hvt",
+        .unavailable = "the hvt target (a KVM virtual machine run by our cirage-hvt monitor) "
+                       "is not available yet",
+        .summary = "a KVM virtual machine run by our cirage-hvt monitor",
+    },
+    /* Exercises what no available implementation uses yet (references
+     * between devices, contributed keys): configure only, for the tool's
+     * own tests, visible with CIRAGE_TEST_TARGET=1. */
+    {
+        .name = "test",
+        .generate_only = true,
+        .hidden = true,
+        .header = "cirage/test.h",
+        .summary = "tool tests only: configures and generates, never builds",
+    },
+    {.name = NULL},
+};
+
+/* ---- unix ---------------------------------------------------------------- */
+
+static const struct cr_impl_opt no_opts[] = {{NULL, 0, NULL, false, NULL, NULL}};
+
+static const struct cr_impl_opt unix_tap_opts[] = {
+    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt unix_file_opts[] = {
+    {"file", CR_OPT_FILE, NULL, false, NULL, "disk image file, relative to the app's folder"},
+    {"read_only", CR_OPT_BOOL, NULL, false, "false", "open the image read-only"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt dir_opts[] = {
+    {"source", CR_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt direct_opts[] = {
+    {"netif", CR_OPT_DEVICE, "netif", true, NULL, "the netif the stack runs over"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt crunch_opts[] = {
+    {"source", CR_OPT_DIR, NULL, true, NULL, "directory compiled into the image"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt test_chain_opts[] = {
+    {"lower", CR_OPT_DEVICE, "netif", false, NULL, "netif under this one"},
+    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt test_loop_opts[] = {
+    {"backing", CR_OPT_DEVICE, "kv_ro", false, NULL, "store holding the image"},
+    {"size", CR_OPT_INT, NULL, false, "512", "size in sectors"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt test_over_opts[] = {
+    {"block", CR_OPT_DEVICE, "block", true, NULL, "the block device under the store"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt test_dir_opts[] = {
+    {"source", CR_OPT_DIR, NULL, true, NULL, "directory, relative to the app's folder"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_key no_keys[] = {{NULL, NULL, NULL, NULL}};
+
+static const struct cr_impl_key direct_keys[] = {
+    {"ipv4", "ipv4", "10.0.0.2/24", "IPv4 address and prefix of the stack"},
+    {"ipv4-gateway", "ipaddr", NULL, "IPv4 gateway"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct cr_impl impls[] = {
+    {
+        .target = "unix",
+        .kind = "stack",
+        .name = "socket",
+        .summary = "over the host's sockets",
+        .ctor = "cr_unix_stack_open",
+        .opts = no_opts,
+        .what = "stack over the host's sockets",
+        .keys = no_keys,
+    },
+    {
+        .target = "unix",
+        .kind = "stack",
+        .name = "direct",
+        .summary = "Cirage's own TCP/IP stack over a netif",
+        .unavailable = "our own network stack is not available yet",
+        .ctor = "cr_direct_stack_open",
+        .args = {"netif"},
+        .opts = direct_opts,
+        .what = "direct stack",
+        .keys = direct_keys,
+    },
+    {
+        .target = "unix",
+        .kind = "netif",
+        .name = "tap",
+        .summary = "over a Linux tap interface",
+        .ctor = "cr_unix_netif_open",
+        .args = {"@attach"},
+        .opts = unix_tap_opts,
+        .attach = "net",
+        .attach_opt = "tap",
+        .attach_meta = "TAP",
+        .attach_doc = "tap interface",
+        .what = "netif over tap interface '%s'",
+        .keys = no_keys,
+    },
+    {
+        .target = "unix",
+        .kind = "block",
+        .name = "file",
+        .summary = "over a file or a host block device",
+        .ctor = "cr_unix_block_open",
+        .args = {"@attach", "read_only"},
+        .opts = unix_file_opts,
+        .attach = "block",
+        .attach_opt = "file",
+        .attach_meta = "FILE",
+        .attach_doc = "disk image file",
+        .what = "block over file '%s'",
+        .keys = no_keys,
+    },
+    {
+        .target = "unix",
+        .kind = "kv_ro",
+        .name = "dir",
+        .summary = "over a directory tree",
+        .ctor = "cr_unix_kv_ro_open",
+        .args = {"@attach"},
+        .opts = dir_opts,
+        .attach = "kv",
+        .attach_opt = "source",
+        .attach_meta = "DIR",
+        .attach_doc = "directory",
+        .what = "kv_ro over directory '%s'",
+        .keys = no_keys,
+    },
+    {
+        .target = "unix",
+        .kind = "kv_ro",
+        .name = "crunch",
+        .summary = "a directory compiled into the image",
+        .unavailable = "compiling a directory into the image (crunch) is not available yet",
+        .ctor = "cr_crunch_kv_ro_open",
+        .opts = crunch_opts,
+        .what = "crunched store",
+        .keys = no_keys,
+    },
+    {
+        .target = "unix",
+        .kind = "kv_rw",
+        .name = "dir",
+        .summary = "over a directory tree",
+        .ctor = "cr_unix_kv_rw_open",
+        .args = {"@attach"},
+        .opts = dir_opts,
+        .attach = "kv",
+        .attach_opt = "source",
+        .attach_meta = "DIR",
+        .attach_doc = "directory",
+        .what = "kv_rw over directory '%s'",
+        .keys = no_keys,
+    },
+
+    /* ---- test: configure only, for tests of the device graph ---- */
+    {
+        .target = "test",
+        .kind = "stack",
+        .name = "direct",
+        .summary = "stack over a netif (test)",
+        .ctor = "cr_test_stack_open",
+        .args = {"netif"},
+        .opts = direct_opts,
+        .what = "test stack",
+        .keys = direct_keys,
+    },
+    {
+        .target = "test",
+        .kind = "netif",
+        .name = "chain",
+        .summary = "netif over an optional lower netif (test)",
+        .ctor = "cr_test_netif_open",
+        .args = {"lower", "@attach"},
+        .opts = test_chain_opts,
+        .attach = "net",
+        .attach_opt = "tap",
+        .attach_meta = "TAP",
+        .attach_doc = "tap interface",
+        .what = "test netif '%s'",
+        .keys = no_keys,
+    },
+    {
+        .target = "test",
+        .kind = "block",
+        .name = "loop",
+        .summary = "block over an optional kv_ro (test)",
+        .ctor = "cr_test_block_open",
+        .args = {"backing", "size"},
+        .opts = test_loop_opts,
+        .what = "test block",
+        .keys = no_keys,
+    },
+    {
+        .target = "test",
+        .kind = "kv_ro",
+        .name = "over",
+        .summary = "kv_ro over a block device (test)",
+        .ctor = "cr_test_kv_ro_open",
+        .args = {"block"},
+        .opts = test_over_opts,
+        .what = "test kv_ro",
+        .keys = no_keys,
+    },
+    {
+        .target = "test",
+        .kind = "kv_rw",
+        .name = "dir",
+        .summary = "over a directory tree (test)",
+        .ctor = "cr_test_kv_rw_open",
+        .args = {"@attach"},
+        .opts = test_dir_opts,
+        .attach = "kv",
+        .attach_opt = "source",
+        .attach_meta = "DIR",
+        .attach_doc = "directory",
+        .what = "test kv_rw '%s'",
+        .keys = no_keys,
+    },
+    {.target = NULL},
+};
+
+const struct cr_kind *cr_kind_find(const char *name)
+{
+	for (size_t i = 0; cr_kinds[i].name; i++)
+		if (strcmp(cr_kinds[i].name, name) == 0)
+			return &cr_kinds[i];
+	return NULL;
+}
+
+static bool test_targets_visible(void)
+{
+	const char *e = getenv("CIRAGE_TEST_TARGET");
+	return e && strcmp(e, "1") == 0;
+}
+
+const struct cr_target *cr_target_find(const char *name)
+{
+	for (size_t i = 0; targets[i].name; i++)
+		if (strcmp(targets[i].name, name) == 0 &&
+		    (!targets[i].hidden || test_targets_visible()))
+			return &targets[i];
+	return NULL;
+}
+
+const char *const *cr_target_names(void)
+{
+	static const char *names[sizeof(targets) / sizeof(targets[0])];
+	size_t n = 0;
+
+	for (size_t i = 0; targets[i].name; i++)
+		if (!targets[i].hidden || test_targets_visible())
+			names[n++] = targets[i].name;
+	names[n] = NULL;
+	return names;
+}
+
+const struct cr_impl *cr_impl_find(const char *target, const char *kind, const char *name)
+{
+	for (size_t i = 0; impls[i].target; i++)
+		if (strcmp(impls[i].target, target) == 0 && strcmp(impls[i].kind, kind) == 0 &&
+		    strcmp(impls[i].name, name) == 0)
+			return &impls[i];
+	return NULL;
+}
+
+const struct cr_impl *cr_impl_default(const char *target, const char *kind)
+{
+	const struct cr_impl *first = NULL;
+
+	for (size_t i = 0; impls[i].target; i++) {
+		if (strcmp(impls[i].target, target) != 0 || strcmp(impls[i].kind, kind) != 0)
+			continue;
+		if (!impls[i].unavailable)
+			return &impls[i];
+		if (!first)
+			first = &impls[i];
+	}
+	return first;
+}
+
+size_t cr_impl_names(const char *target, const char *kind, bool available_only, const char **out,
+                     size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; impls[i].target && n + 1 < max; i++)
+		if (strcmp(impls[i].target, target) == 0 && strcmp(impls[i].kind, kind) == 0 &&
+		    (!available_only || !impls[i].unavailable))
+			out[n++] = impls[i].name;
+	if (max)
+		out[n] = NULL;
+	return n;
+}
+
+const struct cr_impl_opt *cr_impl_opt_find(const struct cr_impl *impl, const char *name)
+{
+	for (size_t i = 0; impl->opts[i].name; i++)
+		if (strcmp(impl->opts[i].name, name) == 0)
+			return &impl->opts[i];
+	return NULL;
+}
+
+const char *cr_opt_type_name(enum cr_opt_type t)
+{
+	switch (t) {
+	case CR_OPT_STRING:
+		return "a string";
+	case CR_OPT_BOOL:
+		return "a boolean (true or false)";
+	case CR_OPT_INT:
+		return "an integer";
+	case CR_OPT_FILE:
+		return "a file path (a string)";
+	case CR_OPT_DIR:
+		return "a directory path (a string)";
+	case CR_OPT_DEVICE:
+		return "a device name (a string)";
+	}
+	return "a value";
+}

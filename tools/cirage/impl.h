@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * impl.h - what the tool knows about targets and device implementations.
+ *
+ * Everything target-specific the tool does is driven by the tables in
+ * impl.c: which targets exist, which implementation provides each device
+ * kind on each target, the options each implementation takes (and their
+ * types, including references to other devices), its constructor and how
+ * the generated main.c calls it, the attachment point it offers at boot,
+ * and the runtime keys it contributes. A new target or library is one
+ * table entry.
+ */
+#ifndef CIRAGE_TOOL_IMPL_H
+#define CIRAGE_TOOL_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Device kinds, each with its C type (include/cirage/<kind>.h). */
+struct cr_kind {
+	const char *name; /* "block" */
+	const char *ctype; /* "cr_block" */
+	const char *summary;
+};
+extern const struct cr_kind cr_kinds[];
+extern const char *const cr_kind_names[]; /* NULL-terminated, for messages */
+const struct cr_kind *cr_kind_find(const char *name);
+
+enum cr_opt_type {
+	CR_OPT_STRING,
+	CR_OPT_BOOL,
+	CR_OPT_INT,
+	CR_OPT_FILE, /* a path, made absolute against the app's folder */
+	CR_OPT_DIR, /* the same, and the directory must exist at configure */
+	CR_OPT_DEVICE, /* the name of another device, of kind ref_kind */
+};
+
+struct cr_impl_opt {
+	const char *name;
+	enum cr_opt_type type;
+	const char *ref_kind; /* CR_OPT_DEVICE */
+	/* Must be set. A required device reference that is not given names
+	 * the one device of ref_kind (an error when there are none or
+	 * several); an optional one that is not given means "none". */
+	bool required;
+	const char *def; /* default value as text, or NULL */
+	const char *doc;
+};
+
+/* A runtime key an implementation adds to the image. */
+struct cr_impl_key {
+	const char *name, *type, *def, *doc;
+};
+
+/* Constructor arguments after the out-pointer: "@attach" is the value of
+ * the device's attachment point; any other word names an option. */
+#define CR_IMPL_MAX_ARGS 4
+
+struct cr_impl {
+	const char *target, *kind, *name;
+	const char *summary; /* "over the host's sockets" */
+	const char *unavailable; /* NULL, or why it cannot be used yet */
+	const char *ctor; /* "cr_unix_block_open" */
+	const char *args[CR_IMPL_MAX_ARGS + 1];
+	const struct cr_impl_opt *opts; /* terminated by a NULL name */
+	/* The attachment point (--ATTACH:NAME=VALUE at boot), or NULL. */
+	const char *attach; /* "block" */
+	const char *attach_opt; /* the option giving its default: "file" */
+	const char *attach_meta; /* "FILE" */
+	const char *attach_doc; /* "disk image file" */
+	/* Boot failure description; "%s" is replaced by the attach value. */
+	const char *what; /* "block over file '%s'" */
+	const struct cr_impl_key *keys; /* terminated by a NULL name */
+};
+
+struct cr_target {
+	const char *name;
+	const char *unavailable; /* NULL: buildable; else why not */
+	bool generate_only; /* configure works, build does not (test target) */
+	bool hidden; /* listed only when CIRAGE_TEST_TARGET=1 */
+	const char *header; /* included by main.c: "cirage/unix.h" */
+	const char *summary;
+};
+
+/* A configure option choosing the implementation of a kind: --net=... */
+struct cr_impl_choice {
+	const char *option; /* "net" */
+	const char *kind; /* "stack" */
+	const char *doc;
+};
+
+extern const struct cr_impl_choice cr_impl_choices[]; /* NULL-terminated */
+
+/* Targets visible now (test targets only with CIRAGE_TEST_TARGET=1). */
+const struct cr_target *cr_target_find(const char *name);
+/* NULL-terminated names of visible targets, for messages. */
+const char *const *cr_target_names(void);
+
+/* The implementation of kind named name on target (NULL: none). */
+const struct cr_impl *cr_impl_find(const char *target, const char *kind, const char *name);
+/* The default implementation of kind on target: the first one listed that
+ * is available, else the first one listed; NULL when none. */
+const struct cr_impl *cr_impl_default(const char *target, const char *kind);
+/* Names of the implementations of kind on target into out (at most max-1,
+ * NULL-terminated); available_only skips unavailable ones. */
+size_t cr_impl_names(const char *target, const char *kind, bool available_only, const char **out,
+                     size_t max);
+const struct cr_impl_opt *cr_impl_opt_find(const struct cr_impl *impl, const char *name);
+const char *cr_opt_type_name(enum cr_opt_type t);
+
+#endif
