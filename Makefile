@@ -92,7 +92,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_sources,$$*) $$(wildcard include/ci
 test check: all
 	./tests/run
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' ':!tests/fuzz/corpus' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
