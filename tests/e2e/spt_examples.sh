@@ -81,8 +81,8 @@ if build_spt blockrw; then
 	img=$TEST_TMP/blockrw/_build/blockrw.spt
 	truncate -s 1M "$TEST_TMP/disk.img"
 	out=$("$TENDER" --block:disk="$TEST_TMP/disk.img" "$img" --sector=3 --count=300 2>&1); rc=$?
-	if [ $rc -eq 0 ] && grep -q 'compare: ok' <<<"$out" && grep -q 'read past end: Result' <<<"$out" &&
-		grep -q 'read across end: Result' <<<"$out" && grep -q 'read overflowing: Result' <<<"$out" &&
+	if [ $rc -eq 0 ] && grep -q 'compare: ok' <<<"$out" && grep -q 'read past end: Numerical result out of range' <<<"$out" &&
+		grep -q 'read across end: Numerical result' <<<"$out" && grep -q 'read overflowing: Numerical result' <<<"$out" &&
 		grep -q 'read last sector: ok' <<<"$out"; then
 		pass block_rw_and_ranges
 	else fail block_rw_and_ranges "rc=$rc: $out"; fi
