@@ -452,9 +452,8 @@ static int value_error(const struct parser *p, const struct cr_key *k, const cha
 	case CR_KEY_IPADDR:
 		out(" is not an IPv4 or IPv6 address");
 		break;
-	default:
-		out(" is not valid: ");
-		out(cr_strerror(rc));
+	default: /* not reached: every type is handled above */
+		out(" is not valid");
 		break;
 	}
 	return err_end(p);

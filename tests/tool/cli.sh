@@ -5,7 +5,7 @@ source "$(dirname "$0")/common.bash"
 
 out=$("$CIRAGE" --help 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q '^usage: cirage COMMAND' <<<"$out" &&
-	for c in configure build run describe clean help; do grep -q "^  $c" <<<"$out" || exit 1; done; then
+	for c in configure build run describe inspect clean help; do grep -q "^  $c" <<<"$out" || exit 1; done; then
 	pass help_lists_commands
 else fail help_lists_commands "rc=$rc: $out"; fi
 
@@ -19,7 +19,10 @@ out=$("$CIRAGE" help configure 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q '^usage: cirage configure -t TARGET' <<<"$out" &&
 	grep -q -- '--net=IMPL' <<<"$out" && grep -q -- '--kv=IMPL' <<<"$out" &&
 	grep -qE '^  unix +an ordinary Linux process' <<<"$out" &&
-	grep -qE '^  spt .*not available yet' <<<"$out" &&
+	grep -qE '^  spt +a freestanding image run by the cirage-spt tender' <<<"$out" &&
+	! grep -qE '^  spt .*not available yet' <<<"$out" &&
+	grep -qE '^  hvt .*not available yet' <<<"$out" &&
+	grep -q 'on spt: direct (not available yet)' <<<"$out" &&
 	grep -q 'on unix: socket (default), direct (not available yet)' <<<"$out" &&
 	grep -q 'on unix: dir (default), crunch (not available yet)' <<<"$out" &&
 	! grep -q 'test' <<<"$out"; then
@@ -30,7 +33,7 @@ out=$("$CIRAGE" configure --help 2>&1); rc=$?
 check configure_dash_help [ $rc -eq 0 -a -n "$(grep '^usage: cirage configure' <<<"$out")" ]
 
 ok=1
-for c in build run describe clean help; do
+for c in build run describe inspect clean help; do
 	out=$("$CIRAGE" help $c 2>&1) && grep -q "^usage: cirage $c" <<<"$out" || ok=0
 done
 check help_every_command [ $ok -eq 1 ]
@@ -45,7 +48,7 @@ out=$("$CIRAGE" 2>&1); rc=$?
 check no_arguments_usage_2 [ $rc -eq 2 -a -n "$(grep '^usage: cirage' <<<"$out")" ]
 
 out=$("$CIRAGE" biuld 2>&1); rc=$?
-if [ $rc -eq 2 ] && grep -qF "unknown command 'biuld' (valid: configure, build, run, describe, clean, help); did you mean 'build'?" <<<"$out"; then
+if [ $rc -eq 2 ] && grep -qF "unknown command 'biuld' (valid: configure, build, run, describe, inspect, clean, help); did you mean 'build'?" <<<"$out"; then
 	pass unknown_command_suggests
 else fail unknown_command_suggests "rc=$rc: $out"; fi
 

@@ -584,12 +584,7 @@ EOF
 
 # ---- targets and configure options -----------------------------------------------------
 
-expect_error target_spt_not_buildable - "target 'spt' is known but cannot be built yet" 'buildable: unix' --args '-t spt' <<'EOF'
-name = "x"
-start = "x_start"
-EOF
-
-expect_error target_hvt_not_buildable - "target 'hvt' is known but cannot be built yet" 'buildable: unix' --args '--target=hvt' <<'EOF'
+expect_error target_hvt_not_buildable - "target 'hvt' is known but cannot be built yet" 'buildable: unix, spt' --args '--target=hvt' <<'EOF'
 name = "x"
 start = "x_start"
 EOF

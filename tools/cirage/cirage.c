@@ -18,6 +18,7 @@
 #include "configure.h"
 #include "gen.h"
 #include "impl.h"
+#include "inspect.h"
 #include "util.h"
 
 #define CIRAGE_VERSION "0.1.0"
@@ -43,9 +44,10 @@ static const char main_usage[] =
     "\n"
     "commands:\n"
     "  configure -t TARGET [--OPTION=IMPL...] [DIR]   check the manifest, generate _build/\n"
-    "  build [DIR]                    compile the unikernel into DIR/_build/NAME\n"
+    "  build [DIR]                    compile the unikernel into DIR/_build/\n"
     "  run [DIR] [-- ARGS...]         build if needed, then run it with ARGS\n"
     "  describe [--dot] [DIR]         show the devices, their graph and the keys\n"
+    "  inspect IMAGE                  show what a freestanding image (spt) holds\n"
     "  clean [DIR]                    remove DIR/_build\n"
     "  help [COMMAND]                 show help for a command\n"
     "\n"
@@ -80,7 +82,7 @@ static void print_choices(FILE *f)
 				const struct cr_impl *impl =
 				    cr_impl_find(targets[t], ch->kind, names[k]);
 				fprintf(f, "%s %s%s%s", k ? "," : "", names[k],
-				        impl == def ? " (default)" : "",
+				        impl == def && !impl->unavailable ? " (default)" : "",
 				        impl->unavailable ? " (not available yet)" : "");
 			}
 			fprintf(f, "\n");
@@ -480,13 +482,22 @@ static int load_saved(const char *dir, struct saved *s)
 	memset(s, 0, sizeof(*s));
 	s->text = path ? read_text(path, 65536, NULL) : NULL;
 	if (!s->text) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			const char *const *names = cr_target_names();
+			struct cr_buf b;
+			cr_buf_init(&b);
+			for (size_t i = 0, n = 0; names[i]; i++) {
+				const struct cr_target *t = cr_target_find(names[i]);
+				if (!t->unavailable && !t->generate_only)
+					cr_buf_printf(&b, "%s%s", n++ ? ", " : "", t->name);
+			}
 			error("%s is not configured: run 'cirage configure -t TARGET %s' first "
-			      "(targets: "
-			      "unix)",
-			      dir, dir);
-		else
+			      "(targets: %s)",
+			      dir, dir, cr_buf_str(&b));
+			cr_buf_free(&b);
+		} else {
 			error("cannot read %s: %s", path ? path : dir, strerror(errno));
+		}
 		free(path);
 		return EXIT_ERROR;
 	}
@@ -597,23 +608,30 @@ static int do_build(const char *dir, bool for_run)
 		goto out;
 	lib = path_join(root, "build");
 	{
-		struct cr_buf b;
+		struct cr_buf b, flags;
 		struct stat st;
 		cr_buf_init(&b);
+		cr_buf_init(&flags);
 		cr_buf_printf(&b, "%s/build/%s/libcirage.a", root, t->name);
-		if (stat(cr_buf_str(&b), &st) < 0) {
+		/* a freestanding target's flags are written with its library */
+		cr_buf_printf(&flags, "%s/build/%s/cflags", root, t->name);
+		if (stat(cr_buf_str(&b), &st) < 0 ||
+		    (t->abi_target && stat(cr_buf_str(&flags), &st) < 0)) {
 			char *argv[] = {"make", "-C", (char *)root, "libs", NULL};
+			bool no_lib = stat(cr_buf_str(&b), &st) < 0;
 			fprintf(stderr, "cirage: %s is missing; building the libraries first\n",
-			        cr_buf_str(&b));
+			        no_lib ? cr_buf_str(&b) : cr_buf_str(&flags));
 			if (spawn(argv, for_run) != 0) {
 				error("building the Cirage libraries failed (make -C %s libs)",
 				      root);
 				rc = EXIT_ERROR;
 				cr_buf_free(&b);
+				cr_buf_free(&flags);
 				goto out;
 			}
 		}
 		cr_buf_free(&b);
+		cr_buf_free(&flags);
 	}
 	gen_dir = path_join(dir, CR_GEN_DIR);
 	{
@@ -650,13 +668,146 @@ static int cmd_build(int argc, char **argv)
 	return do_build(dir ? dir : ".", false);
 }
 
+/* The path of the image: DIR/_build/NAME plus the target's suffix. */
+static char *image_path(const char *dir, const struct cr_target *t, const char *name)
+{
+	struct cr_buf b;
+
+	cr_buf_init(&b);
+	cr_buf_printf(&b, "%s/%s/%s%s", dir, CR_GEN_DIR, name,
+	              t && t->image_suffix ? t->image_suffix : "");
+	return cr_buf_take(&b);
+}
+
+/* The tender of target t: $CIRAGE_<TARGET>_TENDER (for tests and
+ * debugging), else <root>/build/bin/<tender>. */
+static char *tender_path(const struct cr_target *t, const char *root, bool *from_env)
+{
+	struct cr_buf b;
+	const char *env;
+
+	cr_buf_init(&b);
+	cr_buf_puts(&b, "CIRAGE_");
+	for (const char *p = t->name; *p; p++)
+		cr_buf_putc(&b, (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p));
+	cr_buf_puts(&b, "_TENDER");
+	env = getenv(cr_buf_str(&b));
+	cr_buf_reset(&b);
+	*from_env = env && *env;
+	if (*from_env)
+		cr_buf_puts(&b, env);
+	else
+		cr_buf_printf(&b, "%s/build/bin/%s", root, t->tender);
+	return cr_buf_take(&b);
+}
+
+static bool is_tender_arg(const struct cr_target *t, const char *a)
+{
+	for (size_t i = 0; t->tender_opts[i]; i++)
+		if (strncmp(a, t->tender_opts[i], strlen(t->tender_opts[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Whether any of args[0..n) starts with prefix. */
+static bool given(char **args, int n, const char *prefix)
+{
+	for (int i = 0; i < n; i++)
+		if (strncmp(args[i], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The command line of a tender: TENDER [--mem=MB] [ATTACHMENTS...]
+ * [TENDER ARGS...] IMAGE [GUEST ARGS...]. Of the arguments after "--",
+ * those that start like a tender option (--mem=, --net:, --block: on spt)
+ * go to the tender and the rest to the image; the manifest's memory and
+ * attachment defaults are added unless those arguments override them.
+ * Returns a NULL-terminated malloc'd vector (strings malloc'd too), or
+ * NULL with an error printed.
+ */
+static char **tender_command(const char *dir, const struct cr_target *t, const char *root,
+                             char **args, int nargs, bool *from_env)
+{
+	struct cr_diag d = {0};
+	struct cr_config_args ca;
+	struct saved s;
+	struct cr_config *c;
+	char *manifest, **v, **user;
+	int nuser = 0, n = 0;
+
+	if (load_saved(dir, &s))
+		return NULL;
+	ca = s.args;
+	manifest = path_join(dir, "cirage.toml");
+	d.file = manifest;
+	c = manifest ? cr_config_load(dir, &ca, &d) : NULL;
+	v = calloc((size_t)nargs + 3 + (c ? c->nattach : 0) + 1, sizeof(*v));
+	user = calloc((size_t)nargs + 1, sizeof(*user));
+	if (!c || !v || !user) {
+		if (c)
+			error("out of memory");
+		free(v);
+		v = NULL;
+		goto out;
+	}
+	for (int i = 0; i < nargs; i++)
+		if (is_tender_arg(t, args[i]))
+			user[nuser++] = args[i];
+	v[n++] = tender_path(t, root, from_env);
+	if (c->memory_mib && !given(user, nuser, "--mem=")) {
+		struct cr_buf b;
+		cr_buf_init(&b);
+		cr_buf_printf(&b, "--mem=%lld", (long long)c->memory_mib);
+		v[n++] = cr_buf_take(&b);
+	}
+	for (size_t i = 0; i < c->nattach; i++) {
+		const struct cr_cattach *a = &c->attach[i];
+		struct cr_buf b;
+		if (!a->tender || !a->value)
+			continue;
+		cr_buf_init(&b);
+		cr_buf_printf(&b, "--%s:%s=", a->kind, c->devs[a->dev].name);
+		if (given(user, nuser, cr_buf_str(&b))) {
+			cr_buf_free(&b);
+			continue;
+		}
+		cr_buf_puts(&b, a->value);
+		v[n++] = cr_buf_take(&b);
+	}
+	for (int i = 0; i < nuser; i++)
+		v[n++] = strdup(user[i]);
+	v[n++] = image_path(dir, t, s.name);
+	for (int i = 0; i < nargs; i++)
+		if (!is_tender_arg(t, args[i]))
+			v[n++] = strdup(args[i]);
+	for (int i = 0; i < n; i++) {
+		if (!v[i]) {
+			error("out of memory");
+			for (int k = 0; k < n; k++)
+				free(v[k]);
+			free(v);
+			v = NULL;
+			break;
+		}
+	}
+out:
+	free(user);
+	cr_config_free(c);
+	free(manifest);
+	saved_free(&s);
+	return v;
+}
+
 static int cmd_run(int argc, char **argv)
 {
-	const char *dir = NULL;
+	const char *dir = NULL, *root;
 	int first_arg = argc;
+	const struct cr_target *t;
 	struct saved s;
-	char *bin;
 	char **args;
+	bool from_env = false;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -684,31 +835,41 @@ static int cmd_run(int argc, char **argv)
 	rc = do_build(dir, true);
 	if (rc)
 		return rc;
+	root = find_root();
 	rc = load_saved(dir, &s);
 	if (rc)
 		return rc;
-	{
-		struct cr_buf b;
-		cr_buf_init(&b);
-		cr_buf_printf(&b, "%s/%s/%s", dir, CR_GEN_DIR, s.name);
-		bin = cr_buf_take(&b);
+	t = cr_target_find(s.args.target);
+	if (t && t->tender) {
+		saved_free(&s);
+		args = tender_command(dir, t, root, argv + first_arg, argc - first_arg, &from_env);
+		if (!args)
+			return EXIT_ERROR;
+		if (access(args[0], X_OK) < 0) {
+			if (from_env || errno != ENOENT)
+				error("cannot run the %s tender %s: %s", t->name, args[0],
+				      strerror(errno));
+			else
+				error("the %s tender %s is missing: build it with 'make -C %s'",
+				      t->name, args[0], root);
+			return EXIT_ERROR;
+		}
+	} else {
+		args = calloc((size_t)(argc - first_arg) + 2, sizeof(*args));
+		if (args)
+			args[0] = image_path(dir, t, s.name);
+		saved_free(&s);
+		if (!args || !args[0]) {
+			error("out of memory");
+			free(args);
+			return EXIT_ERROR;
+		}
+		for (int i = first_arg; i < argc; i++)
+			args[i - first_arg + 1] = argv[i];
 	}
-	saved_free(&s);
-	args = calloc((size_t)(argc - first_arg) + 2, sizeof(*args));
-	if (!bin || !args) {
-		error("out of memory");
-		free(args);
-		free(bin);
-		return EXIT_ERROR;
-	}
-	args[0] = bin;
-	for (int i = first_arg; i < argc; i++)
-		args[i - first_arg + 1] = argv[i];
 	fflush(stdout);
-	execv(bin, args);
-	error("cannot run %s: %s", bin, strerror(errno));
-	free(args);
-	free(bin);
+	execv(args[0], args);
+	error("cannot run %s: %s", args[0], strerror(errno));
 	return EXIT_ERROR;
 }
 
@@ -772,7 +933,14 @@ static void describe_text(const struct cr_config *c)
 	printf("\n  sources:");
 	for (size_t i = 0; i < c->nsources; i++)
 		printf(" %s", c->sources[i]);
-	printf("\n  binary:  %s/%s\n", CR_GEN_DIR, c->name);
+	printf("\n  binary:  %s/%s%s", CR_GEN_DIR, c->name,
+	       c->target->image_suffix ? c->target->image_suffix : "");
+	if (c->target->tender)
+		printf(" (run by build/bin/%s)", c->target->tender);
+	printf("\n");
+	if (c->memory_mib)
+		printf("  memory:  %lld MiB%s\n", (long long)c->memory_mib,
+		       c->target->tender ? "" : " (not used on this target)");
 	printf("devices (in boot order):%s\n", c->ndevs ? "" : " none");
 	for (size_t i = 0; i < c->ndevs; i++) {
 		const struct cr_cdev *dev = &c->devs[c->order[i]];
@@ -791,8 +959,9 @@ static void describe_text(const struct cr_config *c)
 				       o->given ? "" : " (default)");
 		}
 		if (dev->attach >= 0)
-			printf("      attach: --%s:%s=%s%s\n", dev->impl->attach, dev->name,
+			printf("      attach: --%s:%s=%s%s%s\n", dev->impl->attach, dev->name,
 			       dev->impl->attach_meta,
+			       c->attach[dev->attach].tender ? " (to the tender)" : "",
 			       c->attach[dev->attach].value ? "" : " (required at boot)");
 		if (dev->ndeps) {
 			printf("      depends on:");
@@ -872,6 +1041,31 @@ static int cmd_describe(int argc, char **argv)
 	return c ? 0 : EXIT_ERROR;
 }
 
+/* ---- inspect ---------------------------------------------------------------- */
+
+static int cmd_inspect(int argc, char **argv)
+{
+	const char *image = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			command_help(find_command("inspect"), stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("inspect", "unknown option '%s' (valid: --help)",
+			                   argv[i]);
+		if (image)
+			return usage_error("inspect", "more than one image given ('%s' and '%s')",
+			                   image, argv[i]);
+		image = argv[i];
+	}
+	if (!image)
+		return usage_error("inspect", "missing IMAGE, e.g. cirage inspect "
+		                              "examples/hello/_build/hello.spt");
+	return cr_inspect(image, stdout);
+}
+
 /* ---- clean ------------------------------------------------------------------ */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -934,9 +1128,10 @@ static const struct command commands[] = {
     {"configure", cmd_configure, "cirage configure -t TARGET [--OPTION=IMPL...] [DIR]",
      "Read DIR/cirage.toml, check it against TARGET's device implementations, and\n"
      "generate DIR/_build/: cirage_app.h (the start prototype and key accessors),\n"
-     "main.c (keys, device attachments, boot), Makefile and config. Files whose\n"
-     "content did not change are not rewritten. Every error names the manifest line\n"
-     "it is about and what would be valid there.\n"
+     "main.c (keys, device attachments, boot; on spt also the image's ABI and\n"
+     "device manifest ELF notes), Makefile and config. Files whose content did not\n"
+     "change are not rewritten. Every error names the manifest line it is about\n"
+     "and what would be valid there.\n"
      "\n"
      "options:\n"
      "  -t, --target=TARGET   the target to build for (required)\n"
@@ -948,13 +1143,22 @@ static const struct command commands[] = {
     {"build", cmd_build, "cirage build [DIR]",
      "Configure DIR again with the options it was configured with (saying so when\n"
      "cirage.toml changed), build the Cirage libraries if they are missing, and\n"
-     "compile the unikernel into DIR/_build/NAME. Incremental: only what changed is\n"
-     "compiled; a new libcirage.a relinks.\n"},
+     "compile the unikernel into DIR/_build/NAME (unix) or DIR/_build/NAME.spt (spt:\n"
+     "a freestanding image, compiled with the flags in <root>/build/spt/). Incremental:\n"
+     "only what changed is compiled; a new libcirage.a relinks.\n"},
     {"run", cmd_run, "cirage run [DIR] [-- ARGS...]",
      "Build DIR (build output goes to stderr), then run the unikernel with ARGS, e.g.\n"
      "  cirage run examples/hello -- --count=2 --hello=Bonjour\n"
      "cirage exits with the unikernel's exit status: 0 or what start returned, 64\n"
-     "for a bad runtime key, 70 for an abort, 71 when a device could not be opened.\n"},
+     "for a bad runtime key, 70 for an abort, 71 when a device could not be opened.\n"
+     "\n"
+     "On spt, the image runs in the cirage-spt tender (<root>/build/bin/cirage-spt):\n"
+     "  cirage-spt [--mem=MB] [--net:NAME=TAP...] [--block:NAME=FILE...] IMAGE [ARGS...]\n"
+     "ARGS starting with --mem=, --net: or --block: go to the tender, the others to\n"
+     "the image. The manifest gives defaults: --mem from memory = MB, and --net /\n"
+     "--block for each device with a tap / file option, unless ARGS set the same.\n"
+     "The tender exits 1 when it refuses the image, a device or the memory size.\n"
+     "CIRAGE_SPT_TENDER=PROGRAM runs PROGRAM instead (for tests and debugging).\n"},
     {"describe", cmd_describe, "cirage describe [--dot] [DIR]",
      "Show the configured application: target, start function, sources, each device\n"
      "with its kind, implementation, options, attachment point and dependencies, in\n"
@@ -963,6 +1167,14 @@ static const struct command commands[] = {
      "  --dot   print the device graph for Graphviz instead (cirage describe --dot |\n"
      "          dot -Tsvg > graph.svg): the application, its devices, and what each\n"
      "          device is built on.\n"},
+    {"inspect", cmd_inspect, "cirage inspect IMAGE",
+     "Read a freestanding image (an spt image: DIR/_build/NAME.spt), check it as a\n"
+     "tender would, and show what it holds: its target and image ABI version, its\n"
+     "entry point, its loadable segments (address range, permissions, size), and\n"
+     "the devices its manifest note asks the tender to attach (name, kind, flags).\n"
+     "\n"
+     "exit status: 0, or 1 when the file cannot be read or is not a valid image\n"
+     "(the message says what is wrong).\n"},
     {"clean", cmd_clean, "cirage clean [DIR]",
      "Remove DIR/_build (everything cirage generated or built); sources are never\n"
      "touched.\n"},
@@ -979,8 +1191,8 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
-static const char *const command_names[] = {"configure", "build", "run", "describe",
-                                            "clean",     "help",  NULL};
+static const char *const command_names[] = {"configure", "build", "run",  "describe",
+                                            "inspect",   "clean", "help", NULL};
 
 static int unknown_command(const char *name)
 {

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cirage/abi.h>
+
 #include "configure.h"
 #include "cscan.h"
 
@@ -242,6 +244,24 @@ static void configure_device(struct cr_config *c, size_t i, struct cr_diag *d)
 		              "device '%s': the %s target cannot provide a %s device (no "
 		              "implementation of %s exists for %s yet)",
 		              md->name, c->target->name, kind, kind, c->target->name);
+		return;
+	}
+	if (impl->unavailable && !names[0] && !(ch >= 0 && c->args.choice[ch])) {
+		/* nothing on this target provides the kind yet */
+		struct cr_buf b;
+		size_t n = 0;
+		cr_buf_init(&b);
+		cr_buf_printf(&b,
+		              "target %s cannot provide a '%s' device yet: %s (available on %s: ",
+		              c->target->name, kind, impl->unavailable, c->target->name);
+		for (size_t k = 0; cr_kinds[k].name; k++) {
+			const char *avail[2];
+			if (cr_impl_names(c->target->name, cr_kinds[k].name, true, avail, 2))
+				cr_buf_printf(&b, "%s%s", n++ ? ", " : "", cr_kinds[k].name);
+		}
+		cr_buf_puts(&b, n ? ")" : "none)");
+		cr_diag_error(d, md->line, md->col, "%s", cr_buf_str(&b));
+		cr_buf_free(&b);
 		return;
 	}
 	if (impl->unavailable) {
@@ -603,6 +623,18 @@ static void configure_key(struct cr_config *c, const struct cr_mkey *mk, struct 
 		cr_diag_error(d, mk->line, mk->col,
 		              "key name 'help' is reserved: --help lists the image's keys");
 		return;
+	}
+	for (size_t i = 0; c->target->tender && c->target->tender_opts[i]; i++) {
+		const char *o = c->target->tender_opts[i];
+		size_t n = strlen(o);
+		if (n > 3 && o[n - 1] == '=' && strlen(mk->name) == n - 3 &&
+		    strncmp(mk->name, o + 2, n - 3) == 0) {
+			cr_diag_error(d, mk->line, mk->col,
+			              "key name '%s' is reserved on %s: `cirage run` passes %s... "
+			              "to the %s tender, not to the image",
+			              mk->name, c->target->name, o, c->target->tender);
+			return;
+		}
 	}
 	if (k.kt->type != CR_KEY_INT && (mk->min || mk->max)) {
 		const struct cr_mv *v = mk->min ? mk->min : mk->max;
@@ -990,6 +1022,7 @@ static void attachments(struct cr_config *c, struct cr_diag *d)
 		a = &c->attach[c->nattach];
 		a->kind = dev->impl->attach;
 		a->dev = i;
+		a->tender = dev->impl->tender_attach;
 		a->value = NULL;
 		opt = dev->impl->attach_opt ? cr_impl_opt_find(dev->impl, dev->impl->attach_opt)
 		                            : NULL;
@@ -1006,6 +1039,30 @@ static void attachments(struct cr_config *c, struct cr_diag *d)
 		}
 		dev->attach = (int)c->nattach;
 		c->nattach++;
+	}
+}
+
+/* The devices a tender attaches are listed in the image's manifest note
+ * (include/cirage/abi.h), which bounds their number and name length. */
+static void tender_devices(struct cr_config *c, struct cr_diag *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct cr_cdev *dev = &c->devs[i];
+		if (!dev->impl || !dev->impl->tender_attach)
+			continue;
+		if (strlen(dev->name) >= CR_ABI_NAME_MAX)
+			cr_diag_error(d, dev->m->line, dev->m->col,
+			              "device name '%s' is too long for %s: the %s tender attaches "
+			              "it by name, at most %d characters",
+			              dev->name, c->target->name, c->target->tender,
+			              CR_ABI_NAME_MAX - 1);
+		if (++n == CR_ABI_DEVICES_MAX + 1)
+			cr_diag_error(d, dev->m->line, dev->m->col,
+			              "too many devices for %s: the %s tender attaches at most %d "
+			              "(netif and block devices together)",
+			              c->target->name, c->target->tender, CR_ABI_DEVICES_MAX);
 	}
 }
 
@@ -1103,6 +1160,8 @@ struct cr_config *cr_config_from_text(const char *dir, const char *text, size_t 
 	configure_sources(c, d);
 	check_start(c, d);
 	attachments(c, d);
+	tender_devices(c, d);
+	c->memory_mib = c->m->memory ? c->m->memory->i : 0;
 	if (d->errors != errors)
 		goto fail;
 	return c;

@@ -63,6 +63,7 @@ struct cr_cattach {
 	size_t dev; /* index into devs */
 	char *doc;
 	const char *value; /* default (points into the device's options), or NULL */
+	bool tender; /* made by the target's tender (impl->tender_attach) */
 };
 
 struct cr_config {
@@ -83,8 +84,9 @@ struct cr_config {
 	size_t *order; /* boot order: indices into devs */
 	struct cr_ckey *keys; /* manifest keys, then implementations' keys */
 	size_t nkeys;
-	struct cr_cattach *attach;
+	struct cr_cattach *attach; /* every attachment point, tender's included */
 	size_t nattach;
+	int64_t memory_mib; /* memory = ... in the manifest, or 0 */
 };
 
 /* Load DIR/cirage.toml and check it against args. Every problem is

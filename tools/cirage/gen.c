@@ -211,7 +211,29 @@ static void key_entry(const struct cr_ckey *k, struct cr_buf *out)
 	cr_buf_puts(out, "\t},\n");
 }
 
-/* One constructor argument: "@attach" or an option's value. */
+/* The index in main.c's attachment table of c->attach[a], which holds
+ * only the attachments the image parses (not the tender's); -1 for those. */
+static int guest_attach(const struct cr_config *c, int a)
+{
+	int n = 0;
+
+	if (a < 0 || c->attach[a].tender)
+		return -1;
+	for (int i = 0; i < a; i++)
+		n += !c->attach[i].tender;
+	return n;
+}
+
+static size_t guest_attach_count(const struct cr_config *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nattach; i++)
+		n += !c->attach[i].tender;
+	return n;
+}
+
+/* One constructor argument: "@attach", "@name" or an option's value. */
 static void ctor_arg(const struct cr_config *c, const struct cr_cdev *dev, const char *arg,
                      struct cr_buf *out)
 {
@@ -219,7 +241,14 @@ static void ctor_arg(const struct cr_config *c, const struct cr_cdev *dev, const
 	const struct cr_copt *o;
 
 	if (strcmp(arg, "@attach") == 0) {
-		cr_buf_printf(out, "cr_gen_attach[%d].value", dev->attach);
+		if (guest_attach(c, dev->attach) >= 0)
+			cr_buf_printf(out, "cr_gen_attach[%d].value", guest_attach(c, dev->attach));
+		else
+			cr_buf_puts(out, "NULL");
+		return;
+	}
+	if (strcmp(arg, "@name") == 0) {
+		cr_gen_c_string(out, dev->name);
 		return;
 	}
 	opt = cr_impl_opt_find(dev->impl, arg);
@@ -262,11 +291,11 @@ static void open_device(const struct cr_config *c, const struct cr_cdev *dev, st
 		ctor_arg(c, dev, impl->args[k], out);
 	}
 	cr_buf_puts(out, ");\n\tif (rc < 0) {\n");
-	if (strstr(impl->what, "%s") && dev->attach >= 0) {
+	if (strstr(impl->what, "%s") && guest_attach(c, dev->attach) >= 0) {
 		cr_buf_puts(out, "\t\tchar what[1100];\n\n\t\tsnprintf(what, sizeof(what), ");
 		cr_gen_c_string(out, impl->what);
 		cr_buf_printf(out, ", cr_gen_attach[%d].value);\n\t\tcr_boot_device_failed(",
-		              dev->attach);
+		              guest_attach(c, dev->attach));
 		cr_gen_c_string(out, dev->name);
 		cr_buf_puts(out, ", what, rc);\n");
 	} else {
@@ -279,16 +308,81 @@ static void open_device(const struct cr_config *c, const struct cr_cdev *dev, st
 	cr_buf_puts(out, "\t}\n");
 }
 
+/* The image's two ELF notes (include/cirage/abi.h), in one object so that
+ * nothing can come between them: each is namesz, descsz, type, the owner
+ * "Cirage\0" padded to 8 bytes and a descriptor whose size is a multiple
+ * of 4, so the object has exactly the layout of consecutive notes. */
+static void gen_notes(const struct cr_config *c, struct cr_buf *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->ndevs; i++)
+		n += c->devs[i].impl->tender_attach;
+	cr_buf_printf(
+	    out,
+	    "\n/* The image's ELF notes, read by the tender and by `cirage inspect`: the "
+	    "ABI it\n * was built for, and the devices the tender must attach, by name. "
+	    "*/\n"
+	    "static const struct {\n"
+	    "\tstruct {\n"
+	    "\t\tuint32_t namesz, descsz, type;\n"
+	    "\t\tchar name[8];\n"
+	    "\t\tstruct cr_abi_note desc;\n"
+	    "\t} abi;\n"
+	    "\tstruct {\n"
+	    "\t\tuint32_t namesz, descsz, type;\n"
+	    "\t\tchar name[8];\n"
+	    "\t\tstruct cr_abi_manifest desc;\n"
+	    "\t} manifest;\n"
+	    "} cr_gen_notes __attribute__((section(\".note.cirage\"), aligned(4), used)) = "
+	    "{\n"
+	    "\t.abi = {sizeof(CR_ABI_NOTE_OWNER), sizeof(struct cr_abi_note), "
+	    "CR_ABI_NOTE_ABI, CR_ABI_NOTE_OWNER,\n"
+	    "\t\t{%s, CR_ABI_VERSION}},\n"
+	    "\t.manifest = {sizeof(CR_ABI_NOTE_OWNER), sizeof(struct cr_abi_manifest),\n"
+	    "\t\tCR_ABI_NOTE_MANIFEST, CR_ABI_NOTE_OWNER,\n"
+	    "\t\t{CR_ABI_VERSION, %zu, {\n",
+	    c->target->abi_target, n);
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct cr_cdev *dev = &c->devs[i];
+		const struct cr_impl_opt *ro;
+		bool read_only = false;
+
+		if (!dev->impl->tender_attach)
+			continue;
+		ro = dev->impl->abi_read_only_opt
+		         ? cr_impl_opt_find(dev->impl, dev->impl->abi_read_only_opt)
+		         : NULL;
+		if (ro) {
+			const struct cr_copt *o = &dev->opts[ro - dev->impl->opts];
+			read_only = o->set && strcmp(o->text, "true") == 0;
+		}
+		cr_buf_puts(out, "\t\t\t{");
+		cr_gen_c_string(out, dev->name);
+		cr_buf_printf(out, ", %s, %s},\n", dev->impl->abi_kind,
+		              read_only ? "CR_ABI_DEV_READ_ONLY" : "0");
+	}
+	cr_buf_puts(out,
+	            "\t\t}}},\n};\n"
+	            "_Static_assert(sizeof(cr_gen_notes) ==\n"
+	            "                   2 * 20 + sizeof(struct cr_abi_note) + sizeof(struct "
+	            "cr_abi_manifest),\n"
+	            "               \"the ELF notes must follow each other without padding\");\n");
+}
+
 void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 {
 	struct cr_buf acc, msg;
+	size_t nguest = guest_attach_count(c);
 
 	header_comment(c, out, "Runtime keys, device attachments, and boot.");
 	cr_buf_printf(out,
-	              "#include <stdint.h>\n#include <stdio.h>\n\n#include <cirage/keys.h>\n"
+	              "#include <stdint.h>\n#include <stdio.h>\n\n%s#include <cirage/keys.h>\n"
 	              "#include <cirage/platform.h>\n#include <%s>\n\n#include "
 	              "\"cirage_app.h\"\n",
-	              c->target->header);
+	              c->target->abi_target ? "#include <cirage/abi.h>\n" : "", c->target->header);
+	if (c->target->abi_target)
+		gen_notes(c, out);
 
 	if (c->nkeys) {
 		cr_buf_puts(out, "\nstatic struct cr_key cr_gen_keys[] = {\n");
@@ -307,10 +401,12 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	}
 	cr_buf_free(&acc);
 
-	if (c->nattach) {
+	if (nguest) {
 		cr_buf_puts(out, "\nstatic struct cr_attach cr_gen_attach[] = {\n");
 		for (size_t i = 0; i < c->nattach; i++) {
 			const struct cr_cattach *a = &c->attach[i];
+			if (a->tender)
+				continue;
 			cr_buf_puts(out, "\t{.kind = ");
 			cr_gen_c_string(out, a->kind);
 			cr_buf_puts(out, ", .name = ");
@@ -339,6 +435,8 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	for (size_t i = 0; i < c->nattach; i++) {
 		const struct cr_cattach *a = &c->attach[i];
 		const struct cr_cdev *dev = &c->devs[a->dev];
+		if (a->tender)
+			continue;
 		cr_buf_reset(&msg);
 		cr_buf_printf(&msg,
 		              "cirage: device '%s' (%s over %s) needs a %s: pass --%s:%s=%s, or "
@@ -346,8 +444,8 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 		              dev->name, dev->kind->name, dev->impl->name, a->doc, a->kind,
 		              dev->name, dev->impl->attach_meta ? dev->impl->attach_meta : "VALUE",
 		              dev->impl->attach_opt ? dev->impl->attach_opt : "it");
-		cr_buf_printf(out, "\tif (!cr_gen_attach[%zu].value) {\n\t\tcr_printf(\"%%s\", ",
-		              i);
+		cr_buf_printf(out, "\tif (!cr_gen_attach[%d].value) {\n\t\tcr_printf(\"%%s\", ",
+		              guest_attach(c, (int)i));
 		cr_gen_c_string(out, cr_buf_str(&msg));
 		cr_buf_puts(out, ");\n\t\treturn CR_EXIT_DEVICE;\n\t}\n");
 	}
@@ -364,50 +462,97 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	cr_gen_c_string(out, c->name);
 	cr_buf_printf(out, ", %s, %s, %s, %s, argc, argv);\n", c->nkeys ? "cr_gen_keys" : "NULL",
 	              c->nkeys ? "CR_ARRAY_SIZE(cr_gen_keys)" : "0",
-	              c->nattach ? "cr_gen_attach" : "NULL",
-	              c->nattach ? "CR_ARRAY_SIZE(cr_gen_attach)" : "0");
+	              nguest ? "cr_gen_attach" : "NULL",
+	              nguest ? "CR_ARRAY_SIZE(cr_gen_attach)" : "0");
 	cr_buf_puts(out, "\tif (rc == CR_KEYS_HELP)\n\t\treturn 0;\n\tif (rc)\n\t\treturn rc;\n"
 	                 "\treturn cr_sched_main(cr_gen_app_main, NULL, 0);\n}\n");
+}
+
+/* The flags of a freestanding target come from the files the root
+ * Makefile writes next to its library (build/<target>/cflags, ldflags,
+ * ldlibs), so they have one source of truth. The application gets the
+ * same warnings on every target: the root's own -W flags are replaced. */
+static void makefile_freestanding(const struct cr_config *c, struct cr_buf *out)
+{
+	cr_buf_printf(out,
+	              "# The target's compiler and linker flags, written by the root Makefile.\n"
+	              "FLAGS_DIR := $(CIRAGE_ROOT)/build/%s\n"
+	              "TARGET_CFLAGS := $(strip $(file <$(FLAGS_DIR)/cflags))\n"
+	              "TARGET_LDFLAGS := $(strip $(file <$(FLAGS_DIR)/ldflags))\n"
+	              "TARGET_LDLIBS := $(strip $(file <$(FLAGS_DIR)/ldlibs))\n"
+	              "ifeq ($(TARGET_CFLAGS),)\n"
+	              "$(error $(FLAGS_DIR)/cflags is missing or empty: run make -C "
+	              "$(CIRAGE_ROOT) libs)\n"
+	              "endif\n"
+	              "ifeq ($(TARGET_LDFLAGS),)\n"
+	              "$(error $(FLAGS_DIR)/ldflags is missing or empty: run make -C "
+	              "$(CIRAGE_ROOT) libs)\n"
+	              "endif\n"
+	              "comma := ,\n"
+	              "LDSCRIPT := $(patsubst -Wl$(comma)-T$(comma)%%,%%,$(filter "
+	              "-Wl$(comma)-T$(comma)%%,$(TARGET_LDFLAGS)))\n"
+	              "CFLAGS_APP := $(filter-out -W%%,$(TARGET_CFLAGS)) -Wall -Wextra -Werror "
+	              "-Wno-unused-parameter -I.\n"
+	              "CFLAGS_DEPS := $(wildcard $(FLAGS_DIR)/cflags)\n"
+	              "LDFLAGS_DEPS := $(wildcard $(FLAGS_DIR)/ldflags $(FLAGS_DIR)/ldlibs "
+	              "$(LDSCRIPT))\n"
+	              "APP := %s%s\n",
+	              c->target->name, c->name, c->target->image_suffix);
 }
 
 void cr_gen_makefile(const struct cr_config *c, const char *root, struct cr_buf *out)
 {
 	const char *srcdir = cr_gen_make_safe(c->dir_abs) ? c->dir_abs : "..";
+	bool fs = c->target->abi_target != NULL;
 
 	cr_buf_printf(out,
 	              "# Generated by cirage configure -t %s from cirage.toml; do not edit.\n"
 	              "# `cirage build` runs it; add V=1 to see the commands.\n"
 	              "CIRAGE_ROOT := %s\n"
 	              "SRCDIR := %s\n"
-	              "LIBCIRAGE := $(CIRAGE_ROOT)/build/%s/libcirage.a\n"
-	              "CFLAGS_APP := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter "
-	              "-I$(CIRAGE_ROOT)/include -I.\n"
-	              "APP := %s\n",
-	              c->target->name, root, srcdir, c->target->name, c->name);
+	              "LIBCIRAGE := $(CIRAGE_ROOT)/build/%s/libcirage.a\n",
+	              c->target->name, root, srcdir, c->target->name);
+	if (fs)
+		makefile_freestanding(c, out);
+	else
+		cr_buf_printf(out,
+		              "CFLAGS_APP := -std=gnu11 -O2 -g -Wall -Wextra -Werror "
+		              "-Wno-unused-parameter -I$(CIRAGE_ROOT)/include -I.\n"
+		              "APP := %s\n",
+		              c->name);
 	cr_buf_puts(out, "OBJS :=");
 	for (size_t i = 0; i < c->nsources; i++)
 		cr_buf_printf(out, " obj/app/%.*s.o", (int)(strlen(c->sources[i]) - 2),
 		              c->sources[i]);
 	cr_buf_puts(out, " obj/main.o\n\n"
 	                 "ifeq ($(V),1)\nQ :=\nelse\nQ := @\nendif\n\n"
-	                 ".PHONY: all\nall: $(APP)\n\t@:\n\n"
-	                 "$(APP): $(OBJS) $(LIBCIRAGE)\n"
-	                 "\t@echo \"  LD      $@\"\n"
-	                 "\t$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBCIRAGE)\n");
+	                 ".PHONY: all\nall: $(APP)\n\t@:\n\n");
+	if (fs)
+		cr_buf_puts(out,
+		            "$(APP): $(OBJS) $(LIBCIRAGE) $(LDFLAGS_DEPS)\n"
+		            "\t@echo \"  LD      $@\"\n"
+		            "\t$(Q)$(CC) $(TARGET_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBCIRAGE) "
+		            "$(TARGET_LDLIBS)\n");
+	else
+		cr_buf_puts(out, "$(APP): $(OBJS) $(LIBCIRAGE)\n"
+		                 "\t@echo \"  LD      $@\"\n"
+		                 "\t$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBCIRAGE)\n");
 	for (size_t i = 0; i < c->nsources; i++) {
 		const char *s = c->sources[i];
 		cr_buf_printf(out,
-		              "\nobj/app/%.*s.o: $(SRCDIR)/%s Makefile\n"
+		              "\nobj/app/%.*s.o: $(SRCDIR)/%s Makefile%s\n"
 		              "\t@mkdir -p $(@D)\n"
 		              "\t@echo \"  CC      %s\"\n"
 		              "\t$(Q)$(CC) $(CFLAGS_APP) $(CFLAGS) -MMD -MP -c -o $@ $<\n",
-		              (int)(strlen(s) - 2), s, s, s);
+		              (int)(strlen(s) - 2), s, s, fs ? " $(CFLAGS_DEPS)" : "", s);
 	}
-	cr_buf_puts(out, "\nobj/main.o: main.c Makefile\n"
-	                 "\t@mkdir -p $(@D)\n"
-	                 "\t@echo \"  CC      _build/main.c\"\n"
-	                 "\t$(Q)$(CC) $(CFLAGS_APP) $(CFLAGS) -MMD -MP -c -o $@ $<\n\n"
-	                 "-include $(OBJS:.o=.d)\n");
+	cr_buf_printf(out,
+	              "\nobj/main.o: main.c Makefile%s\n"
+	              "\t@mkdir -p $(@D)\n"
+	              "\t@echo \"  CC      _build/main.c\"\n"
+	              "\t$(Q)$(CC) $(CFLAGS_APP) $(CFLAGS) -MMD -MP -c -o $@ $<\n\n"
+	              "-include $(OBJS:.o=.d)\n",
+	              fs ? " $(CFLAGS_DEPS)" : "");
 }
 
 void cr_gen_config(const struct cr_config *c, const char *root, struct cr_buf *out)

@@ -36,9 +36,12 @@ static const struct cr_target targets[] = {
     },
     {
         .name = "spt",
-        .unavailable = "the spt target (a seccomp-sandboxed process run by the cirage-spt "
-                       "tender) is not available yet",
-        .summary = "a seccomp-sandboxed process run by the cirage-spt tender",
+        .header = "cirage/spt.h",
+        .summary = "a freestanding image run by the cirage-spt tender, seccomp-sandboxed",
+        .abi_target = "CR_ABI_TARGET_SPT",
+        .image_suffix = ".spt",
+        .tender = "cirage-spt",
+        .tender_opts = {"--mem=", "--net:", "--block:", NULL},
     },
     {
         .name = "hvt",
@@ -74,6 +77,20 @@ static const struct cr_impl_opt unix_file_opts[] = {
     {NULL, 0, NULL, false, NULL, NULL},
 };
 
+static const struct cr_impl_opt spt_tap_opts[] = {
+    {"tap", CR_OPT_STRING, NULL, false, NULL,
+     "tap interface `cirage run` attaches (--net:NAME=TAP to the tender)"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
+static const struct cr_impl_opt spt_file_opts[] = {
+    {"file", CR_OPT_FILE, NULL, false, NULL,
+     "disk image file `cirage run` attaches, relative to the app's folder"},
+    {"read_only", CR_OPT_BOOL, NULL, false, "false",
+     "the tender attaches it read-only (CR_ABI_DEV_READ_ONLY in the manifest note)"},
+    {NULL, 0, NULL, false, NULL, NULL},
+};
+
 static const struct cr_impl_opt dir_opts[] = {
     {"source", CR_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder"},
     {NULL, 0, NULL, false, NULL, NULL},
@@ -101,7 +118,7 @@ static const struct cr_impl_opt test_loop_opts[] = {
     {NULL, 0, NULL, false, NULL, NULL},
 };
 
-static const struct cr_impl_opt test_over_opts[] = {
+static const struct cr_impl_opt over_block_opts[] = {
     {"block", CR_OPT_DEVICE, "block", true, NULL, "the block device under the store"},
     {NULL, 0, NULL, false, NULL, NULL},
 };
@@ -214,6 +231,78 @@ static const struct cr_impl impls[] = {
         .keys = no_keys,
     },
 
+    /* ---- spt: devices the tender attaches; the rest later ---- */
+    {
+        .target = "spt",
+        .kind = "stack",
+        .name = "direct",
+        .summary = "Cirage's own TCP/IP stack over a netif",
+        .unavailable = "Cirage's own network stack is not available yet",
+        .ctor = "cr_direct_stack_open",
+        .args = {"netif"},
+        .opts = direct_opts,
+        .what = "direct stack",
+        .keys = direct_keys,
+    },
+    {
+        .target = "spt",
+        .kind = "netif",
+        .name = "tender",
+        .summary = "a tap interface the cirage-spt tender attaches",
+        .ctor = "cr_spt_netif_open",
+        .args = {"@name"},
+        .opts = spt_tap_opts,
+        .attach = "net",
+        .attach_opt = "tap",
+        .attach_meta = "TAP",
+        .attach_doc = "tap interface",
+        .tender_attach = true,
+        .abi_kind = "CR_ABI_DEV_NET",
+        .what = "netif attached by the tender",
+        .keys = no_keys,
+    },
+    {
+        .target = "spt",
+        .kind = "block",
+        .name = "tender",
+        .summary = "a file or host block device the cirage-spt tender attaches",
+        .ctor = "cr_spt_block_open",
+        .args = {"@name"},
+        .opts = spt_file_opts,
+        .attach = "block",
+        .attach_opt = "file",
+        .attach_meta = "FILE",
+        .attach_doc = "disk image file",
+        .tender_attach = true,
+        .abi_kind = "CR_ABI_DEV_BLOCK",
+        .abi_read_only_opt = "read_only",
+        .what = "block device attached by the tender",
+        .keys = no_keys,
+    },
+    {
+        .target = "spt",
+        .kind = "kv_ro",
+        .name = "crunch",
+        .summary = "a directory compiled into the image",
+        .unavailable = "compiling a directory into the image (crunch) is not available yet",
+        .ctor = "cr_crunch_kv_ro_open",
+        .opts = crunch_opts,
+        .what = "crunched store",
+        .keys = no_keys,
+    },
+    {
+        .target = "spt",
+        .kind = "kv_rw",
+        .name = "block",
+        .summary = "a key-value store over a block device",
+        .unavailable = "Cirage's own storage over a block device is not available yet",
+        .ctor = "cr_block_kv_rw_open",
+        .args = {"block"},
+        .opts = over_block_opts,
+        .what = "kv_rw over a block device",
+        .keys = no_keys,
+    },
+
     /* ---- test: configure only, for tests of the device graph ---- */
     {
         .target = "test",
@@ -259,7 +348,7 @@ static const struct cr_impl impls[] = {
         .summary = "kv_ro over a block device (test)",
         .ctor = "cr_test_kv_ro_open",
         .args = {"block"},
-        .opts = test_over_opts,
+        .opts = over_block_opts,
         .what = "test kv_ro",
         .keys = no_keys,
     },

@@ -53,7 +53,8 @@ struct cr_impl_key {
 };
 
 /* Constructor arguments after the out-pointer: "@attach" is the value of
- * the device's attachment point; any other word names an option. */
+ * the device's attachment point, "@name" the device's name (a string);
+ * any other word names an option. */
 #define CR_IMPL_MAX_ARGS 4
 
 struct cr_impl {
@@ -68,6 +69,15 @@ struct cr_impl {
 	const char *attach_opt; /* the option giving its default: "file" */
 	const char *attach_meta; /* "FILE" */
 	const char *attach_doc; /* "disk image file" */
+	/* The attachment is made by the target's tender, not parsed by the
+	 * image: it is listed in the image's manifest note, not in main.c's
+	 * attachment table, and `cirage run` passes it to the tender. */
+	bool tender_attach;
+	/* Tender-attached devices: their kind in the manifest note
+	 * ("CR_ABI_DEV_BLOCK"), and a bool option that, when true, sets
+	 * CR_ABI_DEV_READ_ONLY in their flags (or NULL). */
+	const char *abi_kind;
+	const char *abi_read_only_opt;
 	/* Boot failure description; "%s" is replaced by the attach value. */
 	const char *what; /* "block over file '%s'" */
 	const struct cr_impl_key *keys; /* terminated by a NULL name */
@@ -80,6 +90,14 @@ struct cr_target {
 	bool hidden; /* listed only when CIRAGE_TEST_TARGET=1 */
 	const char *header; /* included by main.c: "cirage/unix.h" */
 	const char *summary;
+	/* Freestanding image run by a tender: its ABI target in the image's
+	 * notes ("CR_ABI_TARGET_SPT"), NULL for a host program (unix). */
+	const char *abi_target;
+	const char *image_suffix; /* the image is _build/NAME<suffix>: ".spt" */
+	const char *tender; /* <root>/build/bin/<tender>: "cirage-spt" */
+	/* Options `cirage run` sends to the tender rather than the image,
+	 * each a prefix: "--mem=", "--net:" (NULL-terminated). */
+	const char *tender_opts[6];
 };
 
 /* A configure option choosing the implementation of a kind: --net=... */

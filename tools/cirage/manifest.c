@@ -1151,7 +1151,7 @@ bool cr_manifest_key_name_ok(const char *s)
 
 /* ---- the manifest's shape ---------------------------------------------- */
 
-static const char *const top_keys[] = {"name", "start", "sources", NULL};
+static const char *const top_keys[] = {"name", "start", "sources", "memory", NULL};
 static const char *const top_sections[] = {"devices", "keys", NULL};
 static const char *const key_fields[] = {"type", "default", "min", "max", "doc", NULL};
 
@@ -1214,6 +1214,22 @@ static void check_start(struct cr_diag *d, struct cr_manifest *m, const struct c
 		return;
 	}
 	m->start = e->val;
+}
+
+/* memory = MiB: guest memory for targets run by a tender or monitor. */
+static void check_memory(struct cr_diag *d, struct cr_manifest *m, const struct cr_mentry *e)
+{
+	if (!want_type(d, e, CR_MV_INT, "'memory'", "memory = 32 (MiB)"))
+		return;
+	if (e->val->i < CR_MEMORY_MIN_MIB || e->val->i > CR_MEMORY_MAX_MIB) {
+		cr_diag_error(
+		    d, e->val->line, e->val->col,
+		    "memory = %lld is out of range: the guest's memory in MiB, from %d to "
+		    "%d",
+		    (long long)e->val->i, CR_MEMORY_MIN_MIB, CR_MEMORY_MAX_MIB);
+		return;
+	}
+	m->memory = e->val;
 }
 
 /* A source path: relative, inside DIR, ends in .c, and made of
@@ -1455,6 +1471,8 @@ static void schema(struct cr_diag *d, struct cr_manifest *m)
 			start_e = e;
 		} else if (strcmp(e->key, "sources") == 0) {
 			check_sources(d, m, e);
+		} else if (strcmp(e->key, "memory") == 0) {
+			check_memory(d, m, e);
 		} else if (strcmp(e->key, "devices") == 0 && e->val->type == CR_MV_TABLE) {
 			check_devices(d, m, e);
 		} else if (strcmp(e->key, "keys") == 0 && e->val->type == CR_MV_TABLE) {
@@ -1474,7 +1492,8 @@ static void schema(struct cr_diag *d, struct cr_manifest *m)
 			} else {
 				cr_buf_printf(&b,
 				              "unknown top-level key '%s' (valid: name, start, "
-				              "sources, and the sections [devices] and [keys])",
+				              "sources, memory, and the sections [devices] and "
+				              "[keys])",
 				              e->key);
 				cr_buf_suggest(&b, e->key, top_keys);
 			}

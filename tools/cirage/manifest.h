@@ -24,6 +24,10 @@
 #define CR_MANIFEST_MAX_BYTES (1024 * 1024)
 /* Longest application, device or key name. */
 #define CR_NAME_MAX 63
+/* memory = MiB: the guest memory `cirage run` gives a tender (spt); the
+ * range of cirage-spt --mem. */
+#define CR_MEMORY_MIN_MIB 1
+#define CR_MEMORY_MAX_MIB 4096
 
 enum cr_mv_type { CR_MV_STRING, CR_MV_INT, CR_MV_BOOL, CR_MV_ARRAY, CR_MV_TABLE };
 
@@ -72,6 +76,7 @@ struct cr_manifest {
 	struct cr_mv *root;
 	const struct cr_mv *name, *start; /* strings, validated */
 	const struct cr_mv *sources; /* NULL or an array of validated paths */
+	const struct cr_mv *memory; /* NULL or an integer in range (MiB) */
 	struct cr_mdevice *devices;
 	size_t ndevices;
 	struct cr_mkey *keys;

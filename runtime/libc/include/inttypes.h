@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: ISC */
+/* inttypes.h - printf format macros for <stdint.h> types (x86_64, LP64)
+ * and the intmax_t parsers. There is no scanf, so no SCN macros. */
+#ifndef _INTTYPES_H
+#define _INTTYPES_H
+
+#include <stdint.h>
+
+#define __CR_PRI64 "l"
+#define __CR_PRIPTR "l"
+
+#define PRId8 "d"
+#define PRId16 "d"
+#define PRId32 "d"
+#define PRId64 __CR_PRI64 "d"
+#define PRIdLEAST8 "d"
+#define PRIdLEAST16 "d"
+#define PRIdLEAST32 "d"
+#define PRIdLEAST64 __CR_PRI64 "d"
+#define PRIdFAST8 "d"
+#define PRIdFAST16 __CR_PRIPTR "d"
+#define PRIdFAST32 __CR_PRIPTR "d"
+#define PRIdFAST64 __CR_PRI64 "d"
+#define PRIdMAX __CR_PRI64 "d"
+#define PRIdPTR __CR_PRIPTR "d"
+
+#define PRIi8 "i"
+#define PRIi16 "i"
+#define PRIi32 "i"
+#define PRIi64 __CR_PRI64 "i"
+#define PRIiLEAST8 "i"
+#define PRIiLEAST16 "i"
+#define PRIiLEAST32 "i"
+#define PRIiLEAST64 __CR_PRI64 "i"
+#define PRIiFAST8 "i"
+#define PRIiFAST16 __CR_PRIPTR "i"
+#define PRIiFAST32 __CR_PRIPTR "i"
+#define PRIiFAST64 __CR_PRI64 "i"
+#define PRIiMAX __CR_PRI64 "i"
+#define PRIiPTR __CR_PRIPTR "i"
+
+#define PRIo8 "o"
+#define PRIo16 "o"
+#define PRIo32 "o"
+#define PRIo64 __CR_PRI64 "o"
+#define PRIoLEAST8 "o"
+#define PRIoLEAST16 "o"
+#define PRIoLEAST32 "o"
+#define PRIoLEAST64 __CR_PRI64 "o"
+#define PRIoFAST8 "o"
+#define PRIoFAST16 __CR_PRIPTR "o"
+#define PRIoFAST32 __CR_PRIPTR "o"
+#define PRIoFAST64 __CR_PRI64 "o"
+#define PRIoMAX __CR_PRI64 "o"
+#define PRIoPTR __CR_PRIPTR "o"
+
+#define PRIu8 "u"
+#define PRIu16 "u"
+#define PRIu32 "u"
+#define PRIu64 __CR_PRI64 "u"
+#define PRIuLEAST8 "u"
+#define PRIuLEAST16 "u"
+#define PRIuLEAST32 "u"
+#define PRIuLEAST64 __CR_PRI64 "u"
+#define PRIuFAST8 "u"
+#define PRIuFAST16 __CR_PRIPTR "u"
+#define PRIuFAST32 __CR_PRIPTR "u"
+#define PRIuFAST64 __CR_PRI64 "u"
+#define PRIuMAX __CR_PRI64 "u"
+#define PRIuPTR __CR_PRIPTR "u"
+
+#define PRIx8 "x"
+#define PRIx16 "x"
+#define PRIx32 "x"
+#define PRIx64 __CR_PRI64 "x"
+#define PRIxLEAST8 "x"
+#define PRIxLEAST16 "x"
+#define PRIxLEAST32 "x"
+#define PRIxLEAST64 __CR_PRI64 "x"
+#define PRIxFAST8 "x"
+#define PRIxFAST16 __CR_PRIPTR "x"
+#define PRIxFAST32 __CR_PRIPTR "x"
+#define PRIxFAST64 __CR_PRI64 "x"
+#define PRIxMAX __CR_PRI64 "x"
+#define PRIxPTR __CR_PRIPTR "x"
+
+#define PRIX8 "X"
+#define PRIX16 "X"
+#define PRIX32 "X"
+#define PRIX64 __CR_PRI64 "X"
+#define PRIXLEAST8 "X"
+#define PRIXLEAST16 "X"
+#define PRIXLEAST32 "X"
+#define PRIXLEAST64 __CR_PRI64 "X"
+#define PRIXFAST8 "X"
+#define PRIXFAST16 __CR_PRIPTR "X"
+#define PRIXFAST32 __CR_PRIPTR "X"
+#define PRIXFAST64 __CR_PRI64 "X"
+#define PRIXMAX __CR_PRI64 "X"
+#define PRIXPTR __CR_PRIPTR "X"
+
+intmax_t strtoimax(const char *restrict s, char **restrict end, int base);
+uintmax_t strtoumax(const char *restrict s, char **restrict end, int base);
+intmax_t imaxabs(intmax_t v);
+
+#endif

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: ISC */
+#include <time.h>
+
+#include <cirage/platform.h>
+
+time_t time(time_t *t)
+{
+	int64_t ns = cr_platform_wall_ns();
+	time_t s = (time_t)(ns / 1000000000);
+
+	if (ns < 0 && ns % 1000000000)
+		s--; /* round towards the past before 1970 */
+	if (t)
+		*t = s;
+	return s;
+}

@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cirage-spt - run a Cirage spt image as a Linux process allowed only the
+ * system calls of include/cirage/abi.h.
+ *
+ *   cirage-spt [--mem=MB] [--net:NAME=TAP ...] [--block:NAME=FILE ...] [--]
+ *              IMAGE [GUEST ARGS...]
+ *
+ * Steps: read and check the image; match the attached devices with its
+ * manifest and open them; reserve guest memory at CR_ABI_LOAD_BASE, copy
+ * the segments, lay out the boot info, argv, TLS block, heap, guard page
+ * and boot stack; then build the seccomp filter, install the fault
+ * handlers, close every other fd and jump into the image (enter.S). The
+ * guest's exit_group ends the process with its status. docs/spt.md has
+ * the details.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/fs.h>
+#include <linux/if_tun.h>
+
+#include "spt.h"
+
+#define VERSION "0.1.0"
+#define EXIT_REFUSED 1 /* the image, its devices or the memory size were refused */
+#define EXIT_USAGE 2 /* a malformed command line */
+
+static const char usage_text[] =
+    "usage: cirage-spt [--mem=MB] [--net:NAME=TAP ...] [--block:NAME=FILE ...] [--] IMAGE "
+    "[GUEST ARGS...]\n"
+    "Run a Cirage spt image as a process that may make only the system calls of its\n"
+    "sandbox (docs/spt.md).\n"
+    "  --mem=MB           guest memory in MiB (default 32, 1 to 4096)\n"
+    "  --net:NAME=TAP     attach the image's net device NAME to the tap interface TAP\n"
+    "  --block:NAME=FILE  attach the image's block device NAME to FILE (512-byte sectors)\n"
+    "  --help, --version\n"
+    "Every device the image declares must be attached, and only those.\n"
+    "Exit status: the guest's own; 1 when the image, a device or the memory size is\n"
+    "refused; 2 on a usage error; 70 when the guest is stopped (fault or forbidden\n"
+    "system call).\n";
+
+struct attach {
+	const char *name, *path;
+	uint32_t kind;
+	int used;
+};
+
+static const char *prog = "cirage-spt";
+
+__attribute__((noreturn, format(printf, 2, 3))) static void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (status == EXIT_USAGE)
+		fputs("usage: cirage-spt [--mem=MB] [--net:NAME=TAP ...] [--block:NAME=FILE ...] "
+		      "[--] IMAGE [GUEST ARGS...]\n",
+		      stderr);
+	exit(status);
+}
+
+/* ---- the command line ------------------------------------------------- */
+
+static unsigned parse_mem(const char *v)
+{
+	unsigned long n = 0;
+
+	if (!*v)
+		die(EXIT_USAGE, "--mem needs a number of MiB, e.g. --mem=64");
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9')
+			die(EXIT_USAGE, "--mem=%s: not a number of MiB", v);
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > CR_SPT_MEM_MAX_MB)
+			break;
+	}
+	if (n < 1 || n > CR_SPT_MEM_MAX_MB)
+		die(EXIT_USAGE, "--mem=%s: out of range (1 to %u MiB)", v, CR_SPT_MEM_MAX_MB);
+	return (unsigned)n;
+}
+
+static void parse_attach(const char *arg, struct attach *a, unsigned *na)
+{
+	const char *spec, *eq, *colon = strchr(arg, ':');
+	char name[CR_ABI_NAME_MAX];
+	size_t klen = (size_t)(colon - arg - 2), nlen;
+	uint32_t kind;
+
+	if (klen == 3 && strncmp(arg + 2, "net", 3) == 0)
+		kind = CR_ABI_DEV_NET;
+	else if (klen == 5 && strncmp(arg + 2, "block", 5) == 0)
+		kind = CR_ABI_DEV_BLOCK;
+	else
+		die(EXIT_USAGE, "unknown device kind '%.*s' in '%s' (valid: net, block)", (int)klen,
+		    arg + 2, arg);
+	spec = colon + 1;
+	eq = strchr(spec, '=');
+	if (!eq || eq == spec || !eq[1])
+		die(EXIT_USAGE, "'%s': expected --%s:NAME=%s", arg, cr_elf_kind_name(kind),
+		    kind == CR_ABI_DEV_NET ? "TAP" : "FILE");
+	nlen = (size_t)(eq - spec);
+	if (nlen >= sizeof(name))
+		die(EXIT_USAGE, "'%s': device name too long (at most %d characters)", arg,
+		    CR_ABI_NAME_MAX - 1);
+	memcpy(name, spec, nlen);
+	name[nlen] = 0;
+	if (!cr_elf_name_valid(name))
+		die(EXIT_USAGE, "'%s': invalid device name '%s' (expected [a-z_][a-z0-9_]*)", arg,
+		    name);
+	if (kind == CR_ABI_DEV_NET && strlen(eq + 1) >= IFNAMSIZ)
+		die(EXIT_USAGE, "'%s': tap name '%s' too long (at most %d characters)", arg, eq + 1,
+		    IFNAMSIZ - 1);
+	for (unsigned i = 0; i < *na; i++)
+		if (strlen(a[i].name) == nlen && strncmp(a[i].name, spec, nlen) == 0)
+			die(EXIT_USAGE, "device '%s' is attached twice", name);
+	if (*na >= CR_ABI_DEVICES_MAX)
+		die(EXIT_USAGE, "too many devices attached (at most %d)", CR_ABI_DEVICES_MAX);
+	a[*na].name = strndup(spec, nlen);
+	a[*na].path = eq + 1;
+	a[*na].kind = kind;
+	a[*na].used = 0;
+	if (!a[*na].name)
+		die(EXIT_REFUSED, "out of memory");
+	(*na)++;
+}
+
+/* ---- devices ------------------------------------------------------------ */
+
+/* Match the attachments with the manifest, both ways. */
+static void match_devices(const char *image, const struct cr_abi_manifest *m, struct attach *a,
+                          unsigned na, struct attach *order[])
+{
+	for (unsigned i = 0; i < na; i++) {
+		uint32_t j;
+		for (j = 0; j < m->ndevices; j++)
+			if (strcmp(m->dev[j].name, a[i].name) == 0)
+				break;
+		if (j == m->ndevices) {
+			char list[CR_ABI_DEVICES_MAX * (CR_ABI_NAME_MAX + 10) + 1];
+			size_t len = 0;
+			list[0] = 0;
+			for (j = 0; j < m->ndevices; j++)
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s (%s)",
+				                        j ? ", " : "", m->dev[j].name,
+				                        cr_elf_kind_name(m->dev[j].kind));
+			if (m->ndevices)
+				die(EXIT_REFUSED,
+				    "device '%s' is attached but %s does not declare it (it "
+				    "declares: "
+				    "%s)",
+				    a[i].name, image, list);
+			die(EXIT_REFUSED,
+			    "device '%s' is attached but %s does not declare it (it declares no "
+			    "devices)",
+			    a[i].name, image);
+		}
+		if (m->dev[j].kind != a[i].kind)
+			die(EXIT_REFUSED,
+			    "device '%s' is declared by %s as %s, not %s: pass --%s:%s=%s",
+			    a[i].name, image, cr_elf_kind_name(m->dev[j].kind),
+			    cr_elf_kind_name(a[i].kind), cr_elf_kind_name(m->dev[j].kind),
+			    a[i].name, m->dev[j].kind == CR_ABI_DEV_NET ? "TAP" : "FILE");
+		a[i].used = 1;
+		order[j] = &a[i];
+	}
+	for (uint32_t j = 0; j < m->ndevices; j++) {
+		const struct cr_abi_manifest_entry *d = &m->dev[j];
+		unsigned i;
+		for (i = 0; i < na; i++)
+			if (strcmp(d->name, a[i].name) == 0)
+				break;
+		if (i == na)
+			die(EXIT_REFUSED,
+			    "device '%s' (%s) is declared by the image but not attached: pass "
+			    "--%s:%s=%s",
+			    d->name, cr_elf_kind_name(d->kind), cr_elf_kind_name(d->kind), d->name,
+			    d->kind == CR_ABI_DEV_NET ? "TAP" : "FILE");
+	}
+}
+
+/* Keep device fds away from 0, 1 and 2, which the guest uses as the
+ * console even when they were closed when we started. */
+static int high_fd(int fd)
+{
+	int n;
+
+	if (fd > 2)
+		return fd;
+	n = fcntl(fd, F_DUPFD, 3);
+	close(fd);
+	return n;
+}
+
+static void open_net(struct cr_abi_device *d, const char *tap, int *sock)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
+
+	if (fd < 0)
+		die(EXIT_REFUSED, "net device '%s': cannot open /dev/net/tun: %s", d->name,
+		    strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strncpy(ifr.ifr_name, tap, IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		die(EXIT_REFUSED, "net device '%s': cannot attach tap '%s': %s%s", d->name, tap,
+		    strerror(errno), errno == EBUSY ? " (is another program using it?)" : "");
+	fd = high_fd(fd);
+	if (fd < 0)
+		die(EXIT_REFUSED, "net device '%s': %s", d->name, strerror(errno));
+	d->handle = fd;
+	d->mtu = 1500;
+	if (*sock < 0)
+		*sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, tap, IFNAMSIZ - 1);
+	if (*sock >= 0 && ioctl(*sock, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+		d->mtu = (uint32_t)ifr.ifr_mtu;
+}
+
+static void open_block(struct cr_abi_device *d, const char *path)
+{
+	int ro = (d->flags & CR_ABI_DEV_READ_ONLY) != 0;
+	uint64_t size;
+	struct stat st;
+	int fd = open(path, ro ? O_RDONLY : O_RDWR);
+
+	if (fd < 0 && !ro && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+		fd = open(path, O_RDONLY);
+		ro = 1;
+	}
+	if (fd < 0)
+		die(EXIT_REFUSED, "block device '%s': cannot open %s: %s", d->name, path,
+		    strerror(errno));
+	if (fstat(fd, &st) < 0)
+		die(EXIT_REFUSED, "block device '%s': %s: %s", d->name, path, strerror(errno));
+	if (S_ISREG(st.st_mode))
+		size = (uint64_t)st.st_size;
+	else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+			die(EXIT_REFUSED, "block device '%s': %s: cannot get its size: %s", d->name,
+			    path, strerror(errno));
+	} else
+		die(EXIT_REFUSED, "block device '%s': %s is not a regular file or a block device",
+		    d->name, path);
+	if (size < 512)
+		die(EXIT_REFUSED,
+		    "block device '%s': %s has %llu bytes, fewer than one 512-byte sector", d->name,
+		    path, (unsigned long long)size);
+	fd = high_fd(fd);
+	if (fd < 0)
+		die(EXIT_REFUSED, "block device '%s': %s", d->name, strerror(errno));
+	d->handle = fd;
+	d->capacity = size & ~511ULL;
+	d->sector_size = 512;
+	if (ro)
+		d->flags |= CR_ABI_DEV_READ_ONLY;
+}
+
+/* Close every fd but 0, 1, 2 and the devices'. */
+static void close_others(const struct cr_abi_boot_info *bi)
+{
+	int fds[CR_ABI_DEVICES_MAX + 1], n = 0;
+	unsigned lo = 3;
+
+	for (uint32_t i = 0; i < bi->ndevices; i++) {
+		int fd = (int)bi->dev[i].handle, j = n++;
+		while (j > 0 && fds[j - 1] > fd) {
+			fds[j] = fds[j - 1];
+			j--;
+		}
+		fds[j] = fd;
+	}
+	fds[n++] = INT_MAX;
+	for (int i = 0; i < n; i++) {
+		if ((unsigned)fds[i] > lo &&
+		    syscall(SYS_close_range, lo, (unsigned)fds[i] - 1, 0) < 0) {
+			/* Before Linux 5.9: one by one. */
+			unsigned top =
+			    fds[i] == INT_MAX ? (unsigned)sysconf(_SC_OPEN_MAX) : (unsigned)fds[i];
+			for (unsigned fd = lo; fd < top; fd++)
+				close((int)fd);
+		}
+		lo = (unsigned)fds[i] + 1;
+	}
+}
+
+/* ---- guest memory ------------------------------------------------------- */
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* Lay out guest memory; 0, or the smallest memory size that would do
+ * (bytes) when mem_size is too small. */
+static uint64_t layout(const struct cr_elf_image *img, uint64_t mem_size, int gargc, char **gargv,
+                       struct cr_spt_layout *l)
+{
+	uint64_t p, strings = 0, need;
+
+	for (int i = 0; i < gargc; i++)
+		strings += strlen(gargv[i]) + 1; /* bounded by the kernel's ARG_MAX */
+	l->mem_base = CR_ABI_LOAD_BASE;
+	l->image_end = img->end;
+	l->boot_info = l->image_end;
+	p = l->boot_info + sizeof(struct cr_abi_boot_info);
+	l->argv = align_up(p, 8);
+	p = l->argv + ((uint64_t)gargc + 1) * 8;
+	l->strings = p;
+	p += strings;
+	l->tls = align_up(p, 64);
+	p = l->tls + CR_SPT_TLS_SIZE;
+	l->heap_start = align_up(p, CR_SPT_PAGE);
+	need = l->heap_start - l->mem_base + CR_SPT_HEAP_MIN + CR_SPT_PAGE + CR_SPT_STACK_SIZE;
+	if (mem_size < need)
+		return need;
+	l->mem_end = l->mem_base + mem_size;
+	l->stack_top = l->mem_end;
+	l->stack_lo = l->stack_top - CR_SPT_STACK_SIZE;
+	l->heap_end = l->stack_lo - CR_SPT_PAGE;
+	return 0;
+}
+
+static int prot_of(uint32_t flags)
+{
+	return ((flags & CR_ELF_PF_R) ? PROT_READ : 0) | ((flags & CR_ELF_PF_W) ? PROT_WRITE : 0) |
+	       ((flags & CR_ELF_PF_X) ? PROT_EXEC : 0);
+}
+
+static void protect(uint64_t addr, uint64_t len, int prot)
+{
+	if (len && mprotect((void *)addr, len, prot) < 0)
+		die(EXIT_REFUSED, "cannot protect guest memory at 0x%llx: %s",
+		    (unsigned long long)addr, strerror(errno));
+}
+
+static void load(const uint8_t *data, const struct cr_elf_image *img, const struct cr_spt_layout *l,
+                 struct cr_abi_boot_info *bi, int gargc, char **gargv, uint64_t canary)
+{
+	const struct cr_elf_segment *sorted[CR_ELF_PHDRS_MAX];
+	uint64_t *argv_arr, str, prev;
+	void *p;
+
+	p = mmap((void *)l->mem_base, l->mem_end - l->mem_base, PROT_NONE,
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		die(EXIT_REFUSED, "cannot reserve guest memory [0x%llx, 0x%llx): %s",
+		    (unsigned long long)l->mem_base, (unsigned long long)l->mem_end,
+		    strerror(errno));
+	if (p != (void *)l->mem_base) /* a kernel older than 4.17 took it as a hint */
+		die(EXIT_REFUSED, "cannot reserve guest memory at 0x%llx: the range is in use",
+		    (unsigned long long)l->mem_base);
+	/* Image, boot data and heap writable while we fill them; fresh pages
+	 * are zero, so the bss needs nothing. */
+	protect(l->mem_base, l->heap_end - l->mem_base, PROT_READ | PROT_WRITE);
+	for (unsigned i = 0; i < img->nsegs; i++) {
+		const struct cr_elf_segment *s = &img->seg[i];
+		unsigned j = i;
+		memcpy((void *)s->vaddr, data + s->offset, s->filesz);
+		while (j > 0 && sorted[j - 1]->vaddr > s->vaddr) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = s;
+	}
+
+	/* Boot info, argv, TLS block. */
+	bi->version = CR_ABI_VERSION;
+	bi->target = CR_ABI_TARGET_SPT;
+	bi->mem_base = l->mem_base;
+	bi->mem_size = l->mem_end - l->mem_base;
+	bi->heap_start = l->heap_start;
+	bi->heap_end = l->heap_end;
+	bi->stack_top = l->stack_top;
+	bi->tsc_hz = 0;
+	bi->argv = l->argv;
+	bi->argc = gargc;
+	memcpy((void *)l->boot_info, bi, sizeof(*bi));
+	argv_arr = (uint64_t *)l->argv;
+	str = l->strings;
+	for (int i = 0; i < gargc; i++) {
+		size_t n = strlen(gargv[i]) + 1;
+		memcpy((void *)str, gargv[i], n);
+		argv_arr[i] = str;
+		str += n;
+	}
+	argv_arr[gargc] = 0;
+	((uint64_t *)l->tls)[0] = l->tls;
+	((uint64_t *)l->tls)[0x28 / 8] = canary & ~0xffULL;
+
+	/* Final protections: each segment's own, nothing in the gaps. */
+	prev = l->mem_base;
+	for (unsigned i = 0; i < img->nsegs; i++) {
+		const struct cr_elf_segment *s = sorted[i];
+		uint64_t end = align_up(s->vaddr + s->memsz, CR_SPT_PAGE);
+		int prot = prot_of(s->flags);
+		protect(prev, s->vaddr - prev, PROT_NONE);
+		if (prot != (PROT_READ | PROT_WRITE))
+			protect(s->vaddr, end - s->vaddr, prot);
+		prev = end;
+	}
+	protect(l->stack_lo, l->stack_top - l->stack_lo, PROT_READ | PROT_WRITE);
+}
+
+int main(int argc, char **argv)
+{
+	static struct cr_abi_boot_info bi;
+	struct attach att[CR_ABI_DEVICES_MAX], *order[CR_ABI_DEVICES_MAX];
+	unsigned natt = 0, mem_mb = CR_SPT_MEM_DEFAULT_MB;
+	struct cr_elf_image img;
+	struct cr_spt_layout l;
+	struct sock_fprog filter;
+	uint8_t rnd[8 + 6 * CR_ABI_DEVICES_MAX];
+	const uint8_t *data;
+	size_t size, nrnd = 8;
+	const char *image;
+	char err[512];
+	uint64_t need, canary;
+	int i, sock = -1;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (strcmp(a, "--version") == 0) {
+			puts("cirage-spt " VERSION);
+			return 0;
+		}
+		if (strncmp(a, "--mem=", 6) == 0)
+			mem_mb = parse_mem(a + 6);
+		else if (strncmp(a, "--", 2) == 0 && strchr(a, ':') &&
+		         (!strchr(a, '=') || strchr(a, ':') < strchr(a, '=')))
+			parse_attach(a, att, &natt);
+		else
+			die(EXIT_USAGE, "unknown option '%s'", a);
+	}
+	if (i >= argc)
+		die(EXIT_USAGE, "no IMAGE given");
+	image = argv[i];
+
+	/* The image. */
+	if (cr_elf_map(image, &data, &size, err, sizeof(err)) < 0)
+		die(EXIT_REFUSED, "%s", err);
+	if (cr_elf_check(image, data, size, CR_ABI_TARGET_SPT, (uint64_t)CR_SPT_MEM_MAX_MB << 20,
+	                 &img, err, sizeof(err)) < 0)
+		die(EXIT_REFUSED, "%s", err);
+	match_devices(image, &img.manifest, att, natt, order);
+	need = layout(&img, (uint64_t)mem_mb << 20, argc - i, argv + i, &l);
+	if (need)
+		die(EXIT_REFUSED,
+		    "--mem=%u is too small for %s: it needs at least --mem=%llu (image %llu KiB, "
+		    "boot data %llu KiB, heap %llu KiB at least, stack %llu KiB and its guard "
+		    "page)",
+		    mem_mb, image, (unsigned long long)((need + (1 << 20) - 1) >> 20),
+		    (unsigned long long)((img.end - CR_ABI_LOAD_BASE) >> 10),
+		    (unsigned long long)((l.heap_start - img.end) >> 10), CR_SPT_HEAP_MIN >> 10,
+		    CR_SPT_STACK_SIZE >> 10);
+
+	/* The devices, in manifest order. */
+	bi.ndevices = img.manifest.ndevices;
+	for (uint32_t j = 0; j < bi.ndevices; j++) {
+		struct cr_abi_device *d = &bi.dev[j];
+		memcpy(d->name, img.manifest.dev[j].name, CR_ABI_NAME_MAX);
+		d->kind = img.manifest.dev[j].kind;
+		d->flags = img.manifest.dev[j].flags;
+		if (d->kind == CR_ABI_DEV_NET) {
+			open_net(d, order[j]->path, &sock);
+			nrnd += 6;
+		} else {
+			open_block(d, order[j]->path);
+		}
+	}
+	if (getrandom(rnd, nrnd, 0) != (ssize_t)nrnd)
+		die(EXIT_REFUSED, "getrandom: %s", strerror(errno));
+	memcpy(&canary, rnd, 8);
+	for (uint32_t j = 0, r = 8; j < bi.ndevices; j++) {
+		if (bi.dev[j].kind != CR_ABI_DEV_NET)
+			continue;
+		memcpy(bi.dev[j].mac, rnd + r, 6);
+		bi.dev[j].mac[0] = (uint8_t)((bi.dev[j].mac[0] & 0xfe) | 0x02); /* local, unicast */
+		r += 6;
+	}
+
+	/* Guest memory, then the lockdown. */
+	load(data, &img, &l, &bi, argc - i, argv + i, canary);
+	if (cr_spt_filter_build(&bi, &filter) < 0)
+		die(EXIT_REFUSED, "internal error: the seccomp filter does not fit");
+	if (cr_spt_fault_install(&img, &l) < 0)
+		die(EXIT_REFUSED, "cannot install the fault handlers: %s", strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(EXIT_REFUSED, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+	close_others(&bi);
+	cr_spt_enter(l.tls, &filter, img.entry, l.stack_top, l.boot_info);
+}
