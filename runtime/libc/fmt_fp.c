@@ -25,8 +25,8 @@ const char __cr_fmt_fp_link = 0;
 #define LIMBS 90
 #define BASE 1000000000u
 
-static const uint32_t pow10[10] = {1,      10,      100,      1000,      10000,
-                                   100000, 1000000, 10000000, 100000000, 1000000000};
+static const uint32_t ten_pow[10] = {1,      10,      100,      1000,      10000,
+                                     100000, 1000000, 10000000, 100000000, 1000000000};
 
 struct big {
 	uint32_t d[LIMBS]; /* little-endian limbs in base 10^9 */
@@ -67,7 +67,7 @@ static int digit(const struct big *b, int j)
 {
 	if (j < 0 || j / 9 >= b->n)
 		return 0;
-	return (int)(b->d[j / 9] / pow10[j % 9] % 10);
+	return (int)(b->d[j / 9] / ten_pow[j % 9] % 10);
 }
 
 /* Round b to a multiple of 10^c, half to even. Idempotent. */
@@ -83,7 +83,7 @@ static void big_round(struct big *b, int c)
 		r = (c - 1) % 9;
 		for (int i = 0; i < q && !sticky; i++)
 			sticky = b->d[i] != 0;
-		if (b->d[q] % pow10[r])
+		if (b->d[q] % ten_pow[r])
 			sticky = 1;
 		up = rd > 5 || (rd == 5 && (sticky || (digit(b, c) & 1)));
 	}
@@ -94,10 +94,10 @@ static void big_round(struct big *b, int c)
 	} else {
 		for (int i = 0; i < q; i++)
 			b->d[i] = 0;
-		b->d[q] -= b->d[q] % pow10[r];
+		b->d[q] -= b->d[q] % ten_pow[r];
 	}
 	if (up) {
-		uint32_t carry = pow10[r];
+		uint32_t carry = ten_pow[r];
 		while (b->n <= q)
 			b->d[b->n++] = 0;
 		for (int i = q; carry; i++) {

@@ -18,14 +18,15 @@ int blockrw_start(cr_block *disk)
 
 	cr_block_info(disk, &info);
 	cr_printf("disk: %llu sectors of %u bytes%s\n", (unsigned long long)info.sectors,
-		  info.sector_size, info.read_only ? ", read-only" : "");
+	          info.sector_size, info.read_only ? ", read-only" : "");
 	buf = malloc(n * info.sector_size);
 	back = malloc(n * info.sector_size);
 	if (!buf || !back)
 		return 2;
 	for (uint64_t s = 0; s < n; s++)
 		for (uint32_t i = 0; i < info.sector_size; i++)
-			buf[s * info.sector_size + i] = (unsigned char)(((first + s) * 7 + i) & 0xff);
+			buf[s * info.sector_size + i] =
+			    (unsigned char)(((first + s) * 7 + i) & 0xff);
 	rc = cr_block_write(disk, first, buf, n);
 	cr_printf("write: %s\n", rc ? cr_strerror(rc) : "ok");
 	if (rc)
