@@ -252,10 +252,10 @@ $(BUILD)/libc/nofp/crlibc.o: $(filter-out %/fmt_fp.o,$(call libc_objs,host))
 	$(call libc_rename,$^)
 
 # tests/libc/headers.c is compiled against our headers, the tests against glibc's.
-$(BUILD)/libc/headers-%.o: tests/libc/headers.c $(LIBC_HDRS)
+$(BUILD)/libc/headers-%.o: tests/libc/headers.c tests/libc/names.h $(LIBC_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBC_GCC_FLAGS) -Wpedantic $(if $(filter san,$*),-O1 $(SAN_FLAGS)) -c -o $@ $<
-LIBC_TEST_DEPS = tests/libc/support.c tests/libc/crlibc.h tests/unit/check.h
+LIBC_TEST_DEPS = tests/libc/support.c tests/libc/crlibc.h tests/libc/names.h tests/unit/check.h
 $(patsubst %,$(BUILD)/tests/%,$(LIBC_TEST_PLAIN)): $(BUILD)/tests/%: tests/libc/%.c $(LIBC_TEST_DEPS) $(BUILD)/libc/host/crlibc.o $(BUILD)/libc/headers-host.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -D_GNU_SOURCE -no-pie -Itests/unit -Itests/libc -o $@ $< tests/libc/support.c $(BUILD)/libc/host/crlibc.o $(BUILD)/libc/headers-host.o -lm

@@ -285,12 +285,31 @@ static int scan_notes(const char *name, const uint8_t *p, uint64_t len, uint64_t
 				if (*have_man)
 					return fail(err, errlen, "%s: two Cirage manifest notes",
 					            name);
-				if (descsz != sizeof(img->manifest))
+				/* desc: the header and at least ndevices entries
+				 * (cirage emits exactly those; a whole struct is
+				 * accepted too). */
+				uint32_t nd;
+				size_t want;
+				if (descsz < 8)
+					return fail(err, errlen,
+					            "%s: manifest note has %llu bytes, too few "
+					            "for its header",
+					            name, (unsigned long long)descsz);
+				memcpy(&nd, p + desc_off + 4, sizeof(nd));
+				if (nd > CR_ABI_DEVICES_MAX)
+					return fail(err, errlen,
+					            "%s: manifest declares %u devices, at most "
+					            "%d are allowed",
+					            name, nd, CR_ABI_DEVICES_MAX);
+				want = 8 + (size_t)nd * sizeof(struct cr_abi_manifest_entry);
+				if (descsz < want || descsz > sizeof(img->manifest))
 					return fail(
 					    err, errlen,
-					    "%s: manifest note has %llu bytes, expected %zu", name,
-					    (unsigned long long)descsz, sizeof(img->manifest));
-				memcpy(&img->manifest, p + desc_off, sizeof(img->manifest));
+					    "%s: manifest note has %llu bytes, expected %zu "
+					    "for %u devices",
+					    name, (unsigned long long)descsz, want, nd);
+				memset(&img->manifest, 0, sizeof(img->manifest));
+				memcpy(&img->manifest, p + desc_off, descsz);
 				*have_man = 1;
 			}
 			/* Other Cirage note types are for other readers. */

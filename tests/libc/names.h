@@ -204,6 +204,7 @@
 	X(PRIiLEAST8)                                                                              \
 	X(PRIiLEAST16)                                                                             \
 	X(PRIiLEAST32)                                                                             \
+	X(PRIiLEAST64)                                                                             \
 	X(PRIiFAST8)                                                                               \
 	X(PRIiFAST16)                                                                              \
 	X(PRIiFAST32)                                                                              \
@@ -227,6 +228,7 @@
 	X(PRIu8)                                                                                   \
 	X(PRIu16)                                                                                  \
 	X(PRIu32)                                                                                  \
+	X(PRIu64)                                                                                  \
 	X(PRIuLEAST8)                                                                              \
 	X(PRIuLEAST16)                                                                             \
 	X(PRIuLEAST32)                                                                             \

@@ -147,7 +147,7 @@ else fail spt_main_includes "$(head -12 "$M")"; fi
 if has "$M" '} cr_gen_notes __attribute__((section(".note.cirage"), aligned(4), used)) = {' &&
 	has "$M" '.abi = {sizeof(CR_ABI_NOTE_OWNER), sizeof(struct cr_abi_note), CR_ABI_NOTE_ABI, CR_ABI_NOTE_OWNER,' &&
 	has "$M" '{CR_ABI_TARGET_SPT, CR_ABI_VERSION}},' &&
-	has "$M" 'CR_ABI_NOTE_MANIFEST, CR_ABI_NOTE_OWNER,' && has "$M" '{CR_ABI_VERSION, 0, {' &&
+	has "$M" 'CR_ABI_NOTE_MANIFEST, CR_ABI_NOTE_OWNER,' && has "$M" 'CR_ABI_VERSION, 0, {' &&
 	has "$M" '_Static_assert(sizeof(cr_gen_notes) =='; then
 	pass spt_hello_notes
 else fail spt_hello_notes "$(sed -n '/ELF notes/,/_Static_assert/p' "$M")"; fi
@@ -198,7 +198,7 @@ if has "$M" 'rc = cr_spt_block_open(&dev_disk, "disk");' && has "$M" 'rc = cr_sp
 	has "$M" 'return x_start(dev_disk, dev_net, dev_scratch);'; then
 	pass spt_device_constructors
 else fail spt_device_constructors "$(sed -n '/cr_gen_app_main/,/^}/p' "$M")"; fi
-if has "$M" '{CR_ABI_VERSION, 3, {' && has "$M" '{"disk", CR_ABI_DEV_BLOCK, CR_ABI_DEV_READ_ONLY},' &&
+if has "$M" 'CR_ABI_VERSION, 3, {' && has "$M" '8 + 3 * sizeof(struct cr_abi_manifest_entry),' && has "$M" '{"disk", CR_ABI_DEV_BLOCK, CR_ABI_DEV_READ_ONLY},' &&
 	has "$M" '{"net", CR_ABI_DEV_NET, 0},' && has "$M" '{"scratch", CR_ABI_DEV_BLOCK, 0},'; then
 	pass spt_manifest_note_devices
 else fail spt_manifest_note_devices "$(sed -n '/ELF notes/,/_Static_assert/p' "$M")"; fi
@@ -220,7 +220,7 @@ else
 	notes=$(readelf -nW "$TEST_TMP/main.o" 2>&1)
 	if [ "$(grep -c '^  Cirage  *0x' <<<"$notes")" -eq 2 ] &&
 		grep -qE '^  Cirage +0x00000008\s.*0x43520001' <<<"$notes" &&
-		grep -qE '^  Cirage +0x00000288\s.*0x43520002' <<<"$notes" &&
+		grep -qE '^  Cirage +0x00000080\s.*0x43520002' <<<"$notes" &&
 		grep -q 'description data: 01 00 00 00 01 00 00 00 *$' <<<"$notes" &&
 		readelf -SW "$TEST_TMP/main.o" | grep -qE '\.note\.cirage +NOTE '; then
 		pass spt_object_notes

@@ -332,17 +332,19 @@ static void gen_notes(const struct cr_config *c, struct cr_buf *out)
 	    "\tstruct {\n"
 	    "\t\tuint32_t namesz, descsz, type;\n"
 	    "\t\tchar name[8];\n"
-	    "\t\tstruct cr_abi_manifest desc;\n"
+	    "\t\tuint32_t version, ndevices;\n"
+	    "\t\tstruct cr_abi_manifest_entry dev[%zu];\n"
 	    "\t} manifest;\n"
 	    "} cr_gen_notes __attribute__((section(\".note.cirage\"), aligned(4), used)) = "
 	    "{\n"
 	    "\t.abi = {sizeof(CR_ABI_NOTE_OWNER), sizeof(struct cr_abi_note), "
 	    "CR_ABI_NOTE_ABI, CR_ABI_NOTE_OWNER,\n"
 	    "\t\t{%s, CR_ABI_VERSION}},\n"
-	    "\t.manifest = {sizeof(CR_ABI_NOTE_OWNER), sizeof(struct cr_abi_manifest),\n"
+	    "\t.manifest = {sizeof(CR_ABI_NOTE_OWNER),\n"
+	    "\t\t8 + %zu * sizeof(struct cr_abi_manifest_entry),\n"
 	    "\t\tCR_ABI_NOTE_MANIFEST, CR_ABI_NOTE_OWNER,\n"
-	    "\t\t{CR_ABI_VERSION, %zu, {\n",
-	    c->target->abi_target, n);
+	    "\t\tCR_ABI_VERSION, %zu, {\n",
+	    n, c->target->abi_target, n, n);
 	for (size_t i = 0; i < c->ndevs; i++) {
 		const struct cr_cdev *dev = &c->devs[i];
 		const struct cr_impl_opt *ro;
@@ -362,12 +364,13 @@ static void gen_notes(const struct cr_config *c, struct cr_buf *out)
 		cr_buf_printf(out, ", %s, %s},\n", dev->impl->abi_kind,
 		              read_only ? "CR_ABI_DEV_READ_ONLY" : "0");
 	}
-	cr_buf_puts(out,
-	            "\t\t}}},\n};\n"
-	            "_Static_assert(sizeof(cr_gen_notes) ==\n"
-	            "                   2 * 20 + sizeof(struct cr_abi_note) + sizeof(struct "
-	            "cr_abi_manifest),\n"
-	            "               \"the ELF notes must follow each other without padding\");\n");
+	cr_buf_printf(out,
+	              "\t\t}},\n};\n"
+	              "_Static_assert(sizeof(cr_gen_notes) ==\n"
+	              "                   2 * 20 + sizeof(struct cr_abi_note) + 8 +\n"
+	              "                       %zu * sizeof(struct cr_abi_manifest_entry),\n"
+	              "               \"the ELF notes must follow each other without padding\");\n",
+	              n);
 }
 
 void cr_gen_main(const struct cr_config *c, struct cr_buf *out)

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: ISC */
+/* time(): the wall clock in seconds (named so as not to share an archive
+ * member name with runtime/time.c). */
 #include <time.h>
 
 #include <cirage/platform.h>
