@@ -313,7 +313,7 @@ TEST(random_integers)
 	static const char *lengths[] = {"", "hh", "h", "l", "ll", "j", "z", "t"};
 
 	support_seed(1);
-	for (int iter = 0; iter < support_scale(60000); iter++) {
+	for (int iter = 0; iter < support_scale(150000); iter++) {
 		char fmt[64] = "<", what[64];
 		int st[2], ns;
 		char conv = "diouxX"[support_below(6)];
@@ -357,7 +357,7 @@ TEST(random_strings_chars_pointers)
 	static const char *strs[] = {"", "a", "hello", "a longer string, with spaces", "\xff\x80z"};
 
 	support_seed(2);
-	for (int iter = 0; iter < support_scale(30000); iter++) {
+	for (int iter = 0; iter < support_scale(60000); iter++) {
 		char fmt[64] = "[", what[32];
 		int st[2], ns;
 		int kind = (int)support_below(3);
@@ -636,13 +636,13 @@ TEST(floating_point_by_hand)
 TEST(random_floating_point)
 {
 	support_seed(3);
-	random_fp(support_scale(40000), 30);
+	random_fp(support_scale(150000), 30);
 }
 
 TEST(random_floating_point_long_precision)
 {
 	support_seed(4);
-	random_fp(support_scale(3000), 1200);
+	random_fp(support_scale(6000), 1200);
 }
 
 int main(void)

@@ -301,8 +301,11 @@ TEST(notes)
 	im.abi.h.n_descsz = 4;
 	REFUSED("IMG: ABI note has 4 bytes, expected 8");
 	fresh();
-	im.man.h.n_descsz = 100;
-	REFUSED("IMG: manifest note has 100 bytes, expected 648");
+	im.man.h.n_descsz = 60; /* two devices need 8 + 2 * 40 */
+	REFUSED("IMG: manifest note has 60 bytes, expected 88 for 2 devices");
+	fresh();
+	im.man.d.ndevices = CR_ABI_DEVICES_MAX + 1;
+	REFUSED("IMG: manifest declares 17 devices, at most 16 are allowed");
 	fresh();
 	im.man.h.n_descsz = 0xffffffff;
 	REFUSED("IMG: truncated: note at offset 28 of segment 3 runs past the segment");
