@@ -22,8 +22,8 @@ if [ $rc -eq 0 ] && grep -q '^usage: cirage configure -t TARGET' <<<"$out" &&
 	grep -qE '^  spt +a freestanding image run by the cirage-spt tender' <<<"$out" &&
 	! grep -qE '^  spt .*not available yet' <<<"$out" &&
 	grep -qE '^  hvt .*not available yet' <<<"$out" &&
-	grep -q 'on spt: direct (not available yet)' <<<"$out" &&
-	grep -q 'on unix: socket (default), direct (not available yet)' <<<"$out" &&
+	grep -q 'on spt: direct' <<<"$out" && ! grep -q 'on spt: direct (not' <<<"$out" &&
+	grep -q 'on unix: socket (default), direct$' <<<"$out" &&
 	grep -q 'on unix: dir (default), crunch (not available yet)' <<<"$out" &&
 	! grep -q 'test' <<<"$out"; then
 	pass help_configure

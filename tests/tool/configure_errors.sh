@@ -398,13 +398,6 @@ disk = { kind = "block" }
 kind = "block"
 EOF
 
-expect_error net_direct_not_available 4 "device 'net' cannot be provided: our own network stack is not available yet" '--net=direct' 'available on unix: socket' --args '-t unix --net=direct' <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-net = { kind = "stack" }
-EOF
-
 expect_error kv_crunch_not_available 5 "device 'site' cannot be provided: compiling a directory into the image (crunch) is not available yet" 'available on unix: dir' \
 	--args '-t unix --kv=crunch' --setup 'mkdir htdocs' <<'EOF'
 name = "x"

@@ -261,3 +261,20 @@ check clean_symlink_safe [ ! -e "$d/_build" -a -f "$TEST_TMP/elsewhere/keep" ]
 "$CIRAGE" configure -t unix "$s" >/dev/null 2>&1
 (cd "$s" && "$CIRAGE" clean >/dev/null 2>&1)
 check clean_default_dir [ ! -e "$s/_build" ]
+
+# --net=direct on unix: Cirage's own stack over a tap named by the manifest
+# or by --net:NAME=TAP at boot, configured by --ipv4/--ipv4-gateway.
+d=$TEST_TMP/direct
+mkdir -p "$d"
+cat >"$d/cirage.toml" <<'TOML'
+name = "x"
+start = "x_start"
+[devices]
+net = { kind = "stack", tap = "tap3" }
+TOML
+printf '#include "cirage_app.h"\nint x_start(cr_stack *net) { return 0; }\n' >"$d/x.c"
+out=$("$CIRAGE" configure -t unix --net=direct "$d" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -qF 'rc = cr_unix_net_stack_open(&dev_net, cr_gen_attach[0].value, cr_key_ipv4(), cr_key_ipv4_gateway());' "$d/_build/main.c" &&
+	grep -qF '"tap3"' "$d/_build/main.c"; then
+	pass unix_net_direct_generates_our_stack
+else fail unix_net_direct_generates_our_stack "rc=$rc: $out $(grep -n 'net' "$d/_build/main.c" | head)"; fi

@@ -9,17 +9,8 @@ source "$(dirname "$0")/common.bash"
 
 # ---- what spt cannot provide yet ----------------------------------------------------
 
-expect_error spt_stack_not_available 4 \
-	"target spt cannot provide a 'stack' device yet: Cirage's own network stack is not available yet (available on spt: netif, block)" \
-	--args '-t spt' <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-net = { kind = "stack" }
-EOF
-
 expect_error spt_kv_ro_not_available 6 \
-	"target spt cannot provide a 'kv_ro' device yet: compiling a directory into the image (crunch) is not available yet (available on spt: netif, block)" \
+	"target spt cannot provide a 'kv_ro' device yet: compiling a directory into the image (crunch) is not available yet (available on spt: stack, netif, block)" \
 	--args '-t spt' <<'EOF'
 name = "x"
 start = "x_start"
@@ -30,7 +21,7 @@ site = { kind = "kv_ro", source = "." }
 EOF
 
 expect_error spt_kv_rw_not_available 5 "target spt cannot provide a 'kv_rw' device yet" \
-	'(available on spt: netif, block)' --args '-t spt' <<'EOF'
+	'(available on spt: stack, netif, block)' --args '-t spt' <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
@@ -43,16 +34,33 @@ d=$(new_app spt_two_errors <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
-net = { kind = "stack" }
+data = { kind = "kv_rw", source = "." }
 disk = { kind = "block" }
 site = { kind = "kv_ro" }
 EOF
 )
 out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
-if [ $rc -eq 1 ] && grep -q "cirage.toml:4:.*cannot provide a 'stack' device" <<<"$out" &&
+if [ $rc -eq 1 ] && grep -q "cirage.toml:4:.*cannot provide a 'kv_rw' device" <<<"$out" &&
 	grep -q "cirage.toml:6:.*cannot provide a 'kv_ro' device" <<<"$out" && [ ! -e "$d/_build" ]; then
 	pass spt_each_unavailable_device_reported
 else fail spt_each_unavailable_device_reported "rc=$rc: $out"; fi
+
+# A stack on spt is Cirage's own stack over a netif of the same name that
+# the tender attaches; its address comes from the keys --ipv4 and
+# --ipv4-gateway that the implementation contributes.
+d=$(new_app spt_stack <<'EOF'
+name = "x"
+start = "x_start"
+[devices]
+net = { kind = "stack", tap = "tap7" }
+EOF
+)
+out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
+M=$d/_build/main.c
+if [ $rc -eq 0 ] && grep -qF 'rc = cr_spt_net_stack_open(&dev_net, "net", cr_key_ipv4(), cr_key_ipv4_gateway());' "$M" &&
+	grep -qF '{"net", CR_ABI_DEV_NET, 0},' "$M" && grep -qF 'cr_ipv4_prefix cr_key_ipv4(void)' "$d/_build/cirage_app.h"; then
+	pass spt_stack_is_ours_over_tender_netif
+else fail spt_stack_is_ours_over_tender_netif "rc=$rc: $out $(grep -n 'net' "$M" | head -20)"; fi
 
 expect_error spt_net_choice_unknown - "unknown stack implementation 'socket' for --net on spt (valid: direct)" \
 	--args '-t spt --net=socket' --status 2 <<'EOF'

@@ -233,7 +233,8 @@ static size_t guest_attach_count(const struct cr_config *c)
 	return n;
 }
 
-/* One constructor argument: "@attach", "@name" or an option's value. */
+/* One constructor argument: "@attach", "@name", "@key:NAME" (the value of
+ * the runtime key NAME) or an option's value. */
 static void ctor_arg(const struct cr_config *c, const struct cr_cdev *dev, const char *arg,
                      struct cr_buf *out)
 {
@@ -249,6 +250,13 @@ static void ctor_arg(const struct cr_config *c, const struct cr_cdev *dev, const
 	}
 	if (strcmp(arg, "@name") == 0) {
 		cr_gen_c_string(out, dev->name);
+		return;
+	}
+	if (strncmp(arg, "@key:", 5) == 0) { /* a runtime key's value */
+		cr_buf_puts(out, "cr_key_");
+		for (const char *k = arg + 5; *k; k++)
+			cr_buf_printf(out, "%c", *k == '-' ? '_' : *k);
+		cr_buf_puts(out, "()");
 		return;
 	}
 	opt = cr_impl_opt_find(dev->impl, arg);

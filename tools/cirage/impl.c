@@ -136,6 +136,14 @@ static const struct cr_impl_key direct_keys[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* Cirage's own stack (lib/net) over a netif of the same name that the
+ * target attaches (a tap on unix, the tender's on spt). */
+static const struct cr_impl_key net_keys[] = {
+    {"ipv4", "ipv4", "0.0.0.0/0", "IPv4 address/prefix of the stack (0.0.0.0: DHCP)"},
+    {"ipv4-gateway", "ipaddr", "0.0.0.0", "IPv4 default gateway (0.0.0.0: none)"},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct cr_impl impls[] = {
     {
         .target = "unix",
@@ -151,13 +159,16 @@ static const struct cr_impl impls[] = {
         .target = "unix",
         .kind = "stack",
         .name = "direct",
-        .summary = "Cirage's own TCP/IP stack over a netif",
-        .unavailable = "our own network stack is not available yet",
-        .ctor = "cr_direct_stack_open",
-        .args = {"netif"},
-        .opts = direct_opts,
-        .what = "direct stack",
-        .keys = direct_keys,
+        .summary = "Cirage's own network stack over a tap device",
+        .ctor = "cr_unix_net_stack_open",
+        .args = {"@attach", "@key:ipv4", "@key:ipv4-gateway"},
+        .opts = unix_tap_opts,
+        .attach = "net",
+        .attach_opt = "tap",
+        .attach_meta = "TAP",
+        .attach_doc = "tap interface",
+        .what = "our stack over tap '%s'",
+        .keys = net_keys,
     },
     {
         .target = "unix",
@@ -236,13 +247,18 @@ static const struct cr_impl impls[] = {
         .target = "spt",
         .kind = "stack",
         .name = "direct",
-        .summary = "Cirage's own TCP/IP stack over a netif",
-        .unavailable = "Cirage's own network stack is not available yet",
-        .ctor = "cr_direct_stack_open",
-        .args = {"netif"},
-        .opts = direct_opts,
-        .what = "direct stack",
-        .keys = direct_keys,
+        .summary = "Cirage's own network stack over a tap the cirage-spt tender attaches",
+        .ctor = "cr_spt_net_stack_open",
+        .args = {"@name", "@key:ipv4", "@key:ipv4-gateway"},
+        .opts = spt_tap_opts,
+        .attach = "net",
+        .attach_opt = "tap",
+        .attach_meta = "TAP",
+        .attach_doc = "tap interface",
+        .tender_attach = true,
+        .abi_kind = "CR_ABI_DEV_NET",
+        .what = "our stack over the tender's netif",
+        .keys = net_keys,
     },
     {
         .target = "spt",

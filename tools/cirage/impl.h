@@ -53,8 +53,9 @@ struct cr_impl_key {
 };
 
 /* Constructor arguments after the out-pointer: "@attach" is the value of
- * the device's attachment point, "@name" the device's name (a string);
- * any other word names an option. */
+ * the device's attachment point, "@name" the device's name (a string),
+ * "@key:NAME" the value of runtime key NAME (one of the impl's keys); any
+ * other word names an option. */
 #define CR_IMPL_MAX_ARGS 4
 
 struct cr_impl {
