@@ -128,6 +128,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_sources,$$*) $$(wildcard include/ci
 	  -fsanitize=fuzzer,address,undefined -o $@ $< \
 	  $$(sed -n 's@^// fuzz-sources:@@p' $<)
 
+# ---- host tools used by end-to-end tests -------------------------------------
+E2E_TOOLS := $(patsubst tests/e2e/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/e2e/tools/*.c))
+all: $(E2E_TOOLS)
+$(BUILD)/tests/tools/%: tests/e2e/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -D_GNU_SOURCE -o $@ $<
+
 # ---- benchmarks (bench/) ----------------------------------------------------
 $(BUILD)/bench/bench-exec: bench/bench-exec.c
 	@mkdir -p $(dir $@)
