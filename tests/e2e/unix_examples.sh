@@ -105,3 +105,20 @@ elif build_example echo; then
 else
 	fail echo_builds "$(cat "$TEST_TMP/echo.cfg" "$TEST_TMP/echo.build" 2>/dev/null | tail -20)"
 fi
+
+# ---- udp-echo over the host's sockets ----------------------------------------
+cp -r "$ROOT/examples/udp-echo" "$TEST_TMP/"
+if ! command -v socat >/dev/null; then
+	skip udp_echo_socat "socat is not installed (scripts/test.sh installs it)"
+elif build_example udp-echo; then
+	pass udp_echo_builds
+	uport=$((20000 + RANDOM % 20000))
+	"$TEST_TMP/udp-echo/_build/udp-echo" --port="$uport" >"$TEST_TMP/udp.log" 2>&1 &
+	upid=$!
+	for _ in $(seq 50); do grep -q answering "$TEST_TMP/udp.log" && break; sleep 0.1; done
+	out=$(echo "datagram" | timeout 10 socat -t 2 - UDP:127.0.0.1:"$uport" 2>&1)
+	if [ "$out" = "datagram" ]; then pass udp_echo_socat; else fail udp_echo_socat "got '$out': $(cat "$TEST_TMP/udp.log")"; fi
+	kill $upid 2>/dev/null; wait $upid 2>/dev/null
+else
+	fail udp_echo_builds "$(cat "$TEST_TMP/udp-echo.cfg" "$TEST_TMP/udp-echo.build" 2>/dev/null | tail -20)"
+fi
