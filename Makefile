@@ -150,10 +150,16 @@ SPT_TENDER_SRCS := $(wildcard tenders/spt/*.c tenders/spt/*.S) tenders/common/el
 SPT_TENDER_OBJS := $(patsubst %,$(BUILD)/tender/obj/%.o,$(SPT_TENDER_SRCS))
 .PHONY: tenders spt-guests
 all: tenders
-tenders: $(BUILD)/bin/cirage-spt
+tenders: $(BUILD)/bin/cirage-spt $(BUILD)/bin/cirage-slirp
 $(BUILD)/bin/cirage-spt: $(SPT_TENDER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -static-pie -o $@ $^
+# build/bin/cirage-slirp: the user-mode networking helper cirage-spt starts
+# for --net:NAME=user (libslirp, from Debian's libslirp-dev); an ordinary
+# dynamically linked program, outside the tender's sandbox.
+$(BUILD)/bin/cirage-slirp: $(BUILD)/tender/obj/tenders/slirp/main.c.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -lslirp
 $(BUILD)/tender/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TENDER_CFLAGS) $(DEPFLAGS) -c -o $@ $<

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/fs.h>
 #include <linux/if_tun.h>
 
@@ -46,6 +48,9 @@ static const char usage_text[] =
     "sandbox (docs/spt.md).\n"
     "  --mem=MB           guest memory in MiB (default 32, 1 to 4096)\n"
     "  --net:NAME=TAP     attach the image's net device NAME to the tap interface TAP\n"
+    "  --net:NAME=user[,forward=[tcp:|udp:]HOSTPORT:GUESTPORT]...\n"
+    "                     user-mode networking (no root): 10.0.2.0/24, the guest is\n"
+    "                     10.0.2.15; forwards listen on 127.0.0.1 (TCP by default)\n"
     "  --block:NAME=FILE  attach the image's block device NAME to FILE (512-byte sectors)\n"
     "  --help, --version\n"
     "Every device the image declares must be attached, and only those.\n"
@@ -53,10 +58,20 @@ static const char usage_text[] =
     "refused; 2 on a usage error; 70 when the guest is stopped (fault or forbidden\n"
     "system call).\n";
 
+#define USER_FWD_MAX 16 /* port forwards per user-mode net device */
+
+struct user_fwd {
+	int udp;
+	unsigned host, guest;
+};
+
 struct attach {
 	const char *name, *path;
 	uint32_t kind;
 	int used;
+	int user; /* --net:NAME=user: user-mode networking through cirage-slirp */
+	struct user_fwd fwd[USER_FWD_MAX];
+	unsigned nfwd;
 };
 
 static const char *prog = "cirage-spt";
@@ -97,6 +112,81 @@ static unsigned parse_mem(const char *v)
 	return (unsigned)n;
 }
 
+/* A port number: 1 to 65535, decimal digits only; 0 when it is not. */
+static unsigned parse_port(const char *s, size_t len)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 5)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v <= 65535 ? v : 0;
+}
+
+/* forward=[tcp:|udp:]HOSTPORT:GUESTPORT, the part after "forward=". */
+static void parse_forward(const char *arg, const char *v, size_t len, struct attach *a)
+{
+	const char *p = v, *end = v + len, *colon;
+	struct user_fwd f = {0, 0, 0};
+
+	if (len >= 4 && strncmp(p, "udp:", 4) == 0) {
+		f.udp = 1;
+		p += 4;
+	} else if (len >= 4 && strncmp(p, "tcp:", 4) == 0) {
+		p += 4;
+	}
+	colon = memchr(p, ':', (size_t)(end - p));
+	if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+		die(EXIT_USAGE, "'%s': unknown protocol '%.*s' in 'forward=%.*s' (tcp or udp)", arg,
+		    (int)(colon - p), p, (int)len, v);
+	if (!colon)
+		die(EXIT_USAGE,
+		    "'%s': 'forward=%.*s': expected forward=[tcp:|udp:]HOSTPORT:GUESTPORT", arg,
+		    (int)len, v);
+	f.host = parse_port(p, (size_t)(colon - p));
+	if (!f.host)
+		die(EXIT_USAGE, "'%s': bad host port '%.*s' in 'forward=%.*s' (1 to 65535)", arg,
+		    (int)(colon - p), p, (int)len, v);
+	f.guest = parse_port(colon + 1, (size_t)(end - colon - 1));
+	if (!f.guest)
+		die(EXIT_USAGE, "'%s': bad guest port '%.*s' in 'forward=%.*s' (1 to 65535)", arg,
+		    (int)(end - colon - 1), colon + 1, (int)len, v);
+	for (unsigned i = 0; i < a->nfwd; i++)
+		if (a->fwd[i].udp == f.udp && a->fwd[i].host == f.host)
+			die(EXIT_USAGE, "'%s': %s host port %u is forwarded twice", arg,
+			    f.udp ? "UDP" : "TCP", f.host);
+	if (a->nfwd >= USER_FWD_MAX)
+		die(EXIT_USAGE, "'%s': too many forwards (at most %d)", arg, USER_FWD_MAX);
+	a->fwd[a->nfwd++] = f;
+}
+
+/* The options after "user": ",forward=..." each. */
+static void parse_user(const char *arg, const char *opts, struct attach *a)
+{
+	const char *p = opts;
+
+	a->user = 1;
+	a->nfwd = 0;
+	while (*p == ',') {
+		const char *o = p + 1, *end = strchrnul(o, ',');
+		size_t len = (size_t)(end - o);
+		if (len > 8 && strncmp(o, "forward=", 8) == 0)
+			parse_forward(arg, o + 8, len - 8, a);
+		else if (len == 0)
+			die(EXIT_USAGE, "'%s': empty option in user networking", arg);
+		else
+			die(EXIT_USAGE,
+			    "'%s': unknown option '%.*s' for user networking (valid: "
+			    "forward=[tcp:|udp:]HOSTPORT:GUESTPORT)",
+			    arg, (int)len, o);
+		p = end;
+	}
+}
+
 static void parse_attach(const char *arg, struct attach *a, unsigned *na)
 {
 	const char *spec, *eq, *colon = strchr(arg, ':');
@@ -125,14 +215,20 @@ static void parse_attach(const char *arg, struct attach *a, unsigned *na)
 	if (!cr_elf_name_valid(name))
 		die(EXIT_USAGE, "'%s': invalid device name '%s' (expected [a-z_][a-z0-9_]*)", arg,
 		    name);
-	if (kind == CR_ABI_DEV_NET && strlen(eq + 1) >= IFNAMSIZ)
-		die(EXIT_USAGE, "'%s': tap name '%s' too long (at most %d characters)", arg, eq + 1,
-		    IFNAMSIZ - 1);
 	for (unsigned i = 0; i < *na; i++)
 		if (strlen(a[i].name) == nlen && strncmp(a[i].name, spec, nlen) == 0)
 			die(EXIT_USAGE, "device '%s' is attached twice", name);
 	if (*na >= CR_ABI_DEVICES_MAX)
 		die(EXIT_USAGE, "too many devices attached (at most %d)", CR_ABI_DEVICES_MAX);
+	a[*na].user = 0;
+	a[*na].nfwd = 0;
+	/* "user" is user-mode networking, never a tap of that name. */
+	if (kind == CR_ABI_DEV_NET && strncmp(eq + 1, "user", 4) == 0 &&
+	    (eq[5] == 0 || eq[5] == ','))
+		parse_user(arg, eq + 5, &a[*na]);
+	else if (kind == CR_ABI_DEV_NET && strlen(eq + 1) >= IFNAMSIZ)
+		die(EXIT_USAGE, "'%s': tap name '%s' too long (at most %d characters)", arg, eq + 1,
+		    IFNAMSIZ - 1);
 	a[*na].name = strndup(spec, nlen);
 	a[*na].path = eq + 1;
 	a[*na].kind = kind;
@@ -234,6 +330,100 @@ static void open_net(struct cr_abi_device *d, const char *tap, int *sock)
 	strncpy(ifr.ifr_name, tap, IFNAMSIZ - 1);
 	if (*sock >= 0 && ioctl(*sock, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
 		d->mtu = (uint32_t)ifr.ifr_mtu;
+}
+
+/* Close fds [lo, ~0U]: close_range, or one by one before Linux 5.9. */
+static void close_from(unsigned lo)
+{
+	if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
+		for (unsigned fd = lo; fd < (unsigned)sysconf(_SC_OPEN_MAX); fd++)
+			close((int)fd);
+}
+
+/* User-mode networking: the guest's handle is one end of a socketpair of
+ * messages (a frame each, as on a tap); cirage-slirp, found next to this
+ * program, runs libslirp on the other end, outside the sandbox. It reports
+ * on a pipe: "ok" once ready, or a message when it cannot start (a
+ * forwarded port in use), which refuses the start. */
+static void open_user(struct cr_abi_device *d, const struct attach *a)
+{
+	char exe[PATH_MAX], helper[PATH_MAX + 16], mac[32], msg[512];
+	char fwd[USER_FWD_MAX][32], *hargv[5 + USER_FWD_MAX];
+	int sv[2], status[2], n = 0;
+	size_t len = 0;
+	ssize_t r;
+	pid_t parent = getpid(), pid;
+
+	r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (r < 0)
+		die(EXIT_REFUSED, "net device '%s': cannot find this program: %s", d->name,
+		    strerror(errno));
+	exe[r] = 0;
+	*strrchr(exe, '/') = 0; /* an absolute path has a '/' */
+	snprintf(helper, sizeof(helper), "%s/cirage-slirp", exe);
+	if (access(helper, X_OK) < 0)
+		die(EXIT_REFUSED, "net device '%s': user networking needs the helper %s: %s",
+		    d->name, helper, strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(status, O_CLOEXEC) < 0)
+		die(EXIT_REFUSED, "net device '%s': %s", d->name, strerror(errno));
+	snprintf(mac, sizeof(mac), "--mac=%02x:%02x:%02x:%02x:%02x:%02x", d->mac[0], d->mac[1],
+	         d->mac[2], d->mac[3], d->mac[4], d->mac[5]);
+	hargv[n++] = helper;
+	hargv[n++] = (char *)"--fd=3";
+	hargv[n++] = (char *)"--status-fd=4";
+	hargv[n++] = mac;
+	for (unsigned i = 0; i < a->nfwd; i++) {
+		snprintf(fwd[i], sizeof(fwd[i]), "--forward=%s:%u:%u",
+		         a->fwd[i].udp ? "udp" : "tcp", a->fwd[i].host, a->fwd[i].guest);
+		hargv[n++] = fwd[i];
+	}
+	hargv[n] = NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die(EXIT_REFUSED, "net device '%s': fork: %s", d->name, strerror(errno));
+	if (pid == 0) {
+		/* The helper: its end as fd 3, the status pipe as 4, nothing
+		 * else but 0-2 (stdout to /dev/null), and it dies with us. */
+		int net = fcntl(sv[1], F_DUPFD, 10), st = fcntl(status[1], F_DUPFD, 10);
+		int null = open("/dev/null", O_WRONLY);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent ||
+		    net < 0 || st < 0 || dup2(net, 3) < 0 || dup2(st, 4) < 0) {
+			dprintf(status[1], "cannot start %s: %s", helper, strerror(errno));
+			_exit(127);
+		}
+		if (null >= 0)
+			dup2(null, 1);
+		close_from(5);
+		execv(helper, hargv);
+		dprintf(4, "cannot run %s: %s", helper, strerror(errno));
+		_exit(127);
+	}
+	close(sv[1]);
+	close(status[1]);
+	while (len < sizeof(msg) - 1) {
+		r = read(status[0], msg + len, sizeof(msg) - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	msg[len] = 0;
+	close(status[0]);
+	if (strcmp(msg, "ok") != 0) {
+		waitpid(pid, NULL, 0);
+		die(EXIT_REFUSED, "net device '%s': user networking: %s", d->name,
+		    len ? msg : "cirage-slirp exited before it was ready");
+	}
+	/* A helper that is gone makes the guest's writes fail with EPIPE
+	 * instead of killing the process. */
+	signal(SIGPIPE, SIG_IGN);
+	d->handle = high_fd(sv[0]);
+	if (d->handle < 0 || fcntl((int)d->handle, F_SETFL, O_NONBLOCK) < 0)
+		die(EXIT_REFUSED, "net device '%s': %s", d->name, strerror(errno));
+	d->mtu = 1500;
 }
 
 static void open_block(struct cr_abi_device *d, const char *path)
@@ -483,29 +673,32 @@ int main(int argc, char **argv)
 		    (unsigned long long)((l.heap_start - img.end) >> 10), CR_SPT_HEAP_MIN >> 10,
 		    CR_SPT_STACK_SIZE >> 10);
 
-	/* The devices, in manifest order. */
+	/* The canary and the MACs (a user-mode helper is told its guest's). */
 	bi.ndevices = img.manifest.ndevices;
-	for (uint32_t j = 0; j < bi.ndevices; j++) {
+	for (uint32_t j = 0; j < bi.ndevices; j++)
+		if (img.manifest.dev[j].kind == CR_ABI_DEV_NET)
+			nrnd += 6;
+	if (getrandom(rnd, nrnd, 0) != (ssize_t)nrnd)
+		die(EXIT_REFUSED, "getrandom: %s", strerror(errno));
+	memcpy(&canary, rnd, 8);
+
+	/* The devices, in manifest order. */
+	for (uint32_t j = 0, r = 8; j < bi.ndevices; j++) {
 		struct cr_abi_device *d = &bi.dev[j];
 		memcpy(d->name, img.manifest.dev[j].name, CR_ABI_NAME_MAX);
 		d->kind = img.manifest.dev[j].kind;
 		d->flags = img.manifest.dev[j].flags;
 		if (d->kind == CR_ABI_DEV_NET) {
-			open_net(d, order[j]->path, &sock);
-			nrnd += 6;
+			memcpy(d->mac, rnd + r, 6);
+			d->mac[0] = (uint8_t)((d->mac[0] & 0xfe) | 0x02); /* local, unicast */
+			r += 6;
+			if (order[j]->user)
+				open_user(d, order[j]);
+			else
+				open_net(d, order[j]->path, &sock);
 		} else {
 			open_block(d, order[j]->path);
 		}
-	}
-	if (getrandom(rnd, nrnd, 0) != (ssize_t)nrnd)
-		die(EXIT_REFUSED, "getrandom: %s", strerror(errno));
-	memcpy(&canary, rnd, 8);
-	for (uint32_t j = 0, r = 8; j < bi.ndevices; j++) {
-		if (bi.dev[j].kind != CR_ABI_DEV_NET)
-			continue;
-		memcpy(bi.dev[j].mac, rnd + r, 6);
-		bi.dev[j].mac[0] = (uint8_t)((bi.dev[j].mac[0] & 0xfe) | 0x02); /* local, unicast */
-		r += 6;
 	}
 
 	/* Guest memory, then the lockdown. */
