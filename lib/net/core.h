@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * lib/net/core.h - the I/O-free protocol core of Cirage's own stack:
+ * Ethernet II, ARP, IPv4 (with reassembly and fragmentation), ICMP echo and
+ * port unreachable, UDP. No TCP yet (part 2).
+ *
+ * The core does no I/O and knows nothing of fibers: the caller feeds it
+ * received frames with cr_net_input, drives its timers with cr_net_tick at
+ * cr_net_next_deadline, and receives every frame it emits through the
+ * send callback (called synchronously, frame valid during the call only).
+ * Time is the caller's monotonic clock in nanoseconds.
+ *
+ * Not reentrant: one call at a time (the stack device serialises them).
+ * IPv4 addresses are uint32_t in host byte order (10.0.0.1 = 0x0a000001).
+ *
+ * Memory bounds (all fixed, whatever the input): one struct cr_net
+ * (about 12 KiB, one malloc) plus a transmit buffer of mtu + 14 bytes;
+ * ARP pending packets at most CR_NET_ARP_PENDING_BYTES in total;
+ * reassembly at most CR_NET_REASS_MAX buffers of 64 KiB; UDP receive
+ * queues at most CR_NET_UDP_QUEUE_BYTES per socket, CR_NET_UDP_SOCKETS
+ * sockets.
+ */
+#ifndef CIRAGE_LIB_NET_CORE_H
+#define CIRAGE_LIB_NET_CORE_H
+
+#include <cirage/types.h>
+
+#define CR_NET_ARP_ENTRIES 64 /* cache size, LRU eviction */
+#define CR_NET_ARP_TIMEOUT CR_SEC(60) /* a resolved entry lives this long */
+#define CR_NET_ARP_RETRY CR_SEC(1) /* interval between requests */
+#define CR_NET_ARP_TRIES 3 /* requests before giving up */
+#define CR_NET_ARP_FAILED_HOLD CR_SEC(3) /* failed entries answer -EHOSTUNREACH */
+#define CR_NET_ARP_PENDING_PER_DEST 4 /* queued IP packets per unresolved address */
+#define CR_NET_ARP_PENDING_BYTES (256 * 1024) /* all queued packets together */
+#define CR_NET_REASS_MAX 8 /* datagrams being reassembled */
+#define CR_NET_REASS_FRAGS 64 /* fragments per datagram */
+#define CR_NET_REASS_TIMEOUT CR_SEC(30)
+#define CR_NET_UDP_SOCKETS 64
+#define CR_NET_UDP_QUEUE_DGRAMS 64
+#define CR_NET_UDP_QUEUE_BYTES (256 * 1024)
+#define CR_NET_UDP_MAX_PAYLOAD (65535 - 20 - 8)
+#define CR_NET_ICMP_RATE 100 /* port unreachable per second (token bucket) */
+#define CR_NET_ICMP_BURST 100
+#define CR_NET_TTL 64
+#define CR_NET_MTU_MIN 576
+#define CR_NET_MTU_MAX 9000
+#define CR_NET_EPHEMERAL_MIN 49152
+
+struct cr_net;
+
+struct cr_net_cfg {
+	uint8_t mac[6];
+	uint32_t mtu; /* IP MTU: largest payload after the Ethernet header */
+	uint32_t ip; /* our address (0: unconfigured, only ARP learning) */
+	uint8_t prefix; /* 0-32 */
+	uint32_t gateway; /* 0: none */
+	/* Emit one Ethernet frame (14 <= len <= mtu + 14). The return value
+	 * is ignored: frames are best effort. */
+	int (*send)(void *ctx, const void *frame, size_t len);
+	/* Optional: a datagram was queued on socket sock. */
+	void (*udp_notify)(void *ctx, int sock);
+	void *ctx;
+	uint16_t ephemeral_seed; /* where ephemeral port selection starts */
+};
+
+struct cr_net_stats {
+	uint64_t rx_frames, rx_dropped, tx_frames;
+	uint64_t arp_replies, icmp_echo, icmp_unreach, icmp_limited;
+	uint64_t reass_done, reass_dropped, udp_delivered, udp_queue_full;
+	uint32_t reass_in_use; /* reassembly buffers currently allocated */
+	uint32_t pending_bytes; /* bytes queued waiting for ARP */
+};
+
+/* Allocate and initialise. Returns 0, -EINVAL (bad cfg) or -ENOMEM. */
+int cr_net_create(struct cr_net **out, const struct cr_net_cfg *cfg);
+/* Free everything (queued datagrams included). NULL is allowed. */
+void cr_net_destroy(struct cr_net *net);
+/* Announce ourselves: a gratuitous ARP (request for our own address). */
+void cr_net_start(struct cr_net *net, uint64_t now_ns);
+/* Change the address (the DHCP hook); ip 0 means unconfigured. */
+void cr_net_set_address(struct cr_net *net, uint32_t ip, uint8_t prefix, uint32_t gateway);
+
+/* Process one received frame (any bytes: never crashes). */
+void cr_net_input(struct cr_net *net, const void *frame, size_t len, uint64_t now_ns);
+/* Earliest time cr_net_tick has work (CR_FOREVER: none). */
+uint64_t cr_net_next_deadline(const struct cr_net *net);
+/* Run timers due at now_ns: ARP retries and expiry, reassembly timeouts. */
+void cr_net_tick(struct cr_net *net, uint64_t now_ns);
+
+/* Next hop for dst: 0 and *hop set, or -ENETUNREACH. */
+int cr_net_route(const struct cr_net *net, uint32_t dst, uint32_t *hop);
+/* Is the link-layer address of dst's next hop known? 0 yes; -EAGAIN
+ * resolution in progress (a request is sent if none is); -EHOSTUNREACH
+ * resolution failed recently; -ENETUNREACH no route. */
+int cr_net_resolve(struct cr_net *net, uint32_t dst, uint64_t now_ns);
+
+/* UDP. bind: ip 0 = any (else must be ours: -EADDRNOTAVAIL), port 0 =
+ * ephemeral. Returns a socket number >= 0, -EADDRINUSE or -EMFILE. */
+int cr_net_udp_bind(struct cr_net *net, uint32_t ip, uint16_t port);
+int cr_net_udp_local(const struct cr_net *net, int sock, uint32_t *ip, uint16_t *port);
+/* Close (drops the queue). Unknown sockets are ignored. */
+void cr_net_udp_close(struct cr_net *net, int sock);
+/* Send len bytes (fragmented when larger than the MTU). When the next
+ * hop is unresolved the datagram waits in the ARP queue (dropped when it
+ * is full or resolution fails). Returns len, -EMSGSIZE, -ENETUNREACH,
+ * -EHOSTUNREACH, -EBADF, -EINVAL or -ENOMEM. */
+cr_ssize_t cr_net_udp_sendto(struct cr_net *net, int sock, uint32_t dst, uint16_t dport,
+                             const void *buf, size_t len, uint64_t now_ns);
+/* Dequeue one datagram: copies at most len bytes, returns the number
+ * copied, -EAGAIN when the queue is empty, -EBADF. */
+cr_ssize_t cr_net_udp_recv(struct cr_net *net, int sock, void *buf, size_t len, uint32_t *src,
+                           uint16_t *sport);
+/* Datagrams waiting on sock. */
+int cr_net_udp_pending(const struct cr_net *net, int sock);
+
+void cr_net_get_stats(const struct cr_net *net, struct cr_net_stats *out);
+
+/* Internet checksum (RFC 1071) of len bytes added to a partial sum
+ * (start with 0); cr_net_csum_fold gives the final complemented 16 bits
+ * in host order. */
+uint64_t cr_net_csum_add(uint64_t sum, const void *data, size_t len);
+uint16_t cr_net_csum_fold(uint64_t sum);
+static inline uint16_t cr_net_checksum(const void *data, size_t len)
+{
+	return cr_net_csum_fold(cr_net_csum_add(0, data, len));
+}
+
+#endif

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * lib/net/stack.c - Cirage's own stack as a `stack` device over a netif
+ * (cr_net_stack_open, include/cirage/net.h): the thin adapter between the
+ * I/O-free core (core.c) and the runtime's fibers.
+ *
+ * - The fiber "net-rx" reads frames with cr_netif_read, with a timeout
+ *   equal to the time left to the core's next deadline, feeds them to
+ *   cr_net_input and runs cr_net_tick when a deadline has passed. Every
+ *   fiber that uses the core also runs due timers when it releases it, and
+ *   a fiber waiting for ARP wakes at the core's next deadline, so ARP
+ *   retries happen even when no frame arrives.
+ * - The core is not reentrant and its output callback (cr_netif_write) may
+ *   block the fiber briefly, so every use of the core holds a small
+ *   cooperative lock (a flag and a wait queue).
+ * - UDP: udp_sendto first waits (up to CR_NET_RESOLVE_WAIT) for ARP to
+ *   resolve the next hop, then -EHOSTUNREACH; udp_recvfrom waits on the
+ *   socket's wait queue, woken by the core's udp_notify callback.
+ * - TCP: not implemented yet (part 2); every TCP operation returns
+ *   -ENOSYS.
+ * - IPv4 only: IPv6 addresses give -EAFNOSUPPORT.
+ * - Addresses: static configuration only for now; see the DHCP hook in
+ *   cr_net_stack_open.
+ *
+ * Memory bounds: one struct net_stack, a receive buffer of mtu + 14 bytes,
+ * one struct net_udp per open socket (at most CR_NET_UDP_SOCKETS), the
+ * core's bounds (core.h) and the stack of the rx fiber.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cirage/console.h>
+#include <cirage/entropy.h>
+#include <cirage/fiber.h>
+#include <cirage/net.h>
+#include <cirage/time.h>
+
+#include "core.h"
+
+#define CR_NET_RESOLVE_WAIT CR_MS(3500) /* 3 ARP requests, 1 s apart, then failure */
+#define RX_FIBER_STACK (32 * 1024)
+
+struct net_udp;
+
+struct net_stack {
+	cr_stack base;
+	cr_netif *netif;
+	struct cr_net *net;
+	uint32_t mtu; /* of the netif */
+	uint32_t ip; /* our address */
+	uint8_t *rxbuf; /* mtu + 14 */
+	bool busy;
+	cr_waitq lockq; /* fibers waiting for the core */
+	cr_waitq arpq; /* fibers waiting for ARP resolution */
+	struct net_udp *socks[CR_NET_UDP_SOCKETS];
+};
+
+struct net_udp {
+	cr_udp base;
+	struct net_stack *s;
+	int sock;
+	bool closed;
+	int waiters; /* fibers blocked in this socket */
+	cr_waitq rq;
+};
+
+static void core_lock(struct net_stack *s)
+{
+	while (s->busy)
+		cr_waitq_wait(&s->lockq, CR_FOREVER);
+	s->busy = true;
+}
+
+static void core_unlock(struct net_stack *s)
+{
+	uint64_t now = cr_time_monotonic_ns();
+	if (cr_net_next_deadline(s->net) <= now)
+		cr_net_tick(s->net, now);
+	s->busy = false;
+	cr_waitq_wake_one(&s->lockq);
+}
+
+static int out_frame(void *ctx, const void *frame, size_t len)
+{
+	struct net_stack *s = ctx;
+	return cr_netif_write(s->netif, frame, len);
+}
+
+static void udp_notify(void *ctx, int sock)
+{
+	struct net_stack *s = ctx;
+	if (sock >= 0 && sock < CR_NET_UDP_SOCKETS && s->socks[sock])
+		cr_waitq_wake_all(&s->socks[sock]->rq);
+}
+
+static int rx_fiber(void *arg)
+{
+	struct net_stack *s = arg;
+
+	for (;;) {
+		uint64_t now = cr_time_monotonic_ns();
+		uint64_t d = cr_net_next_deadline(s->net);
+		uint64_t timeout = d == CR_FOREVER ? CR_FOREVER : (d > now ? d - now : 0);
+		cr_ssize_t n = cr_netif_read(s->netif, s->rxbuf, s->mtu + 14, timeout);
+
+		core_lock(s);
+		if (n > 0)
+			cr_net_input(s->net, s->rxbuf, (size_t)n, cr_time_monotonic_ns());
+		core_unlock(s); /* runs due timers */
+		cr_waitq_wake_all(&s->arpq);
+		if (n < 0 && n != -ETIMEDOUT && n != -EMSGSIZE)
+			cr_time_sleep_ns(CR_MS(10)); /* a failing device: do not spin */
+	}
+	return 0;
+}
+
+/* ---- UDP ------------------------------------------------------------------------- */
+
+static uint32_t ip4_of(const cr_ipaddr *a)
+{
+	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	       (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+}
+
+static cr_ipaddr addr_of(uint32_t ip)
+{
+	return cr_ipaddr_v4((uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8),
+	                    (uint8_t)ip);
+}
+
+/* After a wait: true when the socket was closed meanwhile (and freed by
+ * the last waiter). */
+static bool udp_after_wait(struct net_udp *u)
+{
+	u->waiters--;
+	if (!u->closed)
+		return false;
+	if (u->waiters == 0)
+		free(u);
+	return true;
+}
+
+static int udp_bind(cr_stack *stack, const cr_sockaddr *local, cr_udp **out)
+{
+	struct net_stack *s = (struct net_stack *)stack;
+	struct net_udp *u;
+	uint32_t ip = 0;
+	int r;
+
+	*out = NULL;
+	if (local && local->addr.family != CR_AF_INET4 && local->addr.family != CR_AF_NONE)
+		return -EAFNOSUPPORT;
+	if (local && local->addr.family == CR_AF_INET4)
+		ip = ip4_of(&local->addr);
+	u = malloc(sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	memset(u, 0, sizeof(*u));
+	core_lock(s);
+	r = cr_net_udp_bind(s->net, ip, local ? local->port : 0);
+	core_unlock(s);
+	if (r < 0) {
+		free(u);
+		return r;
+	}
+	u->base.stack = stack;
+	u->s = s;
+	u->sock = r;
+	cr_waitq_init(&u->rq);
+	s->socks[r] = u;
+	*out = &u->base;
+	return 0;
+}
+
+static cr_ssize_t udp_sendto(cr_udp *cu, const void *buf, size_t len, const cr_sockaddr *to)
+{
+	struct net_udp *u = (struct net_udp *)cu;
+	struct net_stack *s = u->s;
+	uint64_t deadline = cr_deadline_after(CR_NET_RESOLVE_WAIT);
+	uint32_t dst;
+	cr_ssize_t r;
+
+	if (!to || to->addr.family != CR_AF_INET4)
+		return -EAFNOSUPPORT;
+	if (len > CR_NET_UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	dst = ip4_of(&to->addr);
+	core_lock(s);
+	for (;;) {
+		uint64_t now = cr_time_monotonic_ns(), wake;
+		r = cr_net_resolve(s->net, dst, now);
+		if (r != -EAGAIN)
+			break;
+		if (now >= deadline) {
+			r = -EHOSTUNREACH;
+			break;
+		}
+		wake = cr_net_next_deadline(s->net);
+		if (wake > deadline)
+			wake = deadline;
+		core_unlock(s);
+		u->waiters++;
+		cr_waitq_wait(&s->arpq, wake);
+		if (udp_after_wait(u))
+			return -EBADF;
+		core_lock(s);
+	}
+	if (r == 0)
+		r = cr_net_udp_sendto(s->net, u->sock, dst, to->port, buf, len,
+		                      cr_time_monotonic_ns());
+	core_unlock(s);
+	return r;
+}
+
+static cr_ssize_t udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_sockaddr *from,
+                               uint64_t timeout_ns)
+{
+	struct net_udp *u = (struct net_udp *)cu;
+	struct net_stack *s = u->s;
+	uint64_t deadline = cr_deadline_after(timeout_ns);
+	uint32_t src = 0;
+	uint16_t sport = 0;
+	cr_ssize_t r;
+
+	for (;;) {
+		int w;
+		core_lock(s);
+		r = cr_net_udp_recv(s->net, u->sock, buf, len, &src, &sport);
+		core_unlock(s);
+		if (r != -EAGAIN)
+			break;
+		u->waiters++;
+		w = cr_waitq_wait(&u->rq, deadline);
+		if (udp_after_wait(u))
+			return -EBADF;
+		if (w == -ETIMEDOUT && cr_net_udp_pending(s->net, u->sock) == 0)
+			return -ETIMEDOUT;
+	}
+	if (r >= 0 && from) {
+		from->addr = addr_of(src);
+		from->port = sport;
+	}
+	return r;
+}
+
+static int udp_local(cr_udp *cu, cr_sockaddr *out)
+{
+	struct net_udp *u = (struct net_udp *)cu;
+	uint32_t ip;
+	uint16_t port;
+	int r = cr_net_udp_local(u->s->net, u->sock, &ip, &port);
+
+	if (r < 0)
+		return r;
+	out->addr = ip ? addr_of(ip) : cr_ipaddr_any(CR_AF_INET4);
+	out->port = port;
+	return 0;
+}
+
+static void udp_close(cr_udp *cu)
+{
+	struct net_udp *u = (struct net_udp *)cu;
+	struct net_stack *s = u->s;
+
+	core_lock(s);
+	cr_net_udp_close(s->net, u->sock);
+	core_unlock(s);
+	s->socks[u->sock] = NULL;
+	u->closed = true;
+	if (u->waiters == 0) {
+		free(u);
+		return;
+	}
+	cr_waitq_wake_all(&u->rq);
+	cr_waitq_wake_all(&s->arpq);
+}
+
+/* ---- TCP: part 2 ------------------------------------------------------------------ */
+
+static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr_tcp_listener **out)
+{
+	*out = NULL;
+	return -ENOSYS;
+}
+
+static int tcp_accept(cr_tcp_listener *l, uint64_t timeout_ns, cr_flow **out, cr_sockaddr *peer)
+{
+	return -ENOSYS;
+}
+
+static int tcp_local(cr_tcp_listener *l, cr_sockaddr *out)
+{
+	return -ENOSYS;
+}
+
+static void tcp_listener_close(cr_tcp_listener *l)
+{
+}
+
+static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t timeout_ns,
+                       cr_flow **out)
+{
+	*out = NULL;
+	return -ENOSYS;
+}
+
+static int addresses(cr_stack *stack, cr_ipaddr *out, size_t max)
+{
+	struct net_stack *s = (struct net_stack *)stack;
+	if (max >= 1 && out)
+		out[0] = addr_of(s->ip);
+	return 1;
+}
+
+static const struct cr_stack_ops net_stack_ops = {
+    .tcp_listen = tcp_listen,
+    .tcp_accept = tcp_accept,
+    .tcp_local = tcp_local,
+    .tcp_listener_close = tcp_listener_close,
+    .tcp_connect = tcp_connect,
+    .udp_bind = udp_bind,
+    .udp_sendto = udp_sendto,
+    .udp_recvfrom = udp_recvfrom,
+    .udp_local = udp_local,
+    .udp_close = udp_close,
+    .addresses = addresses,
+};
+
+/* ---- open ------------------------------------------------------------------------ */
+
+int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_config *cfg)
+{
+	struct net_stack *s;
+	struct cr_netif_info info;
+	struct cr_net_cfg nc;
+	char ipbuf[CR_IPADDR_STRLEN], gwbuf[CR_IPADDR_STRLEN];
+	uint16_t seed = 0;
+	int r;
+
+	*out = NULL;
+	if (!netif || !cfg)
+		return -EINVAL;
+	r = cr_netif_info(netif, &info);
+	if (r < 0)
+		return r;
+	if (info.mtu < CR_NET_MTU_MIN) {
+		cr_log("net: netif MTU %u is below %u", (unsigned)info.mtu, CR_NET_MTU_MIN);
+		return -EINVAL;
+	}
+	if (cfg->ipv4.addr.family != CR_AF_INET4 || ip4_of(&cfg->ipv4.addr) == 0) {
+		/*
+		 * DHCP HOOK: when lib/dhcp is ready, start the DHCP client core
+		 * here instead of failing: create the core with ip 0, feed it
+		 * the DHCP replies (UDP port 68, from the rx fiber), block this
+		 * fiber until a lease is bound or 30 s pass (-ETIMEDOUT), then
+		 * cr_net_set_address(net, ip, prefix, gateway), log the lease
+		 * and cr_net_start (gratuitous ARP).
+		 */
+		cr_log("DHCP is not available yet: pass --ipv4=ADDR/PREFIX");
+		return -EINVAL;
+	}
+	if (cfg->ipv4.prefix > 32 ||
+	    (cfg->gateway.family != CR_AF_NONE && cfg->gateway.family != CR_AF_INET4))
+		return -EINVAL;
+	s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
+	s->rxbuf = malloc(info.mtu + 14);
+	if (!s->rxbuf) {
+		free(s);
+		return -ENOMEM;
+	}
+	cr_entropy_fill(&seed, sizeof(seed));
+	memset(&nc, 0, sizeof(nc));
+	memcpy(nc.mac, info.mac, 6);
+	nc.mtu = info.mtu > CR_NET_MTU_MAX ? CR_NET_MTU_MAX : info.mtu;
+	nc.ip = ip4_of(&cfg->ipv4.addr);
+	nc.prefix = cfg->ipv4.prefix;
+	nc.gateway = cfg->gateway.family == CR_AF_INET4 ? ip4_of(&cfg->gateway) : 0;
+	nc.send = out_frame;
+	nc.udp_notify = udp_notify;
+	nc.ctx = s;
+	nc.ephemeral_seed = seed;
+	r = cr_net_create(&s->net, &nc);
+	if (r < 0) {
+		free(s->rxbuf);
+		free(s);
+		return r;
+	}
+	s->base.ops = &net_stack_ops;
+	s->netif = netif;
+	s->mtu = info.mtu;
+	s->ip = nc.ip;
+	cr_waitq_init(&s->lockq);
+	cr_waitq_init(&s->arpq);
+	r = cr_fiber_spawn(NULL, "net-rx", rx_fiber, s, RX_FIBER_STACK);
+	if (r < 0) {
+		cr_net_destroy(s->net);
+		free(s->rxbuf);
+		free(s);
+		return r;
+	}
+	cr_ipaddr_format(&cfg->ipv4.addr, ipbuf, sizeof(ipbuf));
+	if (nc.gateway)
+		cr_ipaddr_format(&cfg->gateway, gwbuf, sizeof(gwbuf));
+	else
+		snprintf(gwbuf, sizeof(gwbuf), "none");
+	cr_log("net: %s/%u gateway %s mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u", ipbuf,
+	       (unsigned)nc.prefix, gwbuf, info.mac[0], info.mac[1], info.mac[2], info.mac[3],
+	       info.mac[4], info.mac[5], (unsigned)nc.mtu);
+	core_lock(s);
+	cr_net_start(s->net, cr_time_monotonic_ns());
+	core_unlock(s);
+	*out = &s->base;
+	return 0;
+}
