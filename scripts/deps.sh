@@ -24,4 +24,4 @@ need_packages() {
 BUILD_PACKAGES=(gcc make libc6-dev libslirp-dev)
 # What the test suite needs on top: fuzzing (clang + libFuzzer runtime),
 # formatting, real clients, namespaces.
-TEST_PACKAGES=(clang libclang-rt-14-dev clang-format socat iproute2 iputils-ping procps git)
+TEST_PACKAGES=(clang libclang-rt-14-dev clang-format socat iproute2 iputils-ping procps git dnsmasq-base)

@@ -696,15 +696,58 @@ cr_ssize_t cr_net_udp_recv(struct cr_net *net, int sock, void *buf, size_t len, 
 	return (cr_ssize_t)n;
 }
 
+/* Write the IP and UDP headers for len payload bytes already at pkt + 28. */
+static void udp_build(struct cr_net *net, uint8_t *pkt, uint32_t src, uint16_t sport, uint32_t dst,
+                      uint16_t dport, size_t len)
+{
+	uint8_t *u = pkt + 20;
+	uint64_t sum;
+	uint16_t c;
+
+	put16(u, sport);
+	put16(u + 2, dport);
+	put16(u + 4, (uint16_t)(8 + len));
+	put16(u + 6, 0);
+	sum = cr_net_csum_add(pseudo_sum(src, dst, 8 + len), u, 8 + len);
+	c = cr_net_csum_fold(sum);
+	put16(u + 6, c ? c : 0xffff);
+	ip_header(net, pkt, PROTO_UDP, dst, 8 + len);
+	if (src != net->cfg.ip) {
+		put32(pkt + 12, src);
+		put16(pkt + 10, 0);
+		put16(pkt + 10, cr_net_checksum(pkt, 20));
+	}
+}
+
+cr_ssize_t cr_net_udp_send_raw(struct cr_net *net, uint32_t src, uint16_t sport, uint32_t dst,
+                               uint16_t dport, bool broadcast, const void *buf, size_t len,
+                               uint64_t now_ns)
+{
+	uint8_t *pkt = net->tx + CR_NET_HDR_ETH;
+	int r;
+
+	if (28 + len > net->cfg.mtu)
+		return -EMSGSIZE;
+	if (dport == 0 || sport == 0 || (!broadcast && dst == 0))
+		return -EINVAL;
+	if (len)
+		memcpy(pkt + 28, buf, len);
+	udp_build(net, pkt, src, sport, dst, dport, len);
+	if (broadcast) {
+		eth_send(net, bcast_mac, ETH_IPV4, CR_NET_HDR_ETH + 28 + len);
+		return (cr_ssize_t)len;
+	}
+	r = ip_send(net, dst, pkt, 28 + len, now_ns);
+	return r < 0 ? r : (cr_ssize_t)len;
+}
+
 cr_ssize_t cr_net_udp_sendto(struct cr_net *net, int sock, uint32_t dst, uint16_t dport,
                              const void *buf, size_t len, uint64_t now_ns)
 {
 	struct udp_sock *s;
-	uint8_t *pkt, *u;
+	uint8_t *pkt;
 	struct cr_pbuf *big = NULL;
 	size_t total = 28 + len;
-	uint64_t sum;
-	uint16_t c;
 	int r;
 
 	if (!valid_sock(net, sock))
@@ -724,17 +767,9 @@ cr_ssize_t cr_net_udp_sendto(struct cr_net *net, int sock, uint32_t dst, uint16_
 			return -ENOMEM;
 		pkt = big->data;
 	}
-	u = pkt + 20;
 	if (len)
-		memcpy(u + 8, buf, len);
-	put16(u, s->port);
-	put16(u + 2, dport);
-	put16(u + 4, (uint16_t)(8 + len));
-	put16(u + 6, 0);
-	sum = cr_net_csum_add(pseudo_sum(net->cfg.ip, dst, 8 + len), u, 8 + len);
-	c = cr_net_csum_fold(sum);
-	put16(u + 6, c ? c : 0xffff);
-	ip_header(net, pkt, PROTO_UDP, dst, 8 + len);
+		memcpy(pkt + 28, buf, len);
+	udp_build(net, pkt, net->cfg.ip, s->port, dst, dport, len);
 	r = ip_send(net, dst, pkt, total, now_ns);
 	free(big);
 	return r < 0 ? r : (cr_ssize_t)len;
@@ -777,8 +812,15 @@ static void reass_input(struct cr_net *net, const uint8_t *eth_src, const uint8_
 	}
 	if (!r) {
 		if (!fr) {
+			/* Every buffer is taken: evict the oldest incomplete
+			 * datagram, so that datagrams that lost a fragment cannot
+			 * block reassembly until they time out. */
+			fr = &net->reass[0];
+			for (i = 1; i < CR_NET_REASS_MAX; i++)
+				if (net->reass[i].deadline < fr->deadline)
+					fr = &net->reass[i];
+			reass_free(fr);
 			net->stats.reass_dropped++;
-			return;
 		}
 		r = fr;
 		r->buf = malloc(REASS_BUF);
@@ -865,8 +907,14 @@ static void ip_input(struct cr_net *net, const uint8_t *eth_src, const uint8_t *
 	 * any value (RFC 1122 3.2.1.7); we never forward. Options: skipped. */
 	dst = get32(ip + 16);
 	if (!net->cfg.ip || (dst != net->cfg.ip && !is_bcast(net, dst))) {
-		net->stats.rx_dropped++;
-		return;
+		/* unconfigured: only the DHCP client's replies, unfragmented */
+		bool dhcp = !net->cfg.ip && ip[9] == PROTO_UDP &&
+		            !(get16(ip + 6) & (IP_MF | IP_OFFMASK)) && total >= ihl + 8 &&
+		            get16(ip + ihl + 2) == CR_NET_DHCP_CLIENT_PORT;
+		if (!dhcp) {
+			net->stats.rx_dropped++;
+			return;
+		}
 	}
 	if (get16(ip + 6) & (IP_MF | IP_OFFMASK))
 		reass_input(net, eth_src, ip, ihl, ip + ihl, total - ihl, now);

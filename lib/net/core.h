@@ -16,7 +16,8 @@
  * Memory bounds (all fixed, whatever the input): one struct cr_net
  * (about 12 KiB, one malloc) plus a transmit buffer of mtu + 14 bytes;
  * ARP pending packets at most CR_NET_ARP_PENDING_BYTES in total;
- * reassembly at most CR_NET_REASS_MAX buffers of 64 KiB; UDP receive
+ * reassembly at most CR_NET_REASS_MAX buffers of 64 KiB (the oldest is
+ * evicted when a new datagram needs one); UDP receive
  * queues at most CR_NET_UDP_QUEUE_BYTES per socket, CR_NET_UDP_SOCKETS
  * sockets.
  */
@@ -51,7 +52,7 @@ struct cr_net;
 struct cr_net_cfg {
 	uint8_t mac[6];
 	uint32_t mtu; /* IP MTU: largest payload after the Ethernet header */
-	uint32_t ip; /* our address (0: unconfigured, only ARP learning) */
+	uint32_t ip; /* our address (0: unconfigured: only UDP to port 68 gets in) */
 	uint8_t prefix; /* 0-32 */
 	uint32_t gateway; /* 0: none */
 	/* Emit one Ethernet frame (14 <= len <= mtu + 14). The return value
@@ -106,6 +107,19 @@ void cr_net_udp_close(struct cr_net *net, int sock);
  * -EHOSTUNREACH, -EBADF, -EINVAL or -ENOMEM. */
 cr_ssize_t cr_net_udp_sendto(struct cr_net *net, int sock, uint32_t dst, uint16_t dport,
                              const void *buf, size_t len, uint64_t now_ns);
+/* Send one UDP datagram with explicit addresses, outside the socket table
+ * (the DHCP client: from 0.0.0.0:68 before it has an address). broadcast:
+ * to the Ethernet broadcast address, no routing or ARP (works while
+ * unconfigured); otherwise dst goes through routing and ARP like any
+ * datagram. len must fit the MTU. Returns len, -EMSGSIZE, -EINVAL or what
+ * cr_net_udp_sendto returns. */
+cr_ssize_t cr_net_udp_send_raw(struct cr_net *net, uint32_t src, uint16_t sport, uint32_t dst,
+                               uint16_t dport, bool broadcast, const void *buf, size_t len,
+                               uint64_t now_ns);
+/* While unconfigured (ip 0), UDP datagrams to port 68 (the DHCP client)
+ * are delivered whatever their destination address, so a socket bound to
+ * port 68 receives the server's replies. */
+#define CR_NET_DHCP_CLIENT_PORT 68
 /* Dequeue one datagram: copies at most len bytes, returns the number
  * copied, -EAGAIN when the queue is empty, -EBADF. */
 cr_ssize_t cr_net_udp_recv(struct cr_net *net, int sock, void *buf, size_t len, uint32_t *src,

@@ -19,8 +19,14 @@
  * - TCP: not implemented yet (part 2); every TCP operation returns
  *   -ENOSYS.
  * - IPv4 only: IPv6 addresses give -EAFNOSUPPORT.
- * - Addresses: static configuration only for now; see the DHCP hook in
- *   cr_net_stack_open.
+ * - Addresses: static, or by DHCP (lib/dhcp) when the configured address
+ *   is 0.0.0.0: the core starts unconfigured, the DHCP client's messages
+ *   go out through cr_net_udp_send_raw (from 0.0.0.0:68, broadcast, or
+ *   unicast to the server when renewing) and its replies arrive on a core
+ *   socket bound to port 68; the rx fiber drives the client's timers and
+ *   applies its events (BOUND: cr_net_set_address and a gratuitous ARP;
+ *   RENEWED: the same; LOST: unconfigure and start again). Every lease
+ *   change is logged.
  *
  * Memory bounds: one struct net_stack, a receive buffer of mtu + 14 bytes,
  * one struct net_udp per open socket (at most CR_NET_UDP_SOCKETS), the
@@ -36,10 +42,13 @@
 #include <cirage/net.h>
 #include <cirage/time.h>
 
+#include "../dhcp/dhcp.h"
 #include "core.h"
 
 #define CR_NET_RESOLVE_WAIT CR_MS(3500) /* 3 ARP requests, 1 s apart, then failure */
 #define RX_FIBER_STACK (32 * 1024)
+#define DHCP_WAIT CR_SEC(30) /* cr_net_stack_open waits this long for a lease */
+#define DHCP_BUF 576
 
 struct net_udp;
 
@@ -54,6 +63,15 @@ struct net_stack {
 	cr_waitq lockq; /* fibers waiting for the core */
 	cr_waitq arpq; /* fibers waiting for ARP resolution */
 	struct net_udp *socks[CR_NET_UDP_SOCKETS];
+	/* DHCP (when use_dhcp) */
+	bool use_dhcp;
+	bool bound; /* a lease was bound at least once */
+	bool stop; /* open gave up: the rx fiber frees everything and exits */
+	int dhcp_sock; /* core socket on port 68 */
+	uint32_t static_gw; /* the configured gateway, used when the lease names no router */
+	cr_waitq boundq; /* cr_net_stack_open waits here for the first lease */
+	struct cr_dhcp dhcp;
+	uint8_t dhcp_buf[DHCP_BUF];
 };
 
 struct net_udp {
@@ -94,6 +112,71 @@ static void udp_notify(void *ctx, int sock)
 		cr_waitq_wake_all(&s->socks[sock]->rq);
 }
 
+static uint32_t ip4_of(const cr_ipaddr *a);
+
+/* ---- DHCP (called with the core locked) ------------------------------------------ */
+
+static void dhcp_apply(struct net_stack *s, int ev, uint64_t now)
+{
+	char lease[160];
+
+	if (ev == CR_DHCP_BOUND || ev == CR_DHCP_RENEWED) {
+		cr_ipv4_prefix a = cr_dhcp_get_address(&s->dhcp);
+		cr_ipaddr gw = cr_dhcp_get_router(&s->dhcp);
+		uint32_t ip = ip4_of(&a.addr);
+		bool changed = ip != s->ip;
+
+		cr_net_set_address(s->net, ip, a.prefix,
+		                   gw.family == CR_AF_INET4 ? ip4_of(&gw) : s->static_gw);
+		s->ip = ip;
+		if (changed)
+			cr_net_start(s->net, now); /* gratuitous ARP for the new address */
+		if (cr_dhcp_format_lease(&s->dhcp, lease, sizeof(lease)) < 0)
+			snprintf(lease, sizeof(lease), "?");
+		if (ev == CR_DHCP_BOUND)
+			cr_log("net: DHCP lease %s", lease);
+		else
+			cr_log("net: DHCP lease renewed: %s", lease);
+		if (!s->bound) {
+			s->bound = true;
+			cr_waitq_wake_all(&s->boundq);
+		}
+	} else if (ev == CR_DHCP_LOST) {
+		cr_log("net: DHCP lease lost; asking again");
+		cr_net_set_address(s->net, 0, 0, 0);
+		s->ip = 0;
+		cr_dhcp_start(&s->dhcp, now);
+	} else if (ev == CR_DHCP_NAK) {
+		cr_log("net: DHCP request refused by the server; asking again");
+	}
+}
+
+/* Feed received replies to the client, run its timers, send what is due. */
+static void dhcp_run(struct net_stack *s)
+{
+	struct cr_dhcp_send to;
+	uint64_t now = cr_time_monotonic_ns();
+	cr_ssize_t n;
+	int r;
+
+	while ((n = cr_net_udp_recv(s->net, s->dhcp_sock, s->dhcp_buf, sizeof(s->dhcp_buf), NULL,
+	                            NULL)) >= 0)
+		dhcp_apply(s, cr_dhcp_input(&s->dhcp, s->dhcp_buf, (size_t)n, now), now);
+	dhcp_apply(s, cr_dhcp_poll(&s->dhcp, now), now);
+	while ((r = cr_dhcp_output(&s->dhcp, now, s->dhcp_buf, sizeof(s->dhcp_buf), &to)) > 0) {
+		cr_net_udp_send_raw(s->net, ip4_of(&to.src), CR_DHCP_CLIENT_PORT, ip4_of(&to.dst),
+		                    CR_DHCP_SERVER_PORT, to.broadcast, s->dhcp_buf, (size_t)r, now);
+		dhcp_apply(s, cr_dhcp_poll(&s->dhcp, now), now);
+	}
+}
+
+static void stack_free(struct net_stack *s)
+{
+	cr_net_destroy(s->net);
+	free(s->rxbuf);
+	free(s);
+}
+
 static int rx_fiber(void *arg)
 {
 	struct net_stack *s = arg;
@@ -101,12 +184,27 @@ static int rx_fiber(void *arg)
 	for (;;) {
 		uint64_t now = cr_time_monotonic_ns();
 		uint64_t d = cr_net_next_deadline(s->net);
-		uint64_t timeout = d == CR_FOREVER ? CR_FOREVER : (d > now ? d - now : 0);
-		cr_ssize_t n = cr_netif_read(s->netif, s->rxbuf, s->mtu + 14, timeout);
+		uint64_t timeout;
+		cr_ssize_t n;
 
+		if (s->use_dhcp) {
+			uint64_t dd = cr_dhcp_next_deadline(&s->dhcp);
+			if (dd < d)
+				d = dd;
+			if (!s->bound && d > now + CR_SEC(1))
+				d = now + CR_SEC(1); /* notice s->stop */
+		}
+		timeout = d == CR_FOREVER ? CR_FOREVER : (d > now ? d - now : 0);
+		n = cr_netif_read(s->netif, s->rxbuf, s->mtu + 14, timeout);
+		if (s->stop) {
+			stack_free(s);
+			return 0;
+		}
 		core_lock(s);
 		if (n > 0)
 			cr_net_input(s->net, s->rxbuf, (size_t)n, cr_time_monotonic_ns());
+		if (s->use_dhcp)
+			dhcp_run(s);
 		core_unlock(s); /* runs due timers */
 		cr_waitq_wake_all(&s->arpq);
 		if (n < 0 && n != -ETIMEDOUT && n != -EMSGSIZE)
@@ -329,6 +427,27 @@ static const struct cr_stack_ops net_stack_ops = {
 
 /* ---- open ------------------------------------------------------------------------ */
 
+/* Block until the first lease is bound (dhcp_apply logs it) or DHCP_WAIT. */
+static int dhcp_wait(cr_stack **out, struct net_stack *s, const struct cr_netif_info *info)
+{
+	uint64_t deadline = cr_deadline_after(DHCP_WAIT);
+
+	cr_log("net: asking for an address by DHCP, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u",
+	       info->mac[0], info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5],
+	       (unsigned)(info->mtu > CR_NET_MTU_MAX ? CR_NET_MTU_MAX : info->mtu));
+	/* the rx fiber sends the first DISCOVER as soon as it runs */
+	while (!s->bound)
+		if (cr_waitq_wait(&s->boundq, deadline) == -ETIMEDOUT && !s->bound)
+			break;
+	if (!s->bound) {
+		cr_log("net: no DHCP server answered in %u s", (unsigned)(DHCP_WAIT / CR_SEC(1)));
+		s->stop = true; /* the rx fiber frees the stack */
+		return -ETIMEDOUT;
+	}
+	*out = &s->base;
+	return 0;
+}
+
 int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_config *cfg)
 {
 	struct net_stack *s;
@@ -336,6 +455,8 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	struct cr_net_cfg nc;
 	char ipbuf[CR_IPADDR_STRLEN], gwbuf[CR_IPADDR_STRLEN];
 	uint16_t seed = 0;
+	uint32_t xid_seed = 0;
+	bool dhcp;
 	int r;
 
 	*out = NULL;
@@ -348,19 +469,8 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 		cr_log("net: netif MTU %u is below %u", (unsigned)info.mtu, CR_NET_MTU_MIN);
 		return -EINVAL;
 	}
-	if (cfg->ipv4.addr.family != CR_AF_INET4 || ip4_of(&cfg->ipv4.addr) == 0) {
-		/*
-		 * DHCP HOOK: when lib/dhcp is ready, start the DHCP client core
-		 * here instead of failing: create the core with ip 0, feed it
-		 * the DHCP replies (UDP port 68, from the rx fiber), block this
-		 * fiber until a lease is bound or 30 s pass (-ETIMEDOUT), then
-		 * cr_net_set_address(net, ip, prefix, gateway), log the lease
-		 * and cr_net_start (gratuitous ARP).
-		 */
-		cr_log("DHCP is not available yet: pass --ipv4=ADDR/PREFIX");
-		return -EINVAL;
-	}
-	if (cfg->ipv4.prefix > 32 ||
+	dhcp = cfg->ipv4.addr.family != CR_AF_INET4 || ip4_of(&cfg->ipv4.addr) == 0;
+	if ((!dhcp && cfg->ipv4.prefix > 32) ||
 	    (cfg->gateway.family != CR_AF_NONE && cfg->gateway.family != CR_AF_INET4))
 		return -EINVAL;
 	s = malloc(sizeof(*s));
@@ -376,9 +486,9 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	memset(&nc, 0, sizeof(nc));
 	memcpy(nc.mac, info.mac, 6);
 	nc.mtu = info.mtu > CR_NET_MTU_MAX ? CR_NET_MTU_MAX : info.mtu;
-	nc.ip = ip4_of(&cfg->ipv4.addr);
-	nc.prefix = cfg->ipv4.prefix;
-	nc.gateway = cfg->gateway.family == CR_AF_INET4 ? ip4_of(&cfg->gateway) : 0;
+	nc.ip = dhcp ? 0 : ip4_of(&cfg->ipv4.addr);
+	nc.prefix = dhcp ? 0 : cfg->ipv4.prefix;
+	nc.gateway = !dhcp && cfg->gateway.family == CR_AF_INET4 ? ip4_of(&cfg->gateway) : 0;
 	nc.send = out_frame;
 	nc.udp_notify = udp_notify;
 	nc.ctx = s;
@@ -395,13 +505,24 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	s->ip = nc.ip;
 	cr_waitq_init(&s->lockq);
 	cr_waitq_init(&s->arpq);
-	r = cr_fiber_spawn(NULL, "net-rx", rx_fiber, s, RX_FIBER_STACK);
+	cr_waitq_init(&s->boundq);
+	if (dhcp) {
+		s->use_dhcp = true;
+		if (cfg->gateway.family == CR_AF_INET4)
+			s->static_gw = ip4_of(&cfg->gateway);
+		s->dhcp_sock = cr_net_udp_bind(s->net, 0, CR_DHCP_CLIENT_PORT);
+		cr_entropy_fill(&xid_seed, sizeof(xid_seed));
+		cr_dhcp_init(&s->dhcp, info.mac, xid_seed);
+		cr_dhcp_start(&s->dhcp, cr_time_monotonic_ns());
+	}
+	r = s->dhcp_sock < 0 ? s->dhcp_sock
+	                     : cr_fiber_spawn(NULL, "net-rx", rx_fiber, s, RX_FIBER_STACK);
 	if (r < 0) {
-		cr_net_destroy(s->net);
-		free(s->rxbuf);
-		free(s);
+		stack_free(s);
 		return r;
 	}
+	if (dhcp)
+		return dhcp_wait(out, s, &info);
 	cr_ipaddr_format(&cfg->ipv4.addr, ipbuf, sizeof(ipbuf));
 	if (nc.gateway)
 		cr_ipaddr_format(&cfg->gateway, gwbuf, sizeof(gwbuf));

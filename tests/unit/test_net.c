@@ -798,6 +798,69 @@ TEST(routing_gateway_and_on_link)
 	cr_net_destroy(net);
 }
 
+/* Unconfigured (DHCP): only UDP to port 68 gets in, whatever its
+ * destination; cr_net_udp_send_raw sends from 0.0.0.0 to broadcast. */
+TEST(unconfigured_dhcp_port_and_raw_send)
+{
+	struct cr_net *net = mknet(cap, our_mac, 0, 0);
+	uint8_t *f = frame, *ip, *u;
+	uint32_t src = 0;
+	uint16_t sport = 0;
+	size_t n;
+	int s68;
+
+	cr_net_set_address(net, 0, 0, 0);
+	s68 = cr_net_udp_bind(net, 0, 68);
+	CHECK(s68 >= 0);
+	n = ipf(f, PEER_IP, 0xffffffffu, 17, 1, 0, 64, seg,
+	        udp(seg, PEER_IP, 0xffffffffu, 67, 68, (const uint8_t *)"offer", 5, true));
+	cr_net_input(net, f, n, 0);
+	n = ipf(f, PEER_IP, IP(10, 0, 0, 77), 17, 2, 0, 64, seg,
+	        udp(seg, PEER_IP, IP(10, 0, 0, 77), 67, 68, (const uint8_t *)"ack", 3, true));
+	cr_net_input(net, f, n, 0);
+	/* other ports and protocols are dropped while unconfigured */
+	n = ipf(f, PEER_IP, 0xffffffffu, 17, 3, 0, 64, seg,
+	        udp(seg, PEER_IP, 0xffffffffu, 67, 69, (const uint8_t *)"x", 1, true));
+	cr_net_input(net, f, n, 0);
+	n = echo_req(seg, 8);
+	n = ipf(f, PEER_IP, IP(10, 0, 0, 77), 1, 4, 0, 64, seg, n);
+	cr_net_input(net, f, n, 0);
+	CHECK_EQ(cap->n, 0);
+	CHECK_EQ(cr_net_udp_pending(net, s68), 2);
+	CHECK_EQ(cr_net_udp_recv(net, s68, rbuf, sizeof(rbuf), &src, &sport), 5);
+	CHECK(memcmp(rbuf, "offer", 5) == 0);
+	CHECK_EQ(src, PEER_IP);
+	CHECK_EQ(sport, 67);
+	CHECK_EQ(cr_net_udp_recv(net, s68, rbuf, sizeof(rbuf), NULL, NULL), 3);
+	/* unicast needs an address; broadcast does not */
+	CHECK_EQ(cr_net_udp_send_raw(net, 0, 68, PEER_IP, 67, false, "d", 1, 0), -ENETUNREACH);
+	CHECK_EQ(cr_net_udp_send_raw(net, 0, 68, 0xffffffffu, 67, true, "disc", 4, 0), 4);
+	CHECK_EQ(cap->n, 1);
+	f = cap->f[0];
+	ip = f + 14;
+	u = ip + 20;
+	CHECK(memcmp(f, bcast, 6) == 0);
+	CHECK_EQ(rd16(f + 12), 0x0800);
+	CHECK_EQ(cr_net_checksum(ip, 20), 0);
+	CHECK_EQ(rd32(ip + 12), 0);
+	CHECK_EQ(rd32(ip + 16), 0xffffffffu);
+	CHECK_EQ(rd16(u), 68);
+	CHECK_EQ(rd16(u + 2), 67);
+	CHECK(memcmp(u + 8, "disc", 4) == 0);
+	/* the UDP checksum verifies with the pseudo-header of 0.0.0.0 */
+	memcpy(seg, u, 12);
+	wr16(seg + 6, 0);
+	udp(seg, 0, 0xffffffffu, 68, 67, (const uint8_t *)"disc", 4, true);
+	CHECK_EQ(rd16(seg + 6), rd16(u + 6));
+	CHECK_EQ(cr_net_udp_send_raw(net, 0, 68, 0xffffffffu, 67, true, data, MTU, 0), -EMSGSIZE);
+	/* configured: the raw unicast goes through ARP like any datagram */
+	cr_net_set_address(net, IP(10, 0, 0, 77), 24, PEER_IP);
+	CHECK_EQ(cr_net_udp_send_raw(net, IP(10, 0, 0, 77), 68, PEER_IP, 67, false, "r", 1, 0), 1);
+	CHECK_EQ(cap->n, 2); /* the ARP request; the datagram waits */
+	CHECK_EQ(rd16(cap->f[1] + 12), 0x0806);
+	cr_net_destroy(net);
+}
+
 /* ---- the stack device over a fake netif pair ---- */
 
 #define QLEN 64
@@ -868,6 +931,194 @@ static struct cr_net_config netcfg(uint8_t last)
 
 static cr_udp *closer_sock;
 
+/* ---- DHCP: a stack configured by a scripted server on the other side ---- */
+
+#define SRV_IP IP(10, 0, 0, 1) /* the DHCP server, also the router */
+#define LEASED_IP IP(10, 0, 0, 77)
+
+static struct fake_netif link_c, link_d;
+static struct {
+	bool stop, done;
+	int discovers, requests, renewals, arp_replies, garp, via_gw;
+	uint32_t lease_s;
+} srv;
+
+/* The value of option opt in a DHCP message's options, or NULL. */
+static const uint8_t *dhcp_opt(const uint8_t *m, size_t len, uint8_t opt)
+{
+	size_t i = 240;
+	while (i < len && m[i] != 255) {
+		if (m[i] == 0) {
+			i++;
+			continue;
+		}
+		if (i + 2 > len || i + 2 + m[i + 1] > len)
+			return NULL;
+		if (m[i] == opt)
+			return m + i + 2;
+		i += 2 + (size_t)m[i + 1];
+	}
+	return NULL;
+}
+
+static void srv_reply(const uint8_t *req, uint8_t type, uint32_t dst)
+{
+	static uint8_t m[300], u[400], f[500];
+	uint8_t *o = m + 240;
+	size_t ulen, flen;
+
+	memset(m, 0, sizeof(m));
+	m[0] = 2;
+	m[1] = 1;
+	m[2] = 6;
+	memcpy(m + 4, req + 4, 4); /* xid */
+	memcpy(m + 10, req + 10, 2); /* flags */
+	wr32(m + 16, LEASED_IP);
+	memcpy(m + 28, req + 28, 16); /* chaddr */
+	m[236] = 99, m[237] = 130, m[238] = 83, m[239] = 99;
+	*o++ = 53, *o++ = 1, *o++ = type;
+	*o++ = 54, *o++ = 4, wr32(o, SRV_IP), o += 4;
+	*o++ = 1, *o++ = 4, wr32(o, 0xffffff00), o += 4;
+	*o++ = 3, *o++ = 4, wr32(o, SRV_IP), o += 4;
+	*o++ = 51, *o++ = 4, wr32(o, srv.lease_s), o += 4;
+	*o++ = 255;
+	ulen = udp(u, SRV_IP, dst, 67, 68, m, sizeof(m), true);
+	flen = ipf(f, SRV_IP, dst, 17, 1, 0, 64, u, ulen);
+	memcpy(f, dst == 0xffffffffu ? bcast : our_mac, 6);
+	memcpy(f + 6, host_mac, 6);
+	fake_write(&link_d.base, f, flen);
+}
+
+/* Answers DISCOVER with an OFFER of LEASED_IP and REQUEST with an ACK,
+ * ARP requests for SRV_IP with host_mac; counts what it sees. */
+static int dhcp_server(void *arg)
+{
+	static uint8_t f[MTU + 14], a[64];
+	(void)arg;
+	while (!srv.stop) {
+		cr_ssize_t n = fake_read(&link_d.base, f, sizeof(f), CR_MS(20));
+		const uint8_t *ip = f + 14, *u = f + 34, *m = f + 42, *t;
+		size_t mlen;
+		if (n < 14)
+			continue;
+		if (rd16(f + 12) == 0x0806 && n >= 42) {
+			if (rd16(f + 20) == 1 && rd32(f + 38) == SRV_IP) {
+				arp(a, 2, f + 6, host_mac, SRV_IP, f + 22, rd32(f + 28));
+				fake_write(&link_d.base, a, 42);
+				srv.arp_replies++;
+			}
+			if (rd16(f + 20) == 1 && rd32(f + 28) == LEASED_IP &&
+			    rd32(f + 38) == LEASED_IP)
+				srv.garp++;
+			continue;
+		}
+		if (rd16(f + 12) != 0x0800 || n < 42 || ip[9] != 17)
+			continue;
+		if (rd32(ip + 16) != SRV_IP && rd32(ip + 16) != 0xffffffffu &&
+		    memcmp(f, host_mac, 6) == 0) {
+			srv.via_gw++; /* off-link traffic sent to the router */
+			continue;
+		}
+		if (rd16(u + 2) != 67 || rd16(u) != 68 || n < 42 + 240)
+			continue;
+		mlen = (size_t)n - 42;
+		t = dhcp_opt(m, mlen, 53);
+		if (!t)
+			continue;
+		if (*t == 1) {
+			CHECK_EQ(rd32(ip + 12), 0); /* from 0.0.0.0 */
+			CHECK(memcmp(f, bcast, 6) == 0);
+			srv.discovers++;
+			srv_reply(m, 2, 0xffffffffu);
+		} else if (*t == 3) {
+			if (rd32(ip + 12) == LEASED_IP) {
+				/* renewing: unicast to us, from our address */
+				CHECK_EQ(rd32(ip + 16), SRV_IP);
+				CHECK_EQ(rd32(m + 12), LEASED_IP);
+				srv.renewals++;
+				srv_reply(m, 5, LEASED_IP);
+			} else {
+				srv.requests++;
+				srv_reply(m, 5, 0xffffffffu);
+			}
+		}
+	}
+	srv.done = true;
+	return 0;
+}
+
+static int dhcp_main(void)
+{
+	struct cr_net_config c;
+	cr_stack *sa, *sb;
+	cr_udp *ua, *ub;
+	cr_sockaddr to, from, local;
+	cr_ipaddr addrs[2];
+	char buf[100];
+	int i;
+
+	memset(&link_c, 0, sizeof(link_c));
+	memset(&link_d, 0, sizeof(link_d));
+	link_c.base.ops = link_d.base.ops = &fake_ops;
+	link_c.peer = &link_d;
+	link_d.peer = &link_c;
+	memcpy(link_c.mac, our_mac, 6);
+	memcpy(link_d.mac, host_mac, 6);
+	memset(&srv, 0, sizeof(srv));
+	srv.lease_s = 10; /* the shortest lib/dhcp accepts: T1 after 5 s, a renewal in the test */
+	CHECK_EQ(cr_fiber_spawn(NULL, "dhcp-server", dhcp_server, NULL, 64 * 1024), 0);
+
+	memset(&c, 0, sizeof(c)); /* 0.0.0.0 (CR_AF_NONE): DHCP */
+	CHECK_EQ(cr_net_stack_open(&sa, &link_c.base, &c), 0);
+	CHECK_EQ(srv.discovers, 1);
+	CHECK_EQ(srv.requests, 1);
+	CHECK_EQ(cr_stack_addresses(sa, addrs, 2), 1);
+	CHECK_EQ(addrs[0].family, CR_AF_INET4);
+	CHECK_EQ(addrs[0].bytes[0], 10);
+	CHECK_EQ(addrs[0].bytes[3], 77);
+
+	/* off-link traffic goes to the router the lease named */
+	memset(&local, 0, sizeof(local));
+	local.addr = cr_ipaddr_any(CR_AF_INET4);
+	CHECK_EQ(cr_udp_bind(sa, &local, &ua), 0);
+	to.addr = cr_ipaddr_v4(192, 0, 2, 9);
+	to.port = 53;
+	CHECK_EQ(cr_udp_sendto(ua, "q", 1, &to), 1);
+	for (i = 0; i < 100 && !srv.via_gw; i++)
+		cr_time_sleep_ns(CR_MS(10));
+	CHECK_EQ(srv.via_gw, 1);
+	CHECK(srv.garp >= 1);
+	/* the renewal at T1 (5 s): unicast to the server, the address stays */
+	for (i = 0; i < 700 && !srv.renewals; i++)
+		cr_time_sleep_ns(CR_MS(10));
+	CHECK(srv.renewals >= 1);
+	CHECK_EQ(srv.discovers, 1);
+	CHECK_EQ(cr_stack_addresses(sa, addrs, 2), 1);
+	CHECK_EQ(addrs[0].bytes[3], 77);
+
+	/* stop the scripted server; a static stack takes its place on link_d */
+	srv.stop = true;
+	while (!srv.done)
+		cr_time_sleep_ns(CR_MS(10));
+	c = netcfg(3);
+	CHECK_EQ(cr_net_stack_open(&sb, &link_d.base, &c), 0);
+	local.port = 7;
+	CHECK_EQ(cr_udp_bind(sb, &local, &ub), 0);
+	to.addr = cr_ipaddr_v4(10, 0, 0, 3);
+	to.port = 7;
+	CHECK_EQ(cr_udp_sendto(ua, "hi dhcp", 7, &to), 7);
+	CHECK_EQ(cr_udp_recvfrom(ub, buf, sizeof(buf), &from, CR_SEC(5)), 7);
+	CHECK(memcmp(buf, "hi dhcp", 7) == 0);
+	CHECK_EQ(from.addr.bytes[3], 77);
+	CHECK_EQ(cr_udp_sendto(ub, "back", 4, &from), 4);
+	CHECK_EQ(cr_udp_recvfrom(ua, buf, sizeof(buf), &from, CR_SEC(5)), 4);
+	CHECK(memcmp(buf, "back", 4) == 0);
+	CHECK_EQ(from.addr.bytes[3], 3);
+	cr_udp_close(ua);
+	cr_udp_close(ub);
+	return 0;
+}
+
 static int closer(void *arg)
 {
 	(void)arg;
@@ -896,9 +1147,7 @@ static int stack_main(void *arg)
 	memcpy(link_a.mac, our_mac, 6);
 	memcpy(link_b.mac, host_mac, 6);
 
-	c.ipv4.addr = cr_ipaddr_v4(0, 0, 0, 0);
-	CHECK_EQ(cr_net_stack_open(&dummy, &link_a.base, &c), -EINVAL); /* DHCP: not yet */
-	c.ipv4.addr.family = CR_AF_NONE;
+	c.ipv4.prefix = 40;
 	CHECK_EQ(cr_net_stack_open(&dummy, &link_a.base, &c), -EINVAL);
 	c = netcfg(2);
 	CHECK_EQ(cr_net_stack_open(&stack_a, &link_a.base, &c), 0);
@@ -952,7 +1201,7 @@ static int stack_main(void *arg)
 	CHECK_EQ(cr_fiber_spawn(NULL, "closer", closer, NULL, 64 * 1024), 0);
 	CHECK_EQ(cr_udp_recvfrom(ub, buf, sizeof(buf), NULL, CR_SEC(5)), -EBADF);
 	cr_udp_close(ua);
-	return 0;
+	return dhcp_main();
 }
 
 static void leave_fiber(void)
@@ -961,6 +1210,7 @@ static void leave_fiber(void)
 		cr_fiber_exit(-1000);
 }
 
+/* also DHCP over a second link (dhcp_main) */
 TEST(stack_udp_over_fake_link)
 {
 	CHECK_EQ(cr_sched_main(stack_main, NULL, 256 * 1024), 0);
@@ -990,6 +1240,7 @@ int main(void)
 	RUN(closed_port_unreachable_rate_limited);
 	RUN(fragmentation_on_send);
 	RUN(routing_gateway_and_on_link);
+	RUN(unconfigured_dhcp_port_and_raw_send);
 	RUN(stack_udp_over_fake_link);
 	free(cap);
 	return CHECK_DONE();
