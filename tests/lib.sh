@@ -8,3 +8,11 @@ skip() { local n=$1; shift; echo "SKIP $n: $*"; }
 # TEST_TMP: a fresh directory for this script, removed when it exits
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cirage-test.XXXXXX")
 trap 'rm -rf "$TEST_TMP"' EXIT
+# netns_tap NS TAP CIDR: create network namespace NS holding a tap device
+# TAP with address CIDR, up (loopback up too). Returns non-zero on failure.
+# Tests only ever use namespaces they create, and delete them on exit.
+netns_tap() {
+	ip netns add "$1" && ip -n "$1" link set lo up &&
+		ip -n "$1" tuntap add dev "$2" mode tap &&
+		ip -n "$1" addr add "$3" dev "$2" && ip -n "$1" link set "$2" up
+}

@@ -30,11 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
-ip netns add "$NS" || { fail spt_dhcp_setup "ip netns add failed"; exit 0; }
-in_ns ip link set lo up
-in_ns ip tuntap add dev "$TAP" mode tap &&
-	in_ns ip addr add 10.79.0.1/24 dev "$TAP" && in_ns ip link set "$TAP" up ||
-	{ fail spt_dhcp_setup "cannot create the tap in the namespace"; exit 0; }
+netns_tap "$NS" "$TAP" 10.79.0.1/24 || { fail spt_dhcp_setup "cannot create the namespace and its tap"; exit 0; }
 
 in_ns "$DNSMASQ" --no-daemon --port=0 --interface="$TAP" --bind-interfaces \
 	--dhcp-range=10.79.0.50,10.79.0.60,255.255.255.0,1h --dhcp-option=3,10.79.0.1 \

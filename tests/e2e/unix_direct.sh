@@ -18,11 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
-ip netns add "$NS" || { fail unix_direct_setup "ip netns add failed"; exit 0; }
-in_ns ip link set lo up
-in_ns ip tuntap add dev "$TAP" mode tap &&
-	in_ns ip addr add 10.80.0.1/24 dev "$TAP" && in_ns ip link set "$TAP" up ||
-	{ fail unix_direct_setup "cannot create the tap in the namespace"; exit 0; }
+netns_tap "$NS" "$TAP" 10.80.0.1/24 || { fail unix_direct_setup "cannot create the namespace and its tap"; exit 0; }
 
 cp -r "$ROOT/examples/udp-echo" "$TEST_TMP/"
 if ! { "$CIRAGE" configure -t unix --net=direct "$TEST_TMP/udp-echo" && "$CIRAGE" build "$TEST_TMP/udp-echo"; } >"$TEST_TMP/build.log" 2>&1; then
