@@ -15,6 +15,7 @@
 // fuzz-sources: lib/net/core.c lib/net/checksum.c
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "../../lib/net/core.h"
@@ -48,11 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cr_net *net;
 	uint64_t now = CR_SEC(1);
 	int s7, s53, s;
+	/* One input in five runs unconfigured, as while DHCP is in progress
+	 * (only UDP to port 68 gets in). */
+	bool unconfigured = size % 5 == 0;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memcpy(cfg.mac, mac, 6);
 	cfg.mtu = MTU;
-	cfg.ip = 0x0a000002;
+	cfg.ip = unconfigured ? 0 : 0x0a000002;
 	cfg.prefix = 24;
 	cfg.gateway = 0x0a000001;
 	cfg.send = check_send;
@@ -60,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cr_net_start(net, now);
 	s7 = cr_net_udp_bind(net, 0, 7);
-	s53 = cr_net_udp_bind(net, 0x0a000002, 53);
+	s53 = unconfigured ? cr_net_udp_bind(net, 0, 68) : cr_net_udp_bind(net, 0x0a000002, 53);
 	s = cr_net_udp_bind(net, 0, 0);
 	if (s7 < 0 || s53 < 0 || s < 0)
 		abort();
