@@ -406,6 +406,8 @@ static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t time
 static int addresses(cr_stack *stack, cr_ipaddr *out, size_t max)
 {
 	struct net_stack *s = (struct net_stack *)stack;
+	if (s->ip == 0) /* no address: DHCP has not bound one (yet, or any more) */
+		return 0;
 	if (max >= 1 && out)
 		out[0] = addr_of(s->ip);
 	return 1;

@@ -938,7 +938,7 @@ static cr_udp *closer_sock;
 
 static struct fake_netif link_c, link_d;
 static struct {
-	bool stop, done;
+	bool stop, done, mute;
 	int discovers, requests, renewals, arp_replies, garp, via_gw;
 	uint32_t lease_s;
 } srv;
@@ -1023,7 +1023,7 @@ static int dhcp_server(void *arg)
 			continue;
 		mlen = (size_t)n - 42;
 		t = dhcp_opt(m, mlen, 53);
-		if (!t)
+		if (!t || srv.mute)
 			continue;
 		if (*t == 1) {
 			CHECK_EQ(rd32(ip + 12), 0); /* from 0.0.0.0 */
@@ -1095,6 +1095,23 @@ static int dhcp_main(void)
 	CHECK_EQ(srv.discovers, 1);
 	CHECK_EQ(cr_stack_addresses(sa, addrs, 2), 1);
 	CHECK_EQ(addrs[0].bytes[3], 77);
+
+	/* the server falls silent: renewing and rebinding fail, the lease
+	 * expires 10 s after the last ACK and the address is removed... */
+	srv.mute = true;
+	for (i = 0; i < 1500 && cr_stack_addresses(sa, addrs, 2) > 0; i++)
+		cr_time_sleep_ns(CR_MS(10));
+	CHECK_EQ(cr_stack_addresses(sa, addrs, 2), 0);
+	to.addr = cr_ipaddr_v4(192, 0, 2, 9);
+	to.port = 53;
+	CHECK_EQ(cr_udp_sendto(ua, "q", 1, &to), -ENETUNREACH);
+	/* ...the stack asks again, and is bound again once the server answers */
+	srv.mute = false;
+	for (i = 0; i < 2000 && cr_stack_addresses(sa, addrs, 2) == 0; i++)
+		cr_time_sleep_ns(CR_MS(10));
+	CHECK_EQ(cr_stack_addresses(sa, addrs, 2), 1);
+	CHECK_EQ(addrs[0].bytes[3], 77);
+	CHECK(srv.discovers >= 2);
 
 	/* stop the scripted server; a static stack takes its place on link_d */
 	srv.stop = true;
