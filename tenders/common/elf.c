@@ -201,8 +201,9 @@ static int check_manifest(const char *name, const struct cr_abi_manifest *m, cha
 	char shown[4 * CR_ABI_NAME_MAX + 8];
 
 	if (m->version != CR_ABI_VERSION)
-		return fail(err, errlen, "%s: manifest note has version %u; this tender knows %u",
-		            name, m->version, CR_ABI_VERSION);
+		return fail(err, errlen,
+		            "%s: manifest note has version %u; this Cirage reads version %u", name,
+		            m->version, CR_ABI_VERSION);
 	if (m->ndevices > CR_ABI_DEVICES_MAX)
 		return fail(err, errlen, "%s: manifest declares %u devices, at most %u", name,
 		            m->ndevices, CR_ABI_DEVICES_MAX);
@@ -487,7 +488,7 @@ int cr_elf_check(const char *name, const uint8_t *data, size_t size, uint32_t ta
 		return fail(err, errlen, "%s: not a Cirage image: no ABI note", name);
 	if (img->abi.version != CR_ABI_VERSION)
 		return fail(err, errlen,
-		            "%s: built for image ABI version %u; this tender knows version %u",
+		            "%s: built for image ABI version %u; this Cirage reads version %u",
 		            name, img->abi.version, CR_ABI_VERSION);
 	tname = cr_elf_target_name(img->abi.target);
 	if (!tname)

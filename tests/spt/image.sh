@@ -90,7 +90,7 @@ refuse no_abi_note "$img: not a Cirage image: no ABI note" "$SPT" "$img"
 fresh; poke "$img" $((n + 24)) 4 1
 refuse no_manifest_note "$img: not a Cirage image: no manifest note" "$SPT" "$img"
 fresh; poke "$img" $((n + 12)) 4 9
-refuse abi_version "$img: built for image ABI version 9; this tender knows version 1" "$SPT" "$img"
+refuse abi_version "$img: built for image ABI version 9; this Cirage reads version 1" "$SPT" "$img"
 fresh; poke "$img" $((n + 8)) 4 5
 refuse unknown_target "$img: unknown target 5 in the ABI note" "$SPT" "$img"
 fresh; poke "$img" $((n - 8)) 4 9
@@ -98,7 +98,7 @@ refuse abi_note_size "$img: ABI note has 9 bytes, expected 8" "$SPT" "$img"
 fresh; poke "$img" $((n - 12)) 4 $((0x7fffffff))
 refuse note_namesz_huge "$img: truncated: note at offset 0 of segment 3 runs past the segment" "$SPT" "$img"
 fresh; poke "$img" $((n + 36)) 4 2
-refuse manifest_version "$img: manifest note has version 2; this tender knows 1" "$SPT" "$img"
+refuse manifest_version "$img: manifest note has version 2; this Cirage reads version 1" "$SPT" "$img"
 fresh; poke "$img" $((n + 40)) 4 17
 refuse manifest_ndevices "$img: manifest declares 17 devices, at most 16" "$SPT" "$img"
 fresh; poke "$img" $((n + 40)) 4 1

@@ -290,7 +290,7 @@ TEST(notes)
 	REFUSED("IMG: not a Cirage image: no manifest note");
 	fresh();
 	im.abi.d.version = 2;
-	REFUSED("IMG: built for image ABI version 2; this tender knows version 1");
+	REFUSED("IMG: built for image ABI version 2; this Cirage reads version 1");
 	fresh();
 	im.abi.d.target = CR_ABI_TARGET_HVT;
 	REFUSED("IMG is built for hvt, not spt: run it with cirage-hvt");
@@ -347,7 +347,7 @@ TEST(manifest)
 {
 	fresh();
 	im.man.d.version = 0;
-	REFUSED("IMG: manifest note has version 0; this tender knows 1");
+	REFUSED("IMG: manifest note has version 0; this Cirage reads version 1");
 	fresh();
 	im.man.d.ndevices = 17;
 	REFUSED("IMG: manifest declares 17 devices, at most 16");
