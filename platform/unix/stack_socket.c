@@ -38,19 +38,42 @@
 #define UDP_SEND_WAIT CR_SEC(5)
 #define DEFAULT_BACKLOG 128
 
+/* What flows, listeners and UDP sockets share: the registered fd, and the
+ * calls in progress, so that an object closed while another fiber is
+ * blocked in it is freed by the last call to leave (sock_release). */
+struct sock_ref {
+	struct cr_unix_io io;
+	int busy; /* calls in progress */
+	bool closed;
+};
+
+/* Leave a call; free obj (which holds ref) if it was closed meanwhile. */
+static void sock_release(struct sock_ref *ref, void *obj)
+{
+	if (--ref->busy == 0 && ref->closed)
+		free(obj);
+}
+
+/* Close obj's fd once; free obj now unless calls are still in it. */
+static void sock_close(struct sock_ref *ref, void *obj)
+{
+	ref->closed = true;
+	cr_unix_io_del(&ref->io);
+	close(ref->io.fd);
+	ref->io.fd = -1;
+	if (ref->busy == 0)
+		free(obj);
+}
+
 struct unix_listener {
 	struct cr_tcp_listener l; /* first: the interface */
-	struct cr_unix_io io;
-	int busy; /* calls in progress; see close */
-	bool closed;
+	struct sock_ref ref;
 };
 
 struct unix_flow {
 	struct cr_flow f; /* first: the interface */
-	struct cr_unix_io io;
+	struct sock_ref ref;
 	uint64_t timeout; /* per read or write */
-	int busy;
-	bool closed;
 	bool eof; /* the peer's end of stream was seen: reads return 0 */
 	bool rd_shut; /* local shutdown of the read side */
 	bool wr_shut; /* local shutdown of the write side */
@@ -58,10 +81,8 @@ struct unix_flow {
 
 struct unix_udp {
 	struct cr_udp u; /* first: the interface */
-	struct cr_unix_io io;
+	struct sock_ref ref;
 	int family; /* AF_INET or AF_INET6 */
-	int busy;
-	bool closed;
 };
 
 static const struct cr_stack_ops stack_ops;
@@ -176,8 +197,7 @@ static int new_socket(const cr_sockaddr *sa, int type)
 
 static void flow_release(struct unix_flow *f)
 {
-	if (--f->busy == 0 && f->closed)
-		free(f);
+	sock_release(&f->ref, f);
 }
 
 /* Map a host error on an established connection. */
@@ -208,7 +228,7 @@ static cr_ssize_t flow_read(cr_flow *flow, void *buf, size_t len)
 	if (len == 0) {
 		/* 0 only at end of stream; look without consuming. */
 		char c;
-		ssize_t n = recv(f->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		ssize_t n = recv(f->ref.io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == 0) {
 			f->eof = true;
 			return 0;
@@ -220,9 +240,9 @@ static cr_ssize_t flow_read(cr_flow *flow, void *buf, size_t len)
 	if (len > PTRDIFF_MAX)
 		len = PTRDIFF_MAX;
 	deadline = cr_deadline_after(f->timeout);
-	f->busy++;
+	f->ref.busy++;
 	for (;;) {
-		ssize_t n = recv(f->io.fd, buf, len, 0);
+		ssize_t n = recv(f->ref.io.fd, buf, len, 0);
 		if (n > 0) {
 			rc = n;
 			break;
@@ -238,8 +258,8 @@ static cr_ssize_t flow_read(cr_flow *flow, void *buf, size_t len)
 			rc = conn_err(errno);
 			break;
 		}
-		rc = cr_unix_io_wait(&f->io, CR_UNIX_IO_READ, deadline);
-		if (f->closed || f->rd_shut) {
+		rc = cr_unix_io_wait(&f->ref.io, CR_UNIX_IO_READ, deadline);
+		if (f->ref.closed || f->rd_shut) {
 			rc = -EPIPE;
 			break;
 		}
@@ -265,9 +285,9 @@ static cr_ssize_t flow_write(cr_flow *flow, const void *buf, size_t len)
 	if (!buf || len > PTRDIFF_MAX)
 		return -EINVAL;
 	deadline = cr_deadline_after(f->timeout);
-	f->busy++;
+	f->ref.busy++;
 	while (done < len) {
-		ssize_t n = send(f->io.fd, p + done, len - done, MSG_NOSIGNAL);
+		ssize_t n = send(f->ref.io.fd, p + done, len - done, MSG_NOSIGNAL);
 		if (n >= 0) {
 			done += (size_t)n;
 			continue;
@@ -278,8 +298,8 @@ static cr_ssize_t flow_write(cr_flow *flow, const void *buf, size_t len)
 			rc = errno == EPIPE ? -EPIPE : conn_err(errno);
 			break;
 		}
-		rc = cr_unix_io_wait(&f->io, CR_UNIX_IO_WRITE, deadline);
-		if (f->closed || f->wr_shut) {
+		rc = cr_unix_io_wait(&f->ref.io, CR_UNIX_IO_WRITE, deadline);
+		if (f->ref.closed || f->wr_shut) {
 			rc = -EPIPE;
 			break;
 		}
@@ -310,7 +330,7 @@ static int flow_shutdown(cr_flow *flow, enum cr_shutdown how)
 	}
 	/* ENOTCONN: the peer already reset the connection; the local side
 	 * is shut down all the same. */
-	if (shutdown(f->io.fd, h) < 0 && errno != ENOTCONN)
+	if (shutdown(f->ref.io.fd, h) < 0 && errno != ENOTCONN)
 		return -errno;
 	if (how & CR_SHUT_RD)
 		f->rd_shut = true;
@@ -318,9 +338,9 @@ static int flow_shutdown(cr_flow *flow, enum cr_shutdown how)
 		f->wr_shut = true;
 	/* Wake a fiber blocked on the side just shut down. */
 	if (how & CR_SHUT_RD)
-		cr_waitq_wake_all(&f->io.readers);
+		cr_waitq_wake_all(&f->ref.io.readers);
 	if (how & CR_SHUT_WR)
-		cr_waitq_wake_all(&f->io.writers);
+		cr_waitq_wake_all(&f->ref.io.writers);
 	return 0;
 }
 
@@ -331,22 +351,17 @@ static void flow_close(cr_flow *flow)
 	static char drain[65536];
 	struct unix_flow *f = (struct unix_flow *)flow;
 
-	if (!f || f->closed)
+	if (!f || f->ref.closed)
 		return;
 	/* Closing with unread data makes the host reset the connection and
 	 * discard what we wrote but the peer has not yet received; discard
 	 * what has arrived so far (without waiting) so it closes gracefully. */
 	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(f->io.fd, drain, sizeof(drain), MSG_TRUNC | MSG_DONTWAIT);
+		ssize_t n = recv(f->ref.io.fd, drain, sizeof(drain), MSG_TRUNC | MSG_DONTWAIT);
 		if (n <= 0 && !(n < 0 && errno == EINTR))
 			break;
 	}
-	f->closed = true;
-	cr_unix_io_del(&f->io);
-	close(f->io.fd);
-	f->io.fd = -1;
-	if (f->busy == 0)
-		free(f);
+	sock_close(&f->ref, f);
 }
 
 static int flow_set_timeout(cr_flow *flow, uint64_t timeout_ns)
@@ -375,7 +390,7 @@ static int flow_new(int fd, struct unix_flow **out)
 	}
 	/* Writes are whole messages already: do not delay small ones. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	rc = cr_unix_io_add(&f->io, fd);
+	rc = cr_unix_io_add(&f->ref.io, fd);
 	if (rc < 0) {
 		close(fd);
 		free(f);
@@ -390,8 +405,8 @@ static int flow_new(int fd, struct unix_flow **out)
 /* Free a flow that was never handed out. */
 static void flow_discard(struct unix_flow *f)
 {
-	cr_unix_io_del(&f->io);
-	close(f->io.fd);
+	cr_unix_io_del(&f->ref.io);
+	close(f->ref.io.fd);
 	free(f);
 }
 
@@ -425,7 +440,7 @@ static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr
 		close(fd);
 		return -ENOMEM;
 	}
-	rc = cr_unix_io_add(&l->io, fd);
+	rc = cr_unix_io_add(&l->ref.io, fd);
 	if (rc < 0) {
 		close(fd);
 		free(l);
@@ -438,8 +453,7 @@ static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr
 
 static void listener_release(struct unix_listener *l)
 {
-	if (--l->busy == 0 && l->closed)
-		free(l);
+	sock_release(&l->ref, l);
 }
 
 static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, cr_sockaddr *peer)
@@ -450,12 +464,12 @@ static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, c
 
 	if (!out)
 		return -EINVAL;
-	l->busy++;
+	l->ref.busy++;
 	for (;;) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		int fd =
-		    accept4(l->io.fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->ref.io.fd, (struct sockaddr *)&ss, &len,
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			struct unix_flow *f;
 			rc = flow_new(fd, &f);
@@ -482,8 +496,8 @@ static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, c
 #if EWOULDBLOCK != EAGAIN
 		case EWOULDBLOCK:
 #endif
-			rc = cr_unix_io_wait(&l->io, CR_UNIX_IO_READ, deadline);
-			if (l->closed)
+			rc = cr_unix_io_wait(&l->ref.io, CR_UNIX_IO_READ, deadline);
+			if (l->ref.closed)
 				rc = -EBADF;
 			break;
 		default:
@@ -499,21 +513,16 @@ static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, c
 
 static int tcp_local(cr_tcp_listener *tl, cr_sockaddr *out)
 {
-	return local_of(((struct unix_listener *)tl)->io.fd, out);
+	return local_of(((struct unix_listener *)tl)->ref.io.fd, out);
 }
 
 static void tcp_listener_close(cr_tcp_listener *tl)
 {
 	struct unix_listener *l = (struct unix_listener *)tl;
 
-	if (!l || l->closed)
+	if (!l || l->ref.closed)
 		return;
-	l->closed = true;
-	cr_unix_io_del(&l->io);
-	close(l->io.fd);
-	l->io.fd = -1;
-	if (l->busy == 0)
-		free(l);
+	sock_close(&l->ref, l);
 }
 
 /* ---- TCP connect ---- */
@@ -563,7 +572,7 @@ static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t time
 				rc = -errno;
 				break;
 			}
-			rc = cr_unix_io_wait(&f->io, CR_UNIX_IO_WRITE, deadline);
+			rc = cr_unix_io_wait(&f->ref.io, CR_UNIX_IO_WRITE, deadline);
 			if (rc < 0)
 				break;
 		}
@@ -580,8 +589,7 @@ static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t time
 
 static void udp_release(struct unix_udp *u)
 {
-	if (--u->busy == 0 && u->closed)
-		free(u);
+	sock_release(&u->ref, u);
 }
 
 static int udp_bind(cr_stack *stack, const cr_sockaddr *local, cr_udp **out)
@@ -609,7 +617,7 @@ static int udp_bind(cr_stack *stack, const cr_sockaddr *local, cr_udp **out)
 		close(fd);
 		return -ENOMEM;
 	}
-	rc = cr_unix_io_add(&u->io, fd);
+	rc = cr_unix_io_add(&u->ref.io, fd);
 	if (rc < 0) {
 		close(fd);
 		free(u);
@@ -637,9 +645,10 @@ static cr_ssize_t udp_sendto(cr_udp *cu, const void *buf, size_t len, const cr_s
 	if (rc < 0)
 		return rc;
 	deadline = cr_deadline_after(UDP_SEND_WAIT);
-	u->busy++;
+	u->ref.busy++;
 	for (;;) {
-		ssize_t n = sendto(u->io.fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&ss, slen);
+		ssize_t n =
+		    sendto(u->ref.io.fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&ss, slen);
 		if (n >= 0) {
 			rc = n;
 			break;
@@ -650,8 +659,8 @@ static cr_ssize_t udp_sendto(cr_udp *cu, const void *buf, size_t len, const cr_s
 			rc = -errno;
 			break;
 		}
-		rc = cr_unix_io_wait(&u->io, CR_UNIX_IO_WRITE, deadline);
-		if (u->closed)
+		rc = cr_unix_io_wait(&u->ref.io, CR_UNIX_IO_WRITE, deadline);
+		if (u->ref.closed)
 			rc = -EBADF;
 		if (rc < 0)
 			break;
@@ -671,11 +680,11 @@ static cr_ssize_t udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_sockaddr *f
 		return -EINVAL;
 	if (len > PTRDIFF_MAX)
 		len = PTRDIFF_MAX;
-	u->busy++;
+	u->ref.busy++;
 	for (;;) {
 		struct sockaddr_storage ss;
 		socklen_t slen = sizeof(ss);
-		ssize_t n = recvfrom(u->io.fd, buf, len, 0, (struct sockaddr *)&ss, &slen);
+		ssize_t n = recvfrom(u->ref.io.fd, buf, len, 0, (struct sockaddr *)&ss, &slen);
 		if (n >= 0) {
 			if (from)
 				from_host(&ss, from);
@@ -688,8 +697,8 @@ static cr_ssize_t udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_sockaddr *f
 			rc = -errno;
 			break;
 		}
-		rc = cr_unix_io_wait(&u->io, CR_UNIX_IO_READ, deadline);
-		if (u->closed)
+		rc = cr_unix_io_wait(&u->ref.io, CR_UNIX_IO_READ, deadline);
+		if (u->ref.closed)
 			rc = -EBADF;
 		if (rc < 0)
 			break;
@@ -700,21 +709,16 @@ static cr_ssize_t udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_sockaddr *f
 
 static int udp_local(cr_udp *cu, cr_sockaddr *out)
 {
-	return local_of(((struct unix_udp *)cu)->io.fd, out);
+	return local_of(((struct unix_udp *)cu)->ref.io.fd, out);
 }
 
 static void udp_close(cr_udp *cu)
 {
 	struct unix_udp *u = (struct unix_udp *)cu;
 
-	if (!u || u->closed)
+	if (!u || u->ref.closed)
 		return;
-	u->closed = true;
-	cr_unix_io_del(&u->io);
-	close(u->io.fd);
-	u->io.fd = -1;
-	if (u->busy == 0)
-		free(u);
+	sock_close(&u->ref, u);
 }
 
 /* ---- addresses ---- */
