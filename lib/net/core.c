@@ -17,70 +17,7 @@
  */
 #include <string.h>
 
-#include "core.h"
-#include "pbuf.h"
-
-#define ETH_IPV4 0x0800
-#define ETH_ARP 0x0806
-#define PROTO_ICMP 1
-#define PROTO_UDP 17
-#define IP_MF 0x2000
-#define IP_DF 0x4000
-#define IP_OFFMASK 0x1fff
-#define REASS_BUF 65536
-
-enum arp_state { ARP_FREE, ARP_PENDING, ARP_RESOLVED, ARP_FAILED };
-
-struct arp_entry {
-	uint32_t ip;
-	uint8_t state;
-	uint8_t tries;
-	uint8_t mac[6];
-	uint64_t deadline; /* retry, expiry or end of the failed hold */
-	uint64_t last_used;
-	struct cr_pbuf_queue pending;
-};
-
-struct reass_range {
-	uint16_t off, len;
-};
-
-struct reass {
-	bool used;
-	uint8_t proto;
-	uint16_t id;
-	uint32_t src, dst;
-	uint64_t deadline;
-	uint32_t total; /* payload length, known once the last fragment came */
-	uint32_t have; /* payload bytes received */
-	uint8_t nranges;
-	uint8_t ttl;
-	struct reass_range ranges[CR_NET_REASS_FRAGS];
-	uint8_t *buf; /* REASS_BUF bytes */
-};
-
-struct udp_sock {
-	bool used;
-	uint32_t ip;
-	uint16_t port;
-	struct cr_pbuf_queue q;
-};
-
-struct cr_net {
-	struct cr_net_cfg cfg;
-	uint32_t mask;
-	uint8_t *tx; /* mtu + 14 */
-	uint8_t arp_tx[60]; /* ARP frames: never clobber a packet being built in tx */
-	uint16_t ip_id;
-	uint16_t next_port;
-	uint64_t tokens_ts;
-	uint32_t tokens;
-	uint32_t pending_bytes;
-	struct arp_entry arp[CR_NET_ARP_ENTRIES];
-	struct reass reass[CR_NET_REASS_MAX];
-	struct udp_sock udp[CR_NET_UDP_SOCKETS];
-	struct cr_net_stats stats;
-};
+#include "internal.h"
 
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
@@ -141,6 +78,11 @@ int cr_net_create(struct cr_net **out, const struct cr_net_cfg *cfg)
 	net->next_port = cfg->ephemeral_seed;
 	net->ip_id = cfg->ephemeral_seed;
 	net->tokens = CR_NET_ICMP_BURST;
+	if (cr_net_tcp_init(net) < 0) {
+		free(net->tx);
+		free(net);
+		return -ENOMEM;
+	}
 	*out = net;
 	return 0;
 }
@@ -157,6 +99,7 @@ void cr_net_destroy(struct cr_net *net)
 		free(net->reass[i].buf);
 	for (i = 0; i < CR_NET_UDP_SOCKETS; i++)
 		cr_pbuf_queue_free(&net->udp[i].q);
+	cr_net_tcp_fini(net);
 	free(net->tx);
 	free(net);
 }
@@ -341,7 +284,7 @@ int cr_net_route(const struct cr_net *net, uint32_t dst, uint32_t *hop)
 	return -ENETUNREACH;
 }
 
-static bool is_bcast(const struct cr_net *net, uint32_t ip)
+bool cr_net_is_bcast(const struct cr_net *net, uint32_t ip)
 {
 	return ip == 0xffffffffu ||
 	       (net->mask != 0xffffffffu && ip == ((net->cfg.ip & net->mask) | ~net->mask));
@@ -355,7 +298,7 @@ int cr_net_resolve(struct cr_net *net, uint32_t dst, uint64_t now_ns)
 
 	if (r < 0)
 		return r;
-	if (is_bcast(net, hop))
+	if (cr_net_is_bcast(net, hop))
 		return 0;
 	e = arp_find(net, hop);
 	if (!e) {
@@ -416,7 +359,7 @@ static void ip_output_frame(struct cr_net *net, const uint8_t *mac, const uint8_
 }
 
 /* Write a 20-byte IP header at ip for plen bytes of payload. */
-static void ip_header(struct cr_net *net, uint8_t *ip, uint8_t proto, uint32_t dst, size_t plen)
+void cr_net_ip_header(struct cr_net *net, uint8_t *ip, uint8_t proto, uint32_t dst, size_t plen)
 {
 	ip[0] = 0x45;
 	ip[1] = 0;
@@ -433,7 +376,7 @@ static void ip_header(struct cr_net *net, uint8_t *ip, uint8_t proto, uint32_t d
 
 /* Send a complete IP packet (pkt, len; it may be net->tx + 14 when it
  * fits the MTU) to dst: now, or queued while ARP resolves. */
-static int ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t len, uint64_t now)
+int cr_net_ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	uint32_t hop = 0;
 	struct arp_entry *e;
@@ -444,7 +387,7 @@ static int ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t 
 		return r;
 	cr_net_route(net, dst, &hop);
 	if (r == 0) {
-		if (is_bcast(net, hop)) {
+		if (cr_net_is_bcast(net, hop)) {
 			ip_output_frame(net, bcast_mac, pkt, len);
 		} else {
 			e = arp_find(net, hop);
@@ -506,9 +449,9 @@ static void icmp_unreach(struct cr_net *net, const uint8_t *ip, size_t ihl, size
 	put32(out + 4, 0);
 	memcpy(out + 8, ip, quote);
 	put16(out + 2, cr_net_checksum(out, 8 + quote));
-	ip_header(net, net->tx + CR_NET_HDR_ETH, PROTO_ICMP, get32(ip + 12), 8 + quote);
+	cr_net_ip_header(net, net->tx + CR_NET_HDR_ETH, PROTO_ICMP, get32(ip + 12), 8 + quote);
 	net->stats.icmp_unreach++;
-	ip_send(net, get32(ip + 12), net->tx + CR_NET_HDR_ETH, 20 + 8 + quote, now);
+	cr_net_ip_send(net, get32(ip + 12), net->tx + CR_NET_HDR_ETH, 20 + 8 + quote, now);
 }
 
 static void icmp_input(struct cr_net *net, const uint8_t *eth_src, uint32_t src, uint32_t dst,
@@ -520,7 +463,7 @@ static void icmp_input(struct cr_net *net, const uint8_t *eth_src, uint32_t src,
 		net->stats.rx_dropped++;
 		return;
 	}
-	if (icmp[0] != 8 || icmp[1] != 0 || dst != net->cfg.ip || src == 0 || is_bcast(net, src) ||
+	if (icmp[0] != 8 || icmp[1] != 0 || dst != net->cfg.ip || src == 0 || cr_net_is_bcast(net, src) ||
 	    (src >> 28) == 0xe)
 		return; /* only echo requests to our unicast address, from a unicast one */
 	if (20 + len > net->cfg.mtu)
@@ -530,20 +473,20 @@ static void icmp_input(struct cr_net *net, const uint8_t *eth_src, uint32_t src,
 	out[0] = 0;
 	put16(out + 2, 0);
 	put16(out + 2, cr_net_checksum(out, len));
-	ip_header(net, net->tx + CR_NET_HDR_ETH, PROTO_ICMP, src, len);
+	cr_net_ip_header(net, net->tx + CR_NET_HDR_ETH, PROTO_ICMP, src, len);
 	net->stats.icmp_echo++;
 	eth_send(net, eth_src, ETH_IPV4, CR_NET_HDR_IP + len);
 }
 
 /* ---- UDP ---------------------------------------------------------------------- */
 
-static uint64_t pseudo_sum(uint32_t src, uint32_t dst, size_t len)
+uint64_t cr_net_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
 {
 	uint8_t ph[12];
 	put32(ph, src);
 	put32(ph + 4, dst);
 	ph[8] = 0;
-	ph[9] = PROTO_UDP;
+	ph[9] = proto;
 	put16(ph + 10, (uint16_t)len);
 	return cr_net_csum_add(0, ph, sizeof(ph));
 }
@@ -582,13 +525,13 @@ static void udp_input(struct cr_net *net, const uint8_t *ip, size_t ihl, uint32_
 		return;
 	}
 	if (get16(u + 6) != 0 &&
-	    cr_net_csum_fold(cr_net_csum_add(pseudo_sum(src, dst, ulen), u, ulen)) != 0) {
+	    cr_net_csum_fold(cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_UDP, ulen), u, ulen)) != 0) {
 		net->stats.rx_dropped++;
 		return;
 	}
 	s = udp_lookup(net, dst, get16(u + 2));
 	if (!s) {
-		if (dst == net->cfg.ip && !is_bcast(net, src) && (src >> 28) != 0xe && src != 0)
+		if (dst == net->cfg.ip && !cr_net_is_bcast(net, src) && (src >> 28) != 0xe && src != 0)
 			icmp_unreach(net, ip, ihl, ihl + len, now);
 		return;
 	}
@@ -708,10 +651,10 @@ static void udp_build(struct cr_net *net, uint8_t *pkt, uint32_t src, uint16_t s
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)(8 + len));
 	put16(u + 6, 0);
-	sum = cr_net_csum_add(pseudo_sum(src, dst, 8 + len), u, 8 + len);
+	sum = cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_UDP, 8 + len), u, 8 + len);
 	c = cr_net_csum_fold(sum);
 	put16(u + 6, c ? c : 0xffff);
-	ip_header(net, pkt, PROTO_UDP, dst, 8 + len);
+	cr_net_ip_header(net, pkt, PROTO_UDP, dst, 8 + len);
 	if (src != net->cfg.ip) {
 		put32(pkt + 12, src);
 		put16(pkt + 10, 0);
@@ -737,7 +680,7 @@ cr_ssize_t cr_net_udp_send_raw(struct cr_net *net, uint32_t src, uint16_t sport,
 		eth_send(net, bcast_mac, ETH_IPV4, CR_NET_HDR_ETH + 28 + len);
 		return (cr_ssize_t)len;
 	}
-	r = ip_send(net, dst, pkt, 28 + len, now_ns);
+	r = cr_net_ip_send(net, dst, pkt, 28 + len, now_ns);
 	return r < 0 ? r : (cr_ssize_t)len;
 }
 
@@ -770,7 +713,7 @@ cr_ssize_t cr_net_udp_sendto(struct cr_net *net, int sock, uint32_t dst, uint16_
 	if (len)
 		memcpy(pkt + 28, buf, len);
 	udp_build(net, pkt, net->cfg.ip, s->port, dst, dport, len);
-	r = ip_send(net, dst, pkt, total, now_ns);
+	r = cr_net_ip_send(net, dst, pkt, total, now_ns);
 	free(big);
 	return r < 0 ? r : (cr_ssize_t)len;
 }
@@ -885,6 +828,8 @@ static void ip_deliver(struct cr_net *net, const uint8_t *eth_src, const uint8_t
 		icmp_input(net, eth_src, src, dst, payload, plen, now);
 	else if (ip[9] == PROTO_UDP)
 		udp_input(net, ip, ihl, src, dst, payload, plen, now);
+	else if (ip[9] == PROTO_TCP && dst == net->cfg.ip)
+		cr_net_tcp_input(net, src, dst, payload, plen, now);
 }
 
 static void ip_input(struct cr_net *net, const uint8_t *eth_src, const uint8_t *ip, size_t len,
@@ -906,7 +851,7 @@ static void ip_input(struct cr_net *net, const uint8_t *eth_src, const uint8_t *
 	/* total < len: Ethernet padding, ignored. TTL: as a host we accept
 	 * any value (RFC 1122 3.2.1.7); we never forward. Options: skipped. */
 	dst = get32(ip + 16);
-	if (!net->cfg.ip || (dst != net->cfg.ip && !is_bcast(net, dst))) {
+	if (!net->cfg.ip || (dst != net->cfg.ip && !cr_net_is_bcast(net, dst))) {
 		/* unconfigured: only the DHCP client's replies, unfragmented */
 		bool dhcp = !net->cfg.ip && ip[9] == PROTO_UDP &&
 		            !(get16(ip + 6) & (IP_MF | IP_OFFMASK)) && total >= ihl + 8 &&
@@ -955,6 +900,8 @@ uint64_t cr_net_next_deadline(const struct cr_net *net)
 	for (i = 0; i < CR_NET_REASS_MAX; i++)
 		if (net->reass[i].used && net->reass[i].deadline < d)
 			d = net->reass[i].deadline;
+	if (cr_net_tcp_deadline(net) < d)
+		d = cr_net_tcp_deadline(net);
 	return d;
 }
 
@@ -985,4 +932,6 @@ void cr_net_tick(struct cr_net *net, uint64_t now_ns)
 			reass_free(&net->reass[i]);
 		}
 	}
+	if (cr_net_tcp_deadline(net) <= now_ns)
+		cr_net_tcp_tick(net, now_ns);
 }

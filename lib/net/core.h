@@ -2,7 +2,7 @@
 /*
  * lib/net/core.h - the I/O-free protocol core of Cirage's own stack:
  * Ethernet II, ARP, IPv4 (with reassembly and fragmentation), ICMP echo and
- * port unreachable, UDP. No TCP yet (part 2).
+ * port unreachable, UDP, TCP (tcp.c).
  *
  * The core does no I/O and knows nothing of fibers: the caller feeds it
  * received frames with cr_net_input, drives its timers with cr_net_tick at
@@ -62,12 +62,23 @@ struct cr_net_cfg {
 	void (*udp_notify)(void *ctx, int sock);
 	void *ctx;
 	uint16_t ephemeral_seed; /* where ephemeral port selection starts */
+	/* Optional: TCP readiness events (see the TCP section below). */
+	void (*tcp_notify)(void *ctx, int kind, int id);
+	uint32_t tcp_max_conns; /* 0: CR_NET_TCP_MAX_CONNS_DEFAULT */
+	uint32_t tcp_rcvbuf, tcp_sndbuf; /* 0: CR_NET_TCP_BUF_DEFAULT; rounded to 1 KiB */
+	/* Keys initial sequence numbers (RFC 6528) and SYN cookies; the stack
+	 * device fills it from the entropy device (all zero in tests: then
+	 * everything is deterministic). */
+	uint8_t secret[16];
 };
 
 struct cr_net_stats {
 	uint64_t rx_frames, rx_dropped, tx_frames;
 	uint64_t arp_replies, icmp_echo, icmp_unreach, icmp_limited;
 	uint64_t reass_done, reass_dropped, udp_delivered, udp_queue_full;
+	uint64_t tcp_segs_in, tcp_segs_out, tcp_bad, tcp_retransmits, tcp_rst_sent;
+	uint64_t tcp_cookies_sent, tcp_cookies_ok, tcp_challenge_acks, tcp_refused;
+	uint64_t tcp_timeouts;
 	uint32_t reass_in_use; /* reassembly buffers currently allocated */
 	uint32_t pending_bytes; /* bytes queued waiting for ARP */
 };
@@ -126,6 +137,116 @@ cr_ssize_t cr_net_udp_recv(struct cr_net *net, int sock, void *buf, size_t len, 
                            uint16_t *sport);
 /* Datagrams waiting on sock. */
 int cr_net_udp_pending(const struct cr_net *net, int sock);
+
+/* ---- TCP (lib/net/tcp.c) ------------------------------------------------------------
+ *
+ * Connections and listeners are small integers (ids) into bounded tables.
+ * A connection id is the application's from cr_net_tcp_connect or
+ * cr_net_tcp_accept until cr_net_tcp_close/abort; afterwards the core
+ * finishes the connection (FIN exchange, TIME_WAIT) by itself and reuses
+ * the id later. Every call below returns -EBADF for an id the caller does
+ * not hold.
+ *
+ * Events: cfg.tcp_notify(ctx, CR_NET_TCP_EV_CONN, id) whenever something a
+ * blocked reader, writer or connector waits for may have changed on
+ * connection id (data, room in the send buffer, established, FIN, reset,
+ * error); cfg.tcp_notify(ctx, CR_NET_TCP_EV_ACCEPT, lid) when listener lid
+ * has a connection ready to accept. Spurious events are allowed.
+ *
+ * Memory: at most cfg.tcp_max_conns connections exist at once (half-open,
+ * established, closing and TIME_WAIT together; TIME_WAIT ones are reused,
+ * oldest first, when the table is full); each is one struct of about
+ * 400 bytes, plus cfg.tcp_rcvbuf + cfg.tcp_sndbuf bytes of ring buffers
+ * from the moment it is established until it enters TIME_WAIT or is freed.
+ * Half-open connections per listener are bounded by its backlog; beyond it
+ * SYNs are answered with SYN cookies (no state at all). A SYN that finds
+ * the table full is refused with a RST; cr_net_tcp_connect returns
+ * -EMFILE.
+ */
+#define CR_NET_TCP_EV_CONN 0
+#define CR_NET_TCP_EV_ACCEPT 1
+#define CR_NET_TCP_MAX_CONNS_DEFAULT 256
+#define CR_NET_TCP_BUF_DEFAULT (128 * 1024) /* per direction */
+#define CR_NET_TCP_BUF_MIN 4096
+#define CR_NET_TCP_BUF_MAX (4 * 1024 * 1024)
+#define CR_NET_TCP_LISTENERS 32
+#define CR_NET_TCP_BACKLOG_MAX 1024
+
+/* Listen on ip:port (ip 0 = any; port 0 = ephemeral). Returns a listener
+ * id >= 0, -EADDRINUSE, -EADDRNOTAVAIL, -EMFILE. backlog bounds both
+ * half-open connections and established ones waiting for accept
+ * (1..CR_NET_TCP_BACKLOG_MAX; out-of-range values are clamped). */
+int cr_net_tcp_listen(struct cr_net *net, uint32_t ip, uint16_t port, int backlog);
+int cr_net_tcp_listen_local(const struct cr_net *net, int lid, uint32_t *ip, uint16_t *port);
+/* Stop listening: connections not yet accepted are reset and freed. */
+void cr_net_tcp_unlisten(struct cr_net *net, int lid, uint64_t now_ns);
+/* Take one established connection: its id, or -EAGAIN when none is ready.
+ * rip/rport (may be NULL) receive the peer's address. */
+int cr_net_tcp_accept(struct cr_net *net, int lid, uint32_t *rip, uint16_t *rport);
+
+/* Start an active open to dst:dport from our address and an ephemeral
+ * port: sends the SYN (or queues it behind ARP) and returns the connection
+ * id at once; cr_net_tcp_status tells when it is established. Returns the
+ * id, -ENETUNREACH (no address or route), -EINVAL, -EADDRINUSE (no free
+ * port), -EMFILE (table full) or -ENOMEM. */
+int cr_net_tcp_connect(struct cr_net *net, uint32_t dst, uint16_t dport, uint64_t now_ns);
+/* 0 when the connection is (or was) established, -EINPROGRESS while the
+ * handshake runs, or the error that ended it: -ECONNREFUSED (RST to our
+ * SYN), -ECONNRESET, -ETIMEDOUT (retransmissions or keepalive gave up),
+ * -EHOSTUNREACH. */
+int cr_net_tcp_status(const struct cr_net *net, int id);
+int cr_net_tcp_peer(const struct cr_net *net, int id, uint32_t *ip, uint16_t *port);
+int cr_net_tcp_local(const struct cr_net *net, int id, uint32_t *ip, uint16_t *port);
+
+/* Copy up to len bytes into the send buffer and send what the windows
+ * allow. Returns the number of bytes accepted (> 0; may be < len),
+ * -EAGAIN when the send buffer is full (an EV_CONN event follows when
+ * there is room), -EINPROGRESS before the connection is established,
+ * -EPIPE after cr_net_tcp_shutdown or once the connection is closed, or
+ * the connection's error. len 0 returns 0. */
+cr_ssize_t cr_net_tcp_send(struct cr_net *net, int id, const void *buf, size_t len,
+                           uint64_t now_ns);
+/* Copy up to len (> 0) bytes of received in-order data into buf. Returns
+ * the number copied (> 0), 0 at end of stream (the peer's FIN, after all
+ * its data), -EAGAIN when nothing is ready yet, -EINPROGRESS before
+ * establishment, or the connection's error (-ECONNRESET, -ETIMEDOUT).
+ * Reading opens the receive window; a window update is sent when it opened
+ * by a useful amount. */
+cr_ssize_t cr_net_tcp_recv(struct cr_net *net, int id, void *buf, size_t len, uint64_t now_ns);
+/* Bytes of in-order data waiting to be read. */
+size_t cr_net_tcp_readable(const struct cr_net *net, int id);
+/* Send a FIN after the data already in the send buffer (half-close); reading
+ * stays possible. Idempotent. */
+int cr_net_tcp_shutdown(struct cr_net *net, int id, uint64_t now_ns);
+/* Release the id. Unsent data is still sent, then a FIN (a graceful
+ * close), unless received data was left unread: then a RST is sent at once
+ * (as RFC 2525 recommends) and the connection is freed. */
+void cr_net_tcp_close(struct cr_net *net, int id, uint64_t now_ns);
+/* Release the id and reset the connection (RST) at once. */
+void cr_net_tcp_abort(struct cr_net *net, int id, uint64_t now_ns);
+/* Per-connection options. */
+int cr_net_tcp_set_nodelay(struct cr_net *net, int id, bool on);
+/* Keepalive: after 2 h without a segment from the peer, 9 probes 75 s
+ * apart; no answer ends the connection with -ETIMEDOUT. */
+int cr_net_tcp_set_keepalive(struct cr_net *net, int id, bool on, uint64_t now_ns);
+
+/* TCP states, for cr_net_tcp_state (tests and statistics). */
+enum cr_net_tcp_state {
+	CR_TCP_CLOSED,
+	CR_TCP_SYN_SENT,
+	CR_TCP_SYN_RCVD,
+	CR_TCP_ESTABLISHED,
+	CR_TCP_FIN_WAIT_1,
+	CR_TCP_FIN_WAIT_2,
+	CR_TCP_CLOSING,
+	CR_TCP_TIME_WAIT,
+	CR_TCP_CLOSE_WAIT,
+	CR_TCP_LAST_ACK,
+};
+/* The state of connection id (held or not), or -EBADF for an unused slot. */
+int cr_net_tcp_state(const struct cr_net *net, int id);
+/* Connections in the table, and those with buffers allocated. */
+void cr_net_tcp_count(const struct cr_net *net, uint32_t *conns, uint32_t *buffered);
 
 void cr_net_get_stats(const struct cr_net *net, struct cr_net_stats *out);
 

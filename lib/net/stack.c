@@ -16,8 +16,11 @@
  * - UDP: udp_sendto first waits (up to CR_NET_RESOLVE_WAIT) for ARP to
  *   resolve the next hop, then -EHOSTUNREACH; udp_recvfrom waits on the
  *   socket's wait queue, woken by the core's udp_notify callback.
- * - TCP: not implemented yet (part 2); every TCP operation returns
- *   -ENOSYS.
+ * - TCP: listeners and flows map to the core's listener and connection
+ *   ids; blocked readers, writers, connectors and acceptors wait on their
+ *   object's wait queue, woken by the core's tcp_notify callback. A flow's
+ *   close hands the connection to the core, which finishes it (FIN,
+ *   TIME_WAIT) without the application.
  * - IPv4 only: IPv6 addresses give -EAFNOSUPPORT.
  * - Addresses: static, or by DHCP (lib/dhcp) when the configured address
  *   is 0.0.0.0: the core starts unconfigured, the DHCP client's messages
@@ -51,6 +54,8 @@
 #define DHCP_BUF 576
 
 struct net_udp;
+struct net_listener;
+struct net_flow;
 
 struct net_stack {
 	cr_stack base;
@@ -63,6 +68,9 @@ struct net_stack {
 	cr_waitq lockq; /* fibers waiting for the core */
 	cr_waitq arpq; /* fibers waiting for ARP resolution */
 	struct net_udp *socks[CR_NET_UDP_SOCKETS];
+	struct net_listener *listeners[CR_NET_TCP_LISTENERS];
+	struct net_flow **flows; /* by connection id, tcp_max entries */
+	uint32_t tcp_max;
 	/* DHCP (when use_dhcp) */
 	bool use_dhcp;
 	bool bound; /* a lease was bound at least once */
@@ -173,6 +181,7 @@ static void dhcp_run(struct net_stack *s)
 static void stack_free(struct net_stack *s)
 {
 	cr_net_destroy(s->net);
+	free(s->flows);
 	free(s->rxbuf);
 	free(s);
 }
@@ -374,33 +383,321 @@ static void udp_close(cr_udp *cu)
 	cr_waitq_wake_all(&s->arpq);
 }
 
-/* ---- TCP: part 2 ------------------------------------------------------------------ */
+/* ---- TCP ------------------------------------------------------------------------- */
+
+struct net_listener {
+	cr_tcp_listener base;
+	struct net_stack *s;
+	int lid;
+	bool closed;
+	int waiters;
+	cr_waitq q;
+};
+
+struct net_flow {
+	cr_flow base;
+	struct net_stack *s;
+	int id;
+	bool closed;
+	bool rd_shut;
+	int waiters;
+	uint64_t timeout;
+	cr_waitq q;
+};
+
+static void tcp_notify(void *ctx, int kind, int id)
+{
+	struct net_stack *s = ctx;
+
+	if (kind == CR_NET_TCP_EV_ACCEPT) {
+		if (id >= 0 && id < CR_NET_TCP_LISTENERS && s->listeners[id])
+			cr_waitq_wake_all(&s->listeners[id]->q);
+	} else if (id >= 0 && (uint32_t)id < s->tcp_max && s->flows[id]) {
+		cr_waitq_wake_all(&s->flows[id]->q);
+	}
+}
+
+/* Wait on q until woken or deadline; true when the object was closed
+ * meanwhile (and freed by the last waiter). */
+static bool flow_wait(struct net_flow *f, uint64_t deadline, int *w)
+{
+	f->waiters++;
+	*w = cr_waitq_wait(&f->q, deadline);
+	f->waiters--;
+	if (!f->closed)
+		return false;
+	if (f->waiters == 0)
+		free(f);
+	return true;
+}
+
+static const struct cr_flow_ops net_flow_ops;
+
+static struct net_flow *flow_new(struct net_stack *s, int id)
+{
+	struct net_flow *f = malloc(sizeof(*f));
+	if (!f)
+		return NULL;
+	memset(f, 0, sizeof(*f));
+	f->base.ops = &net_flow_ops;
+	f->s = s;
+	f->id = id;
+	f->timeout = CR_FOREVER;
+	cr_waitq_init(&f->q);
+	s->flows[id] = f;
+	return f;
+}
+
+static cr_ssize_t flow_read(cr_flow *cf, void *buf, size_t len)
+{
+	struct net_flow *f = (struct net_flow *)cf;
+	struct net_stack *s = f->s;
+	uint64_t deadline = cr_deadline_after(f->timeout);
+	cr_ssize_t r;
+	int w;
+
+	if (f->rd_shut)
+		return -EPIPE;
+	for (;;) {
+		core_lock(s);
+		r = cr_net_tcp_recv(s->net, f->id, buf, len, cr_time_monotonic_ns());
+		core_unlock(s);
+		if (r != -EAGAIN)
+			return r;
+		if (flow_wait(f, deadline, &w))
+			return -EPIPE;
+		if (w == -ETIMEDOUT && cr_net_tcp_readable(s->net, f->id) == 0) {
+			core_lock(s);
+			r = cr_net_tcp_recv(s->net, f->id, buf, len, cr_time_monotonic_ns());
+			core_unlock(s);
+			return r == -EAGAIN ? -ETIMEDOUT : r;
+		}
+	}
+}
+
+static cr_ssize_t flow_write(cr_flow *cf, const void *buf, size_t len)
+{
+	struct net_flow *f = (struct net_flow *)cf;
+	struct net_stack *s = f->s;
+	uint64_t deadline = cr_deadline_after(f->timeout);
+	size_t done = 0;
+	cr_ssize_t r;
+	int w;
+
+	while (done < len) {
+		core_lock(s);
+		r = cr_net_tcp_send(s->net, f->id, (const uint8_t *)buf + done, len - done,
+		                    cr_time_monotonic_ns());
+		core_unlock(s);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r != -EAGAIN)
+			return r == 0 ? -EPIPE : r;
+		if (flow_wait(f, deadline, &w))
+			return -EPIPE;
+		if (w == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	return (cr_ssize_t)len;
+}
+
+static int flow_shutdown(cr_flow *cf, enum cr_shutdown how)
+{
+	struct net_flow *f = (struct net_flow *)cf;
+	int r = 0;
+
+	if (how & CR_SHUT_RD) {
+		f->rd_shut = true;
+		cr_waitq_wake_all(&f->q);
+	}
+	if (how & CR_SHUT_WR) {
+		core_lock(f->s);
+		r = cr_net_tcp_shutdown(f->s->net, f->id, cr_time_monotonic_ns());
+		core_unlock(f->s);
+	}
+	return r;
+}
+
+static void flow_close(cr_flow *cf)
+{
+	struct net_flow *f = (struct net_flow *)cf;
+	struct net_stack *s = f->s;
+
+	core_lock(s);
+	cr_net_tcp_close(s->net, f->id, cr_time_monotonic_ns());
+	core_unlock(s);
+	s->flows[f->id] = NULL;
+	f->closed = true;
+	if (f->waiters == 0) {
+		free(f);
+		return;
+	}
+	cr_waitq_wake_all(&f->q);
+}
+
+static int flow_set_timeout(cr_flow *cf, uint64_t timeout_ns)
+{
+	((struct net_flow *)cf)->timeout = timeout_ns;
+	return 0;
+}
+
+static const struct cr_flow_ops net_flow_ops = {
+    .read = flow_read,
+    .write = flow_write,
+    .shutdown = flow_shutdown,
+    .close = flow_close,
+    .set_timeout = flow_set_timeout,
+};
 
 static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr_tcp_listener **out)
 {
+	struct net_stack *s = (struct net_stack *)stack;
+	struct net_listener *l;
+	uint32_t ip = 0;
+	int r;
+
 	*out = NULL;
-	return -ENOSYS;
+	if (local && local->addr.family != CR_AF_INET4 && local->addr.family != CR_AF_NONE)
+		return -EAFNOSUPPORT;
+	if (local && local->addr.family == CR_AF_INET4)
+		ip = ip4_of(&local->addr);
+	l = malloc(sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	memset(l, 0, sizeof(*l));
+	core_lock(s);
+	r = cr_net_tcp_listen(s->net, ip, local ? local->port : 0, backlog);
+	core_unlock(s);
+	if (r < 0) {
+		free(l);
+		return r;
+	}
+	l->base.stack = stack;
+	l->s = s;
+	l->lid = r;
+	cr_waitq_init(&l->q);
+	s->listeners[r] = l;
+	*out = &l->base;
+	return 0;
 }
 
-static int tcp_accept(cr_tcp_listener *l, uint64_t timeout_ns, cr_flow **out, cr_sockaddr *peer)
+static int tcp_accept(cr_tcp_listener *cl, uint64_t timeout_ns, cr_flow **out, cr_sockaddr *peer)
 {
-	return -ENOSYS;
+	struct net_listener *l = (struct net_listener *)cl;
+	struct net_stack *s = l->s;
+	uint64_t deadline = cr_deadline_after(timeout_ns);
+	struct net_flow *f;
+	uint32_t rip = 0;
+	uint16_t rport = 0;
+	int id, w;
+
+	*out = NULL;
+	for (;;) {
+		core_lock(s);
+		id = cr_net_tcp_accept(s->net, l->lid, &rip, &rport);
+		if (id >= 0) {
+			f = flow_new(s, id);
+			if (!f)
+				cr_net_tcp_abort(s->net, id, cr_time_monotonic_ns());
+		}
+		core_unlock(s);
+		if (id >= 0)
+			break;
+		if (id != -EAGAIN)
+			return id;
+		l->waiters++;
+		w = cr_waitq_wait(&l->q, deadline);
+		l->waiters--;
+		if (l->closed) {
+			if (l->waiters == 0)
+				free(l);
+			return -EBADF;
+		}
+		if (w == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	if (!f)
+		return -ENOMEM;
+	if (peer) {
+		peer->addr = addr_of(rip);
+		peer->port = rport;
+	}
+	*out = &f->base;
+	return 0;
 }
 
-static int tcp_local(cr_tcp_listener *l, cr_sockaddr *out)
+static int tcp_local(cr_tcp_listener *cl, cr_sockaddr *out)
 {
-	return -ENOSYS;
+	struct net_listener *l = (struct net_listener *)cl;
+	uint32_t ip;
+	uint16_t port;
+	int r = cr_net_tcp_listen_local(l->s->net, l->lid, &ip, &port);
+
+	if (r < 0)
+		return r;
+	out->addr = ip ? addr_of(ip) : cr_ipaddr_any(CR_AF_INET4);
+	out->port = port;
+	return 0;
 }
 
-static void tcp_listener_close(cr_tcp_listener *l)
+static void tcp_listener_close(cr_tcp_listener *cl)
 {
+	struct net_listener *l = (struct net_listener *)cl;
+	struct net_stack *s = l->s;
+
+	core_lock(s);
+	cr_net_tcp_unlisten(s->net, l->lid, cr_time_monotonic_ns());
+	core_unlock(s);
+	s->listeners[l->lid] = NULL;
+	l->closed = true;
+	if (l->waiters == 0) {
+		free(l);
+		return;
+	}
+	cr_waitq_wake_all(&l->q);
 }
 
 static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t timeout_ns,
                        cr_flow **out)
 {
+	struct net_stack *s = (struct net_stack *)stack;
+	uint64_t deadline = cr_deadline_after(timeout_ns);
+	struct net_flow *f;
+	int id, r, w;
+
 	*out = NULL;
-	return -ENOSYS;
+	if (!remote || remote->addr.family != CR_AF_INET4)
+		return -EAFNOSUPPORT;
+	core_lock(s);
+	id = cr_net_tcp_connect(s->net, ip4_of(&remote->addr), remote->port,
+	                        cr_time_monotonic_ns());
+	f = id >= 0 ? flow_new(s, id) : NULL;
+	if (id >= 0 && !f)
+		cr_net_tcp_abort(s->net, id, cr_time_monotonic_ns());
+	core_unlock(s);
+	if (id < 0)
+		return id;
+	if (!f)
+		return -ENOMEM;
+	for (;;) {
+		r = cr_net_tcp_status(s->net, id);
+		if (r != -EINPROGRESS)
+			break;
+		if (flow_wait(f, deadline, &w))
+			return -EPIPE;
+		if (w == -ETIMEDOUT && cr_net_tcp_status(s->net, id) == -EINPROGRESS) {
+			r = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (r < 0) {
+		flow_close(&f->base);
+		return r;
+	}
+	*out = &f->base;
+	return 0;
 }
 
 static int addresses(cr_stack *stack, cr_ipaddr *out, size_t max)
@@ -493,10 +790,21 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	nc.gateway = !dhcp && cfg->gateway.family == CR_AF_INET4 ? ip4_of(&cfg->gateway) : 0;
 	nc.send = out_frame;
 	nc.udp_notify = udp_notify;
+	nc.tcp_notify = tcp_notify;
+	nc.tcp_max_conns = CR_NET_TCP_MAX_CONNS_DEFAULT;
+	cr_entropy_fill(nc.secret, sizeof(nc.secret));
+	s->tcp_max = nc.tcp_max_conns;
+	s->flows = calloc(s->tcp_max, sizeof(*s->flows));
+	if (!s->flows) {
+		free(s->rxbuf);
+		free(s);
+		return -ENOMEM;
+	}
 	nc.ctx = s;
 	nc.ephemeral_seed = seed;
 	r = cr_net_create(&s->net, &nc);
 	if (r < 0) {
+		free(s->flows);
 		free(s->rxbuf);
 		free(s);
 		return r;
