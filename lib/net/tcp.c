@@ -32,8 +32,9 @@
  *  - Passive opens keep a half-open connection (a small struct, no
  *    buffers) for up to `backlog` SYNs per listener; beyond that the
  *    listener answers with SYN cookies: the initial sequence number carries
- *    a keyed hash (SipHash-2-4 with cfg.secret) of the 4-tuple, the peer's
- *    sequence number and a 64 s time slot, plus an MSS index; window scale
+ *    27 bits of a keyed hash (SipHash-2-4 with cfg.secret) of the 4-tuple,
+ *    the peer's sequence number, a 64 s time slot and an MSS index, plus
+ *    2 bits of the slot and the 3-bit MSS index in clear; window scale
  *    and SACK-permitted travel in the low bits of our timestamp. An ACK that
  *    returns a valid cookie creates the connection.
  * Receive data lives in a ring of tcp_rcvbuf bytes: in-order data waiting
@@ -1364,8 +1365,9 @@ static struct conn *cookie_check(struct cr_net *net, int lid, uint32_t lip, uint
 		slot = slot_now - (uint32_t)back;
 		if ((slot & 3) != ((cookie >> 3) & 3))
 			continue;
-		if ((uint32_t)(tuple_hash(net, lip, lport, rip, rport, seq - 1, slot) & 0x7ffffff) ==
-		    cookie >> 5)
+		if ((uint32_t)(tuple_hash(net, lip, lport, rip, rport, seq - 1,
+		                          (uint64_t)(cookie & 7) << 32 | slot) &
+		               0x7ffffff) == cookie >> 5)
 			break;
 	}
 	if (back == 2 || l->n_acc >= l->backlog)
@@ -1442,7 +1444,9 @@ static void listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport
 		for (i = 0; i < 8; i++)
 			if (cookie_mss[i] <= mss)
 				m = i;
-		isn = (uint32_t)(tuple_hash(net, lip, lport, rip, rport, seq, slot) & 0x7ffffff) << 5 |
+		isn = (uint32_t)(tuple_hash(net, lip, lport, rip, rport, seq, (uint64_t)m << 32 | slot) &
+		                 0x7ffffff)
+		              << 5 |
 		      (slot & 3) << 3 | m;
 		opt[olen++] = 2;
 		opt[olen++] = 4;

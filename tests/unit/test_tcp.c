@@ -1,0 +1,1074 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Unit tests of TCP in the I/O-free core (lib/net/tcp.c): a hand-driven
+ * peer (10.0.0.1) sends segments built here, on a virtual clock, and every
+ * segment the core emits is parsed and checked against RFC 9293, 7323,
+ * 2018, 6298, 5681 and 5961.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/net/core.h"
+#include "check.h"
+
+#define MTU 1500
+#define MAXF 256
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define OUR_IP IP(10, 0, 0, 2)
+#define PEER_IP IP(10, 0, 0, 1)
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_PSH 0x08
+#define F_ACK 0x10
+
+static const uint8_t our_mac[6] = {2, 0, 0, 0, 0, 2};
+static const uint8_t peer_mac[6] = {2, 0, 0, 0, 0, 1};
+
+struct capture {
+	uint8_t f[MAXF][MTU + 14];
+	size_t len[MAXF];
+	int n;
+};
+
+static struct capture cap;
+static struct cr_net *net;
+static uint64_t now;
+static int events;
+
+struct seg {
+	uint16_t sport, dport, win;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t mss;
+	int ws;
+	bool sack_ok, ts;
+	uint32_t tsval, tsecr;
+	int nsack;
+	uint32_t sack[4][2];
+	const uint8_t *data;
+	size_t dlen;
+};
+
+/* the peer's side of the current connection */
+static uint16_t pport = 40000;
+static uint32_t pseq, oseq; /* next sequence the peer sends; next one we send */
+static bool use_ts;
+static uint32_t pts = 1000;
+static bool arp_asked;
+static int corrupt_next; /* peer(): 1 flip a bit, 2 bad data offset, 3 bad option */
+
+static int cap_send(void *ctx, const void *frame, size_t len)
+{
+	const uint8_t *f = frame;
+	(void)ctx;
+	if (len > MTU + 14)
+		abort();
+	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06) {
+		arp_asked = true; /* answered by the peer after the call (the core is not reentrant) */
+		return 0;
+	}
+	if (cap.n < MAXF) {
+		memcpy(cap.f[cap.n], frame, len);
+		cap.len[cap.n] = len;
+	}
+	cap.n++;
+	return 0;
+}
+
+static void on_event(void *ctx, int kind, int id)
+{
+	(void)ctx;
+	(void)kind;
+	(void)id;
+	events++;
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void peer_arp(void);
+
+static void setup_cfg(uint32_t max_conns, uint32_t rcvbuf, uint32_t sndbuf)
+{
+	struct cr_net_cfg cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memcpy(cfg.mac, our_mac, 6);
+	cfg.mtu = MTU;
+	cfg.ip = OUR_IP;
+	cfg.prefix = 24;
+	cfg.send = cap_send;
+	cfg.tcp_notify = on_event;
+	cfg.tcp_max_conns = max_conns;
+	cfg.tcp_rcvbuf = rcvbuf;
+	cfg.tcp_sndbuf = sndbuf;
+	memset(&cap, 0, sizeof(cap));
+	now = CR_SEC(1000);
+	events = 0;
+	use_ts = false;
+	pport = 40000;
+	if (net)
+		cr_net_destroy(net); /* left over by a failed test */
+	net = NULL;
+	CHECK_EQ(cr_net_create(&net, &cfg), 0);
+	peer_arp();
+	cap.n = 0;
+}
+
+/* An ARP request from the peer: the core learns (or refreshes) its MAC. */
+static void peer_arp(void)
+{
+	uint8_t f[60];
+
+	arp_asked = false;
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, peer_mac, 6);
+	wr16(f + 12, 0x0806);
+	wr16(f + 14, 1);
+	wr16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	wr16(f + 20, 1);
+	memcpy(f + 22, peer_mac, 6);
+	wr32(f + 28, PEER_IP);
+	wr32(f + 38, OUR_IP);
+	cr_net_input(net, f, 42, now);
+}
+
+static void setup(void)
+{
+	setup_cfg(0, 0, 0);
+}
+
+static void teardown(void)
+{
+	if (net)
+		cr_net_destroy(net);
+	net = NULL;
+}
+
+/* Send one segment from the peer. */
+static void peer(const struct seg *s)
+{
+	uint8_t f[MTU + 14], *ip = f + 14, *t = ip + 20, *o = t + 20;
+	size_t olen = 0, tlen;
+	uint8_t ph[12];
+	uint64_t sum;
+
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	wr16(f + 12, 0x0800);
+	if (s->mss) {
+		o[olen++] = 2;
+		o[olen++] = 4;
+		wr16(o + olen, s->mss);
+		olen += 2;
+	}
+	if (s->sack_ok) {
+		o[olen++] = 4;
+		o[olen++] = 2;
+	}
+	if (s->ts) {
+		o[olen++] = 8;
+		o[olen++] = 10;
+		wr32(o + olen, s->tsval);
+		wr32(o + olen + 4, s->tsecr);
+		olen += 8;
+	}
+	if (s->ws >= 0 && (s->flags & F_SYN)) {
+		o[olen++] = 3;
+		o[olen++] = 3;
+		o[olen++] = (uint8_t)s->ws;
+	}
+	if (s->nsack) {
+		o[olen++] = 5;
+		o[olen++] = (uint8_t)(2 + 8 * s->nsack);
+		for (int i = 0; i < s->nsack; i++) {
+			wr32(o + olen, s->sack[i][0]);
+			wr32(o + olen + 4, s->sack[i][1]);
+			olen += 8;
+		}
+	}
+	if (corrupt_next == 3) {
+		o[olen++] = 2;
+		o[olen++] = 40; /* longer than the header */
+	}
+	while (olen % 4)
+		o[olen++] = 0;
+	wr16(t, s->sport);
+	wr16(t + 2, s->dport);
+	wr32(t + 4, s->seq);
+	wr32(t + 8, s->ack);
+	t[12] = (uint8_t)((corrupt_next == 2 ? 60 + s->dlen : 20 + olen) / 4 << 4);
+	if (corrupt_next == 2)
+		t[12] = 0xf0;
+	t[13] = s->flags;
+	wr16(t + 14, s->win);
+	wr16(t + 16, 0);
+	wr16(t + 18, 0);
+	if (s->dlen)
+		memcpy(o + olen, s->data, s->dlen);
+	tlen = 20 + olen + s->dlen;
+	wr32(ph, PEER_IP);
+	wr32(ph + 4, OUR_IP);
+	ph[8] = 0;
+	ph[9] = 6;
+	wr16(ph + 10, (uint16_t)tlen);
+	sum = cr_net_csum_add(cr_net_csum_add(0, ph, 12), t, tlen);
+	wr16(t + 16, cr_net_csum_fold(sum));
+	if (corrupt_next == 1)
+		t[4] ^= 0x10;
+	corrupt_next = 0;
+	ip[0] = 0x45;
+	ip[1] = 0;
+	wr16(ip + 2, (uint16_t)(20 + tlen));
+	wr16(ip + 4, 1);
+	wr16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 6;
+	wr16(ip + 10, 0);
+	wr32(ip + 12, PEER_IP);
+	wr32(ip + 16, OUR_IP);
+	wr16(ip + 10, cr_net_checksum(ip, 20));
+	cr_net_input(net, f, 14 + 20 + tlen, now);
+}
+
+/* A segment of the current connection from the peer, in sequence. */
+static void psend(uint8_t flags, const void *data, size_t dlen, uint16_t win)
+{
+	struct seg s = {pport, 80, win, pseq, oseq, flags, 0, -1, false, use_ts, 0, 0, 0, {{0}},
+	                data, dlen};
+	if (use_ts) {
+		s.tsval = ++pts;
+		s.tsecr = 1;
+	}
+	peer(&s);
+	pseq += (uint32_t)dlen + ((flags & (F_SYN | F_FIN)) ? 1 : 0);
+}
+
+/* Parse emitted frame i as a TCP segment (CHECKs it is one, well-formed). */
+static struct seg out(int i)
+{
+	struct seg s;
+	const uint8_t *f = cap.f[i], *ip = f + 14, *t, *o;
+	size_t len = cap.len[i], tlen, hl, k;
+	uint8_t ph[12];
+
+	memset(&s, 0, sizeof(s));
+	s.ws = -1;
+	CHECK(i < cap.n && i < MAXF);
+	CHECK(len >= 54);
+	CHECK_EQ(rd16(f + 12), 0x0800);
+	CHECK_EQ(ip[9], 6);
+	CHECK_EQ(cr_net_checksum(ip, 20), 0);
+	CHECK_EQ(rd32(ip + 16), PEER_IP);
+	tlen = rd16(ip + 2) - 20u;
+	CHECK(tlen + 34 <= len);
+	t = ip + 20;
+	wr32(ph, OUR_IP);
+	wr32(ph + 4, PEER_IP);
+	ph[8] = 0;
+	ph[9] = 6;
+	wr16(ph + 10, (uint16_t)tlen);
+	CHECK_EQ(cr_net_csum_fold(cr_net_csum_add(cr_net_csum_add(0, ph, 12), t, tlen)), 0);
+	s.sport = rd16(t);
+	s.dport = rd16(t + 2);
+	s.seq = rd32(t + 4);
+	s.ack = rd32(t + 8);
+	hl = (size_t)(t[12] >> 4) * 4;
+	s.flags = t[13];
+	s.win = rd16(t + 14);
+	o = t + 20;
+	for (k = 0; k < hl - 20;) {
+		if (o[k] == 0)
+			break;
+		if (o[k] == 1) {
+			k++;
+			continue;
+		}
+		if (o[k] == 2)
+			s.mss = rd16(o + k + 2);
+		if (o[k] == 3)
+			s.ws = o[k + 2];
+		if (o[k] == 4)
+			s.sack_ok = true;
+		if (o[k] == 8) {
+			s.ts = true;
+			s.tsval = rd32(o + k + 2);
+			s.tsecr = rd32(o + k + 6);
+		}
+		if (o[k] == 5) {
+			s.nsack = (o[k + 1] - 2) / 8;
+			for (int j = 0; j < s.nsack && j < 4; j++) {
+				s.sack[j][0] = rd32(o + k + 2 + 8 * j);
+				s.sack[j][1] = rd32(o + k + 6 + 8 * j);
+			}
+		}
+		CHECK(o[k + 1] >= 2);
+		k += o[k + 1];
+	}
+	s.data = t + hl;
+	s.dlen = tlen - hl;
+	return s;
+}
+
+static struct seg last(void)
+{
+	CHECK(cap.n > 0);
+	return out(cap.n - 1);
+}
+
+static void tick_to(uint64_t t)
+{
+	while (cr_net_next_deadline(net) <= t) {
+		uint64_t d = cr_net_next_deadline(net);
+		if (d > now)
+			now = d;
+		cr_net_tick(net, now);
+		if (arp_asked)
+			peer_arp();
+	}
+	now = t;
+}
+
+/* Listen on 80 and complete a handshake from the peer; returns the
+ * accepted id. ts: the peer offers timestamps (and SACK, window scale 7). */
+static int open_passive(int *lid_out, bool ts, uint16_t win)
+{
+	struct seg syn = {pport, 80, 65535, 5000, 0, F_SYN, 1460, 7, true, ts, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg sa;
+	int lid = cr_net_tcp_listen(net, 0, 80, 16), id;
+
+	CHECK(lid >= 0);
+	syn.tsval = pts;
+	use_ts = ts;
+	pseq = 5000;
+	peer(&syn);
+	pseq++;
+	CHECK_EQ(cap.n, 1);
+	sa = out(0);
+	CHECK_EQ(sa.flags, F_SYN | F_ACK);
+	CHECK_EQ(sa.ack, 5001);
+	CHECK_EQ(sa.mss, MTU - 40);
+	oseq = sa.seq + 1;
+	psend(F_ACK, NULL, 0, win);
+	id = cr_net_tcp_accept(net, lid, NULL, NULL);
+	CHECK(id >= 0);
+	CHECK_EQ(cr_net_tcp_status(net, id), 0);
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_ESTABLISHED);
+	cap.n = 0;
+	if (lid_out)
+		*lid_out = lid;
+	return id;
+}
+
+TEST(passive_open_negotiates_options)
+{
+	struct seg syn = {pport, 80, 65535, 7000, 0, F_SYN, 1400, 7, true, true, 77, 0, 0, {{0}}, NULL, 0};
+	struct seg sa;
+	uint32_t rip = 0;
+	uint16_t rport = 0;
+	int lid, id;
+
+	setup();
+	lid = cr_net_tcp_listen(net, 0, 80, 8);
+	CHECK(lid >= 0);
+	CHECK_EQ(cr_net_tcp_accept(net, lid, NULL, NULL), -EAGAIN);
+	peer(&syn);
+	sa = out(0);
+	CHECK_EQ(sa.flags, F_SYN | F_ACK);
+	CHECK_EQ(sa.sport, 80);
+	CHECK_EQ(sa.dport, pport);
+	CHECK_EQ(sa.ack, 7001);
+	CHECK_EQ(sa.mss, 1460);
+	CHECK(sa.sack_ok);
+	CHECK(sa.ts);
+	CHECK_EQ(sa.tsecr, 77);
+	CHECK(sa.ws >= 0 && sa.ws <= 14);
+	/* the handshake completes: the connection is ready to accept */
+	pseq = 7001;
+	oseq = sa.seq + 1;
+	use_ts = true;
+	pts = 78;
+	psend(F_ACK, NULL, 0, 1000);
+	id = cr_net_tcp_accept(net, lid, &rip, &rport);
+	CHECK(id >= 0);
+	CHECK_EQ(rip, PEER_IP);
+	CHECK_EQ(rport, pport);
+	CHECK(events > 0);
+	teardown();
+}
+
+TEST(data_both_ways_and_window_scaling)
+{
+	char buf[64];
+	struct seg s;
+	int id;
+
+	setup();
+	id = open_passive(NULL, true, 100); /* window 100 << 7 = 12800 */
+	psend(F_ACK | F_PSH, "hello", 5, 100);
+	CHECK_EQ(cr_net_tcp_readable(net, id), 5);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 5);
+	CHECK(memcmp(buf, "hello", 5) == 0);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), -EAGAIN);
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_send(net, id, "world", 5, now), 5);
+	s = last();
+	CHECK_EQ(s.dlen, 5);
+	CHECK(memcmp(s.data, "world", 5) == 0);
+	CHECK_EQ(s.seq, oseq);
+	CHECK_EQ(s.ack, pseq); /* the ACK of "hello" rides on our data */
+	CHECK(s.flags & F_ACK);
+	CHECK(s.ts);
+	CHECK_EQ(s.tsecr, pts);
+	teardown();
+}
+
+TEST(closed_port_answers_rst)
+{
+	struct seg syn = {41000, 81, 65535, 123, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg ack = {41000, 81, 65535, 123, 999, F_ACK, 0, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg rst = {41000, 81, 65535, 123, 999, F_RST, 0, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg s;
+
+	setup();
+	peer(&syn);
+	s = last();
+	CHECK_EQ(s.flags, F_RST | F_ACK);
+	CHECK_EQ(s.seq, 0);
+	CHECK_EQ(s.ack, 124);
+	peer(&ack);
+	s = last();
+	CHECK_EQ(s.flags, F_RST);
+	CHECK_EQ(s.seq, 999);
+	cap.n = 0;
+	peer(&rst); /* never answer a RST */
+	CHECK_EQ(cap.n, 0);
+	teardown();
+}
+
+TEST(rst_validation_rfc5961)
+{
+	struct seg r;
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	/* in the window but not exactly rcv_nxt: a challenge ACK, no reset */
+	r = (struct seg){pport, 80, 0, pseq + 100, 0, F_RST, 0, -1, false, false, 0, 0, 0, {{0}},
+	                 NULL, 0};
+	peer(&r);
+	CHECK_EQ(cap.n, 1);
+	CHECK_EQ(last().flags, F_ACK);
+	CHECK_EQ(last().ack, pseq);
+	CHECK_EQ(cr_net_tcp_status(net, id), 0);
+	/* outside the window: ignored */
+	cap.n = 0;
+	r.seq = pseq + 10000000;
+	peer(&r);
+	CHECK_EQ(cr_net_tcp_status(net, id), 0);
+	/* a SYN on an established connection: a challenge ACK too */
+	cap.n = 0;
+	r.seq = pseq;
+	r.flags = F_SYN;
+	r.mss = 1460;
+	peer(&r);
+	CHECK_EQ(cap.n, 1);
+	CHECK_EQ(last().flags, F_ACK);
+	CHECK_EQ(cr_net_tcp_status(net, id), 0);
+	/* exactly rcv_nxt: the connection is reset */
+	r.flags = F_RST;
+	r.mss = 0;
+	peer(&r);
+	CHECK_EQ(cr_net_tcp_status(net, id), -ECONNRESET);
+	CHECK_EQ(cr_net_tcp_recv(net, id, &r, 1, now), -ECONNRESET);
+	CHECK_EQ(cr_net_tcp_send(net, id, "x", 1, now), -ECONNRESET);
+	cr_net_tcp_close(net, id, now);
+	CHECK_EQ(cr_net_tcp_state(net, id), -EBADF);
+	teardown();
+}
+
+TEST(ack_of_unsent_data_is_dropped)
+{
+	struct seg a;
+	char buf[8];
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	a = (struct seg){pport, 80, 1000, pseq, oseq + 5000, F_ACK, 0, -1, false, false, 0, 0, 0,
+	                 {{0}}, (const uint8_t *)"data", 4};
+	peer(&a);
+	CHECK_EQ(cr_net_tcp_readable(net, id), 0); /* dropped */
+	CHECK_EQ(last().flags, F_ACK);
+	CHECK_EQ(last().ack, pseq);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), -EAGAIN);
+	teardown();
+}
+
+TEST(syn_cookies_beyond_backlog)
+{
+	struct cr_net_stats st;
+	struct seg syn = {0, 80, 65535, 100, 0, F_SYN, 1460, 7, true, true, 50, 0, 0, {{0}}, NULL, 0};
+	struct seg sa, ack;
+	int lid, id, i;
+
+	setup();
+	lid = cr_net_tcp_listen(net, 0, 80, 2);
+	for (i = 0; i < 3; i++) {
+		syn.sport = (uint16_t)(42000 + i);
+		peer(&syn);
+	}
+	cr_net_get_stats(net, &st);
+	CHECK_EQ(st.tcp_cookies_sent, 1);
+	sa = out(2);
+	CHECK_EQ(sa.flags, F_SYN | F_ACK);
+	CHECK_EQ(sa.ack, 101);
+	CHECK(sa.ts && sa.sack_ok && sa.ws >= 0);
+	/* a forged cookie is refused with a RST */
+	ack = (struct seg){42002, 80, 100, 101, sa.seq + 2, F_ACK, 0, -1, false, true, 51,
+	                   sa.tsval, 0, {{0}}, NULL, 0};
+	peer(&ack);
+	CHECK_EQ(last().flags, F_RST);
+	CHECK_EQ(cr_net_tcp_accept(net, lid, NULL, NULL), -EAGAIN);
+	/* the genuine one creates the connection, with its options */
+	ack.ack = sa.seq + 1;
+	ack.data = (const uint8_t *)"GET";
+	ack.dlen = 3;
+	peer(&ack);
+	cr_net_get_stats(net, &st);
+	CHECK_EQ(st.tcp_cookies_ok, 1);
+	id = cr_net_tcp_accept(net, lid, NULL, NULL);
+	CHECK(id >= 0);
+	CHECK_EQ(cr_net_tcp_readable(net, id), 3);
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_send(net, id, "ok", 2, now), 2);
+	CHECK(last().ts); /* timestamps survived the cookie */
+	CHECK_EQ(last().seq, sa.seq + 1);
+	teardown();
+}
+
+TEST(table_full_refuses_cleanly)
+{
+	struct cr_net_stats st;
+	struct seg syn = {0, 80, 65535, 100, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	uint32_t conns;
+	int lid, i;
+
+	setup_cfg(2, 0, 0);
+	lid = cr_net_tcp_listen(net, 0, 80, 16);
+	CHECK(lid >= 0);
+	for (i = 0; i < 3; i++) {
+		syn.sport = (uint16_t)(43000 + i);
+		peer(&syn);
+	}
+	CHECK_EQ(last().flags, F_RST | F_ACK);
+	cr_net_get_stats(net, &st);
+	CHECK_EQ(st.tcp_refused, 1);
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 2);
+	CHECK_EQ(cr_net_tcp_connect(net, PEER_IP, 9, now), -EMFILE);
+	/* unanswered SYN-ACKs give up and free their slots */
+	tick_to(now + CR_SEC(200));
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 0);
+	teardown();
+}
+
+TEST(active_open_refused_and_timeout)
+{
+	struct seg s, r;
+	int id;
+
+	setup();
+	id = cr_net_tcp_connect(net, PEER_IP, 9, now);
+	CHECK(id >= 0);
+	s = last();
+	CHECK_EQ(s.flags, F_SYN);
+	CHECK(s.mss && s.sack_ok && s.ts && s.ws >= 0);
+	CHECK_EQ(cr_net_tcp_status(net, id), -EINPROGRESS);
+	r = (struct seg){9, s.sport, 0, 0, s.seq + 1, F_RST | F_ACK, 0, -1, false, false, 0, 0, 0,
+	                 {{0}}, NULL, 0};
+	peer(&r);
+	CHECK_EQ(cr_net_tcp_status(net, id), -ECONNREFUSED);
+	cr_net_tcp_close(net, id, now);
+
+	cap.n = 0;
+	id = cr_net_tcp_connect(net, PEER_IP, 10, now);
+	CHECK(id >= 0);
+	tick_to(now + CR_SEC(30));
+	CHECK_EQ(cr_net_tcp_status(net, id), -EINPROGRESS);
+	CHECK(cap.n >= 4); /* SYN retransmissions, backed off */
+	tick_to(now + CR_SEC(300));
+	CHECK_EQ(cr_net_tcp_status(net, id), -ETIMEDOUT);
+	cr_net_tcp_close(net, id, now);
+	teardown();
+}
+
+TEST(active_open_and_simple_exchange)
+{
+	struct seg s, sa;
+	char buf[16];
+	int id;
+
+	setup();
+	id = cr_net_tcp_connect(net, PEER_IP, 7, now);
+	s = last();
+	sa = (struct seg){7, s.sport, 20000, 9000, s.seq + 1, F_SYN | F_ACK, 1200, -1, false, false,
+	                  0, 0, 0, {{0}}, NULL, 0};
+	peer(&sa);
+	CHECK_EQ(cr_net_tcp_status(net, id), 0);
+	s = last();
+	CHECK_EQ(s.flags, F_ACK);
+	CHECK_EQ(s.ack, 9001);
+	CHECK(!s.ts); /* the peer did not accept timestamps */
+	pport = 7; /* psend's dport is 80: build by hand below */
+	sa = (struct seg){7, s.sport, 20000, 9001, s.seq, F_ACK | F_PSH, 0, -1, false, false, 0, 0,
+	                  0, {{0}}, (const uint8_t *)"abc", 3};
+	peer(&sa);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 3);
+	/* an MSS of 1200 caps our segments */
+	{
+		static uint8_t big[5000];
+		cap.n = 0;
+		CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), 5000);
+		CHECK(cap.n >= 2);
+		CHECK_EQ(out(0).dlen, 1200);
+	}
+	teardown();
+}
+
+TEST(out_of_order_data_is_sacked_and_reassembled)
+{
+	char buf[32];
+	struct seg s, a;
+	int id;
+
+	setup();
+	id = open_passive(NULL, true, 1000);
+	/* "world" first (5 bytes ahead), then "hello" */
+	a = (struct seg){pport, 80, 1000, pseq + 5, oseq, F_ACK, 0, -1, false, true, ++pts, 1, 0,
+	                 {{0}}, (const uint8_t *)"world", 5};
+	peer(&a);
+	s = last();
+	CHECK_EQ(s.ack, pseq); /* a duplicate ACK at once */
+	CHECK_EQ(s.nsack, 1);
+	CHECK_EQ(s.sack[0][0], pseq + 5);
+	CHECK_EQ(s.sack[0][1], pseq + 10);
+	CHECK_EQ(cr_net_tcp_readable(net, id), 0);
+	psend(F_ACK, "hello", 5, 1000);
+	pseq += 5;
+	s = last();
+	CHECK_EQ(s.ack, pseq);
+	CHECK_EQ(s.nsack, 0);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 10);
+	CHECK(memcmp(buf, "helloworld", 10) == 0);
+	teardown();
+}
+
+TEST(paws_drops_old_timestamps)
+{
+	struct seg a;
+	int id;
+
+	setup();
+	id = open_passive(NULL, true, 1000);
+	psend(F_ACK, "new", 3, 1000);
+	a = (struct seg){pport, 80, 1000, pseq, oseq, F_ACK, 0, -1, false, true, pts - 100, 1, 0,
+	                 {{0}}, (const uint8_t *)"old", 3};
+	cap.n = 0;
+	peer(&a);
+	CHECK_EQ(cr_net_tcp_readable(net, id), 3); /* "old" was dropped */
+	CHECK_EQ(cap.n, 1);
+	CHECK_EQ(last().flags, F_ACK);
+	teardown();
+}
+
+TEST(retransmission_backoff_then_timeout)
+{
+	uint64_t t0;
+	int id, n1;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	CHECK_EQ(cr_net_tcp_send(net, id, "lost", 4, now), 4);
+	CHECK_EQ(cap.n, 1);
+	t0 = now;
+	tick_to(t0 + CR_MS(900));
+	CHECK_EQ(cap.n, 1); /* initial RTO is 1 s */
+	tick_to(t0 + CR_MS(1100));
+	CHECK_EQ(cap.n, 2);
+	CHECK_EQ(out(1).seq, out(0).seq);
+	CHECK_EQ(out(1).dlen, 4);
+	tick_to(t0 + CR_MS(2900));
+	n1 = cap.n;
+	CHECK_EQ(n1, 2); /* backed off to 2 s */
+	tick_to(t0 + CR_MS(3100));
+	CHECK_EQ(cap.n, 3);
+	tick_to(t0 + CR_SEC(3600));
+	CHECK_EQ(cr_net_tcp_status(net, id), -ETIMEDOUT);
+	CHECK_EQ(last().flags & F_RST, F_RST);
+	teardown();
+}
+
+TEST(fast_retransmit_on_three_dupacks)
+{
+	static uint8_t big[10 * 1460];
+	struct seg s;
+	int id, n, i;
+
+	setup();
+	id = open_passive(NULL, false, 65535);
+	for (i = 0; i < (int)sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), sizeof(big));
+	CHECK_EQ(cap.n, 10); /* the initial window is 10 segments */
+	n = cap.n;
+	for (i = 0; i < 3; i++)
+		psend(F_ACK, NULL, 0, 65535); /* ack == snd_una: duplicates */
+	CHECK(cap.n > n);
+	s = out(n);
+	CHECK_EQ(s.seq, oseq);
+	CHECK_EQ(s.dlen, 1460);
+	CHECK(memcmp(s.data, big, 1460) == 0);
+	teardown();
+}
+
+TEST(sack_holes_are_retransmitted)
+{
+	static uint8_t big[10 * 1460];
+	struct seg a;
+	int id, n, i;
+	bool hole2 = false;
+
+	setup();
+	id = open_passive(NULL, false, 65535);
+	/* SACK needs the option in the SYN: reopen with it */
+	teardown();
+	setup();
+	{
+		struct seg syn = {pport, 80, 65535, 5000, 0, F_SYN, 1460, -1, true, false, 0, 0, 0,
+		                  {{0}}, NULL, 0};
+		int lid = cr_net_tcp_listen(net, 0, 80, 4);
+		peer(&syn);
+		oseq = out(0).seq + 1;
+		pseq = 5001;
+		psend(F_ACK, NULL, 0, 65535);
+		id = cr_net_tcp_accept(net, lid, NULL, NULL);
+		CHECK(id >= 0);
+	}
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), sizeof(big));
+	CHECK_EQ(cap.n, 10);
+	n = cap.n;
+	/* segments 0 and 2 lost: SACK 1, then 3..9 */
+	a = (struct seg){pport, 80, 65535, pseq, oseq, F_ACK, 0, -1, false, false, 0, 0, 1,
+	                 {{oseq + 1460, oseq + 2920}}, NULL, 0};
+	peer(&a);
+	a.sack[0][0] = oseq + 1460;
+	a.sack[0][1] = oseq + 2920;
+	a.sack[1][0] = oseq + 3 * 1460;
+	a.nsack = 2;
+	for (i = 4; i <= 10; i++) {
+		a.sack[1][1] = oseq + (uint32_t)i * 1460;
+		peer(&a);
+	}
+	CHECK(cap.n > n);
+	CHECK_EQ(out(n).seq, oseq); /* the first hole */
+	for (i = n; i < cap.n; i++)
+		if (out(i).seq == oseq + 2 * 1460)
+			hole2 = true;
+	CHECK(hole2); /* the second hole, before any timeout */
+	teardown();
+}
+
+TEST(zero_window_probe_and_reopen)
+{
+	static uint8_t data[3000];
+	struct seg s, a;
+	int id, n;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	CHECK_EQ(cr_net_tcp_send(net, id, data, 1000, now), 1000);
+	CHECK_EQ(cap.n, 1);
+	/* the peer acknowledges everything but closes its window */
+	oseq += 1000;
+	psend(F_ACK, NULL, 0, 0);
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_send(net, id, data, 3000, now), 3000);
+	CHECK_EQ(cap.n, 0); /* nothing may be sent into a zero window */
+	tick_to(now + CR_MS(1500));
+	CHECK(cap.n >= 1);
+	s = out(0);
+	CHECK_EQ(s.seq, oseq);
+	CHECK_EQ(s.dlen, 1); /* a one-byte probe */
+	/* the peer answers the probes with a zero window for a long time: no give-up */
+	for (int i = 0; i < 30; i++) {
+		psend(F_ACK, NULL, 0, 0);
+		tick_to(now + CR_SEC(60));
+	}
+	CHECK_EQ(cr_net_tcp_status(net, id), 0);
+	/* the window opens: the data flows (no-delay: the last small segment too) */
+	cr_net_tcp_set_nodelay(net, id, true);
+	n = cap.n;
+	a = (struct seg){pport, 80, 4000, pseq, oseq, F_ACK, 0, -1, false, false, 0, 0, 0, {{0}},
+	                 NULL, 0};
+	peer(&a);
+	CHECK(cap.n > n);
+	CHECK_EQ(out(cap.n - 1).seq + out(cap.n - 1).dlen, oseq + 3000);
+	teardown();
+}
+
+TEST(receive_window_closes_and_reopens)
+{
+	static uint8_t data[1000], buf[8192];
+	struct seg s;
+	int id, i;
+
+	setup_cfg(0, 4096, 0);
+	id = open_passive(NULL, false, 1000);
+	for (i = 0; i < 4; i++)
+		psend(F_ACK, data, 1000, 1000);
+	psend(F_ACK, data, 96, 1000);
+	tick_to(now + CR_MS(100));
+	s = last();
+	CHECK_EQ(s.ack, pseq);
+	CHECK_EQ(s.win, 0); /* full */
+	/* more data into the closed window is dropped and answered */
+	psend(F_ACK, data, 100, 1000);
+	pseq -= 100;
+	CHECK_EQ(cr_net_tcp_readable(net, id), 4096);
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 4096);
+	CHECK_EQ(cap.n, 1); /* a window update at once */
+	s = last();
+	CHECK(s.win >= 2048);
+	CHECK_EQ(s.ack, pseq);
+	teardown();
+}
+
+TEST(delayed_ack_and_nagle)
+{
+	static uint8_t data[1460];
+	struct seg s;
+	int id, i;
+
+	setup();
+	id = open_passive(NULL, false, 65535);
+	for (i = 0; i < 20; i++) /* past the quick-ACK start */
+		psend(F_ACK, data, 1460, 65535);
+	cap.n = 0;
+	psend(F_ACK, data, 100, 65535);
+	CHECK_EQ(cap.n, 0); /* a small segment: the ACK is delayed */
+	tick_to(now + CR_MS(50));
+	CHECK_EQ(cap.n, 1);
+	CHECK_EQ(last().ack, pseq);
+	/* Nagle: a second small write waits while the first is unacknowledged */
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_send(net, id, "a", 1, now), 1);
+	CHECK_EQ(cr_net_tcp_send(net, id, "b", 1, now), 1);
+	CHECK_EQ(cap.n, 1);
+	oseq += 1;
+	psend(F_ACK, NULL, 0, 65535);
+	s = last();
+	CHECK_EQ(s.dlen, 1);
+	CHECK_EQ(s.data[0], 'b');
+	/* no-delay sends at once */
+	cr_net_tcp_set_nodelay(net, id, true);
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_send(net, id, "c", 1, now), 1);
+	CHECK_EQ(cr_net_tcp_send(net, id, "d", 1, now), 1);
+	CHECK_EQ(cap.n, 2);
+	teardown();
+}
+
+TEST(half_close_and_time_wait)
+{
+	char buf[16];
+	uint32_t conns;
+	struct seg s;
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	CHECK_EQ(cr_net_tcp_send(net, id, "bye", 3, now), 3);
+	CHECK_EQ(cr_net_tcp_shutdown(net, id, now), 0);
+	s = last();
+	CHECK(s.flags & F_FIN);
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_FIN_WAIT_1);
+	CHECK_EQ(cr_net_tcp_send(net, id, "x", 1, now), -EPIPE);
+	oseq += 4;
+	psend(F_ACK, NULL, 0, 1000);
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_FIN_WAIT_2);
+	/* the peer still sends: half-close */
+	psend(F_ACK, "more", 4, 1000);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 4);
+	psend(F_ACK | F_FIN, NULL, 0, 1000);
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_TIME_WAIT);
+	CHECK_EQ(last().ack, pseq);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 0);
+	cr_net_tcp_close(net, id, now);
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 1); /* in TIME_WAIT */
+	tick_to(now + CR_SEC(61));
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 0);
+	teardown();
+}
+
+TEST(passive_close)
+{
+	char buf[16];
+	uint32_t conns, buffered;
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	psend(F_ACK | F_FIN, "last", 4, 1000);
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_CLOSE_WAIT);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 4);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 0);
+	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 0);
+	CHECK_EQ(cr_net_tcp_send(net, id, "reply", 5, now), 5);
+	cr_net_tcp_close(net, id, now);
+	CHECK(last().flags & F_FIN);
+	oseq += 6;
+	psend(F_ACK, NULL, 0, 1000);
+	cr_net_tcp_count(net, &conns, &buffered);
+	CHECK_EQ(conns, 0);
+	CHECK_EQ(buffered, 0);
+	teardown();
+}
+
+TEST(close_with_unread_data_resets)
+{
+	uint32_t conns;
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	psend(F_ACK, "unread", 6, 1000);
+	cap.n = 0;
+	cr_net_tcp_close(net, id, now);
+	CHECK_EQ(last().flags & F_RST, F_RST);
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 0);
+	teardown();
+}
+
+TEST(keepalive_probes_then_gives_up)
+{
+	struct seg s;
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	CHECK_EQ(cr_net_tcp_set_keepalive(net, id, true, now), 0);
+	tick_to(now + CR_SEC(7100));
+	CHECK_EQ(cap.n, 0);
+	tick_to(now + CR_SEC(101));
+	CHECK_EQ(cap.n, 1);
+	s = last();
+	CHECK_EQ(s.seq, oseq - 1); /* the classic probe: one byte before snd_una */
+	CHECK_EQ(s.dlen, 0);
+	/* an answer resets the count */
+	psend(F_ACK, NULL, 0, 1000);
+	tick_to(now + CR_SEC(9 * 75 + 7300));
+	CHECK_EQ(cr_net_tcp_status(net, id), -ETIMEDOUT);
+	teardown();
+}
+
+TEST(listener_close_resets_pending)
+{
+	struct seg syn = {44000, 80, 65535, 1, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	uint32_t conns;
+	int lid;
+
+	setup();
+	lid = cr_net_tcp_listen(net, 0, 80, 4);
+	CHECK_EQ(cr_net_tcp_listen(net, 0, 80, 4), -EADDRINUSE);
+	peer(&syn);
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 1);
+	cr_net_tcp_unlisten(net, lid, now);
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 0);
+	CHECK_EQ(last().flags & F_RST, F_RST);
+	CHECK(cr_net_tcp_listen(net, 0, 80, 4) >= 0);
+	teardown();
+}
+
+TEST(bad_segments_are_counted_not_processed)
+{
+	struct cr_net_stats st;
+	struct seg syn = {45000, 80, 65535, 1, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+
+	setup();
+	cr_net_tcp_listen(net, 0, 80, 4);
+	corrupt_next = 1; /* a bit flipped after the checksum */
+	peer(&syn);
+	CHECK_EQ(cap.n, 0);
+	corrupt_next = 2; /* a data offset beyond the segment */
+	peer(&syn);
+	CHECK_EQ(cap.n, 0);
+	corrupt_next = 3; /* an option running past the header */
+	peer(&syn);
+	CHECK_EQ(cap.n, 0);
+	cr_net_get_stats(net, &st);
+	CHECK_EQ(st.tcp_bad, 3);
+	peer(&syn); /* intact: answered */
+	CHECK_EQ(cap.n, 1);
+	teardown();
+}
+
+int main(void)
+{
+	RUN(passive_open_negotiates_options);
+	RUN(data_both_ways_and_window_scaling);
+	RUN(closed_port_answers_rst);
+	RUN(rst_validation_rfc5961);
+	RUN(ack_of_unsent_data_is_dropped);
+	RUN(syn_cookies_beyond_backlog);
+	RUN(table_full_refuses_cleanly);
+	RUN(active_open_refused_and_timeout);
+	RUN(active_open_and_simple_exchange);
+	RUN(out_of_order_data_is_sacked_and_reassembled);
+	RUN(paws_drops_old_timestamps);
+	RUN(retransmission_backoff_then_timeout);
+	RUN(fast_retransmit_on_three_dupacks);
+	RUN(sack_holes_are_retransmitted);
+	RUN(zero_window_probe_and_reopen);
+	RUN(receive_window_closes_and_reopens);
+	RUN(delayed_ack_and_nagle);
+	RUN(half_close_and_time_wait);
+	RUN(passive_close);
+	RUN(close_with_unread_data_resets);
+	RUN(keepalive_probes_then_gives_up);
+	RUN(listener_close_resets_pending);
+	RUN(bad_segments_are_counted_not_processed);
+	teardown();
+	return CHECK_DONE();
+}
