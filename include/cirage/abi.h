@@ -52,6 +52,13 @@ enum cr_abi_dev_kind {
 #define CR_ABI_NAME_MAX 32 /* a device name, NUL-terminated, [a-z_][a-z0-9_]* */
 
 #define CR_ABI_DEV_READ_ONLY 1u /* flags: block device opened read-only */
+/* flags: net device whose fd carries a 10-byte struct virtio_net_hdr
+ * (little-endian) before every frame both ways, with checksum and TCP/IPv4
+ * segmentation offloads on (a tap opened with IFF_VNET_HDR and
+ * TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO4); the guest then uses readv and
+ * writev on it. */
+#define CR_ABI_DEV_NET_VNET 2u
+#define CR_ABI_VNET_HDR_LEN 10
 
 struct cr_abi_manifest_entry {
 	char name[CR_ABI_NAME_MAX];
@@ -112,6 +119,7 @@ struct cr_abi_boot_info {
  *   ppoll(...)                                      wait for devices/deadline
  *   exit_group(status)                              exit
  *   read(fd, ...), write(fd, ...)                   each attached net fd
+ *   readv(fd, ...), writev(fd, ...)                 each net fd with CR_ABI_DEV_NET_VNET
  *   pread64(fd, buf, n, off), pwrite64 (not if read-only), fdatasync(fd)
  *                                                   each attached block fd, with
  *                                                   n = 512 * 2^k (k = 0..7) and

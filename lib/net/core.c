@@ -68,7 +68,10 @@ int cr_net_create(struct cr_net **out, const struct cr_net_cfg *cfg)
 	if (!net)
 		return -ENOMEM;
 	memset(net, 0, sizeof(*net));
-	net->tx = malloc(cfg->mtu + CR_NET_HDR_ETH);
+	net->tx_size = cfg->mtu + CR_NET_HDR_ETH;
+	if ((cfg->offload & CR_NETIF_OFFLOAD_TSO4) && cfg->send_meta)
+		net->tx_size = CR_NETIF_GSO_MAX + CR_NET_HDR_ETH;
+	net->tx = malloc(net->tx_size);
 	if (!net->tx) {
 		free(net);
 		return -ENOMEM;
@@ -408,6 +411,36 @@ int cr_net_ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t 
 	return 0;
 }
 
+int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_len,
+                       uint16_t gso_size, uint64_t now)
+{
+	struct cr_netif_meta m;
+	struct arp_entry *e;
+	uint32_t hop = 0;
+
+	if (!(net->cfg.offload & CR_NETIF_OFFLOAD_TSO4) || !net->cfg.send_meta ||
+	    len > CR_NETIF_GSO_MAX)
+		return -EOPNOTSUPP;
+	if (cr_net_route(net, dst, &hop) < 0 || cr_net_is_bcast(net, hop))
+		return -EAGAIN;
+	e = arp_find(net, hop);
+	if (!e || e->state != ARP_RESOLVED)
+		return -EAGAIN;
+	e->last_used = now;
+	memcpy(net->tx, e->mac, 6);
+	memcpy(net->tx + 6, net->cfg.mac, 6);
+	put16(net->tx + 12, ETH_IPV4);
+	m.flags = CR_NETIF_META_CSUM_PARTIAL;
+	m.gso = CR_NETIF_GSO_TCPV4;
+	m.hdr_len = (uint16_t)(CR_NET_HDR_ETH + hdr_len);
+	m.gso_size = gso_size;
+	m.csum_start = CR_NET_HDR_ETH + 20;
+	m.csum_offset = 16;
+	net->stats.tx_frames++;
+	net->cfg.send_meta(net->cfg.ctx, net->tx, CR_NET_HDR_ETH + len, &m);
+	return 0;
+}
+
 /* ---- ICMP --------------------------------------------------------------------- */
 
 static bool icmp_token(struct cr_net *net, uint64_t now)
@@ -524,7 +557,7 @@ static void udp_input(struct cr_net *net, const uint8_t *ip, size_t ihl, uint32_
 		net->stats.rx_dropped++;
 		return;
 	}
-	if (get16(u + 6) != 0 &&
+	if (get16(u + 6) != 0 && !net->rx_csum_ok &&
 	    cr_net_csum_fold(cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_UDP, ulen), u, ulen)) != 0) {
 		net->stats.rx_dropped++;
 		return;
@@ -861,19 +894,31 @@ static void ip_input(struct cr_net *net, const uint8_t *eth_src, const uint8_t *
 			return;
 		}
 	}
-	if (get16(ip + 6) & (IP_MF | IP_OFFMASK))
+	if (get16(ip + 6) & (IP_MF | IP_OFFMASK)) {
+		net->rx_csum_ok = false; /* only whole datagrams carry the device's word */
 		reass_input(net, eth_src, ip, ihl, ip + ihl, total - ihl, now);
-	else
+	} else
 		ip_deliver(net, eth_src, ip, ihl, ip + ihl, total - ihl, now);
 }
 
 void cr_net_input(struct cr_net *net, const void *frame, size_t len, uint64_t now_ns)
 {
+	cr_net_input_meta(net, frame, len, NULL, now_ns);
+}
+
+void cr_net_input_meta(struct cr_net *net, const void *frame, size_t len,
+                       const struct cr_netif_meta *meta, uint64_t now_ns)
+{
 	const uint8_t *f = frame;
+	size_t max = net->cfg.mtu + CR_NET_HDR_ETH;
 	uint16_t type;
 
+	if ((net->cfg.offload & CR_NETIF_OFFLOAD_TSO4) && net->cfg.send_meta)
+		max = CR_NETIF_GSO_MAX + CR_NET_HDR_ETH;
+	net->rx_csum_ok = meta && (net->cfg.offload & CR_NETIF_OFFLOAD_CSUM) &&
+	                  (meta->flags & (CR_NETIF_META_CSUM_PARTIAL | CR_NETIF_META_CSUM_VALID));
 	net->stats.rx_frames++;
-	if (len < CR_NET_HDR_ETH || len > net->cfg.mtu + CR_NET_HDR_ETH ||
+	if (len < CR_NET_HDR_ETH || len > max ||
 	    (memcmp(f, net->cfg.mac, 6) != 0 && memcmp(f, bcast_mac, 6) != 0) || (f[6] & 1)) {
 		net->stats.rx_dropped++;
 		return;

@@ -24,6 +24,7 @@
 #ifndef CIRAGE_LIB_NET_CORE_H
 #define CIRAGE_LIB_NET_CORE_H
 
+#include <cirage/netif.h>
 #include <cirage/types.h>
 
 #define CR_NET_ARP_ENTRIES 64 /* cache size, LRU eviction */
@@ -62,6 +63,15 @@ struct cr_net_cfg {
 	void (*udp_notify)(void *ctx, int sock);
 	void *ctx;
 	uint16_t ephemeral_seed; /* where ephemeral port selection starts */
+	/* Optional offloads of the device (CR_NETIF_OFFLOAD_*, cirage/netif.h),
+	 * used only with send_meta: received frames may then be TCP
+	 * super-frames of up to CR_NETIF_GSO_MAX bytes (cr_net_input_meta), and
+	 * TCP sends super-frames of up to 64 KiB with a partial checksum
+	 * through send_meta once the peer's link address is known. The
+	 * transmit buffer grows to CR_NETIF_GSO_MAX + 14 bytes. */
+	uint32_t offload;
+	int (*send_meta)(void *ctx, const void *frame, size_t len,
+	                 const struct cr_netif_meta *meta);
 	/* Optional: TCP readiness events (see the TCP section below). */
 	void (*tcp_notify)(void *ctx, int kind, int id);
 	uint32_t tcp_max_conns; /* 0: CR_NET_TCP_MAX_CONNS_DEFAULT */
@@ -94,6 +104,11 @@ void cr_net_set_address(struct cr_net *net, uint32_t ip, uint8_t prefix, uint32_
 
 /* Process one received frame (any bytes: never crashes). */
 void cr_net_input(struct cr_net *net, const void *frame, size_t len, uint64_t now_ns);
+/* The same with the device's metadata (meta may be NULL): a frame whose
+ * checksum the device completed or checked is not verified again, and with
+ * CR_NETIF_OFFLOAD_TSO4 frames up to CR_NETIF_GSO_MAX + 14 bytes are taken. */
+void cr_net_input_meta(struct cr_net *net, const void *frame, size_t len,
+                       const struct cr_netif_meta *meta, uint64_t now_ns);
 /* Earliest time cr_net_tick has work (CR_FOREVER: none). */
 uint64_t cr_net_next_deadline(const struct cr_net *net);
 /* Run timers due at now_ns: ARP retries and expiry, reassembly timeouts. */

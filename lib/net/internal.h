@@ -70,6 +70,8 @@ struct cr_net {
 	struct udp_sock udp[CR_NET_UDP_SOCKETS];
 	struct cr_net_stats stats;
 	struct cr_tcp *tcp; /* tcp.c */
+	bool rx_csum_ok; /* the frame being processed has a trusted L4 checksum */
+	uint32_t tx_size; /* bytes at tx */
 };
 
 #define PROTO_TCP 6
@@ -80,6 +82,14 @@ void cr_net_ip_header(struct cr_net *net, uint8_t *ip, uint8_t proto, uint32_t d
 /* Send a complete IPv4 packet (it may be net->tx + 14) to dst, now or
  * queued behind ARP. 0, -ENETUNREACH, -EHOSTUNREACH or -ENOMEM. */
 int cr_net_ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t len, uint64_t now);
+/* Send a TCP super-frame (pkt = net->tx + 14, IPv4 + TCP headers of
+ * hdr_len bytes, then the payload) that the device cuts into segments of
+ * gso_size payload bytes; the TCP checksum field must hold the folded
+ * pseudo-header sum. -EAGAIN when dst's link address is not known yet
+ * (the caller sends plain segments instead), -EOPNOTSUPP without the
+ * offload. */
+int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_len,
+                       uint16_t gso_size, uint64_t now);
 /* Pseudo-header sum for proto (RFC 793/768). */
 uint64_t cr_net_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len);
 /* Is ip a broadcast or multicast address for us? */

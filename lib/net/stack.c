@@ -63,7 +63,9 @@ struct net_stack {
 	struct cr_net *net;
 	uint32_t mtu; /* of the netif */
 	uint32_t ip; /* our address */
-	uint8_t *rxbuf; /* mtu + 14 */
+	uint8_t *rxbuf; /* rxlen bytes */
+	size_t rxlen; /* mtu + 14, or CR_NETIF_GSO_MAX + 14 with offloads */
+	bool offload; /* the netif has read_meta/write_meta */
 	bool busy;
 	cr_waitq lockq; /* fibers waiting for the core */
 	cr_waitq arpq; /* fibers waiting for ARP resolution */
@@ -105,6 +107,13 @@ static void core_unlock(struct net_stack *s)
 		cr_net_tick(s->net, now);
 	s->busy = false;
 	cr_waitq_wake_one(&s->lockq);
+}
+
+static int out_frame_meta(void *ctx, const void *frame, size_t len,
+                          const struct cr_netif_meta *meta)
+{
+	struct net_stack *s = ctx;
+	return cr_netif_write_meta(s->netif, frame, len, meta);
 }
 
 static int out_frame(void *ctx, const void *frame, size_t len)
@@ -189,6 +198,7 @@ static void stack_free(struct net_stack *s)
 static int rx_fiber(void *arg)
 {
 	struct net_stack *s = arg;
+	struct cr_netif_meta meta;
 
 	for (;;) {
 		uint64_t now = cr_time_monotonic_ns();
@@ -204,14 +214,18 @@ static int rx_fiber(void *arg)
 				d = now + CR_SEC(1); /* notice s->stop */
 		}
 		timeout = d == CR_FOREVER ? CR_FOREVER : (d > now ? d - now : 0);
-		n = cr_netif_read(s->netif, s->rxbuf, s->mtu + 14, timeout);
+		if (s->offload)
+			n = cr_netif_read_meta(s->netif, s->rxbuf, s->rxlen, timeout, &meta);
+		else
+			n = cr_netif_read(s->netif, s->rxbuf, s->rxlen, timeout);
 		if (s->stop) {
 			stack_free(s);
 			return 0;
 		}
 		core_lock(s);
 		if (n > 0)
-			cr_net_input(s->net, s->rxbuf, (size_t)n, cr_time_monotonic_ns());
+			cr_net_input_meta(s->net, s->rxbuf, (size_t)n, s->offload ? &meta : NULL,
+			                  cr_time_monotonic_ns());
 		if (s->use_dhcp)
 			dhcp_run(s);
 		core_unlock(s); /* runs due timers */
@@ -776,7 +790,9 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	if (!s)
 		return -ENOMEM;
 	memset(s, 0, sizeof(*s));
-	s->rxbuf = malloc(info.mtu + 14);
+	s->offload = info.offload != 0 && netif->ops->read_meta && netif->ops->write_meta;
+	s->rxlen = s->offload ? CR_NETIF_GSO_MAX + 14 : info.mtu + 14;
+	s->rxbuf = malloc(s->rxlen);
 	if (!s->rxbuf) {
 		free(s);
 		return -ENOMEM;
@@ -789,6 +805,10 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	nc.prefix = dhcp ? 0 : cfg->ipv4.prefix;
 	nc.gateway = !dhcp && cfg->gateway.family == CR_AF_INET4 ? ip4_of(&cfg->gateway) : 0;
 	nc.send = out_frame;
+	if (s->offload) {
+		nc.offload = info.offload;
+		nc.send_meta = out_frame_meta;
+	}
 	nc.udp_notify = udp_notify;
 	nc.tcp_notify = tcp_notify;
 	nc.tcp_max_conns = CR_NET_TCP_MAX_CONNS_DEFAULT;

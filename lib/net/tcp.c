@@ -617,8 +617,14 @@ static void send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 	put16(th + 16, 0);
 	put16(th + 18, 0);
 	tlen = 20 + olen + len;
-	sum = cr_net_csum_add(cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen);
-	put16(th + 16, cr_net_csum_fold(sum));
+	if (len > seg_room(c)) {
+		/* a super-frame the device segments: the checksum is left partial */
+		put16(th + 16, (uint16_t)~cr_net_csum_fold(
+		                   cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen)));
+	} else {
+		sum = cr_net_csum_add(cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen);
+		put16(th + 16, cr_net_csum_fold(sum));
+	}
 	cr_net_ip_header(net, ip, PROTO_TCP, c->rip, tlen);
 	if (flags & F_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
@@ -628,6 +634,10 @@ static void send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 	net->stats.tcp_segs_out++;
 	if (flags & F_RST)
 		net->stats.tcp_rst_sent++;
+	if (len > seg_room(c)) {
+		cr_net_ip_send_tso(net, c->rip, 20 + tlen, 40 + olen, (uint16_t)seg_room(c), now);
+		return;
+	}
 	if (cr_net_ip_send(net, c->rip, ip, 20 + tlen, now) == -EHOSTUNREACH &&
 	    c->state == CR_TCP_SYN_SENT && c->retries > 0)
 		c->err = -EHOSTUNREACH;
@@ -676,9 +686,12 @@ static void send_reset_for(struct cr_net *net, uint32_t lip, uint16_t lport, uin
 		          now);
 }
 
+/* A pure ACK carries the highest sequence sent: after a timeout rewound
+ * snd_nxt, the peer may have received more than snd_nxt, and a segment
+ * below its rcv_nxt would not be acceptable (its ACK ignored). */
 static void send_ack(struct cr_net *net, struct conn *c, uint64_t now)
 {
-	send_seg(net, c, c->snd_nxt, 0, F_ACK, now);
+	send_seg(net, c, c->snd_max, 0, F_ACK, now);
 }
 
 /* RFC 5961 challenge ACK, globally rate-limited. */
@@ -734,6 +747,9 @@ static void send_syn(struct cr_net *net, struct conn *c, uint64_t now)
 static void tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	bool sent_any = false;
+	bool tso = (net->cfg.offload & CR_NETIF_OFFLOAD_TSO4) && net->cfg.send_meta &&
+	           c->s_len > c->snd_nxt - c->snd_una + seg_room(c) &&
+	           cr_net_resolve(net, c->rip, now) == 0;
 
 	if (c->state == CR_TCP_ESTABLISHED || c->state == CR_TCP_CLOSE_WAIT ||
 	    c->state == CR_TCP_FIN_WAIT_1 || c->state == CR_TCP_LAST_ACK ||
@@ -742,13 +758,17 @@ static void tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			uint32_t flight = c->snd_nxt - c->snd_una;
 			uint32_t win = min32(c->snd_wnd, c->cwnd);
 			uint32_t sent = data_sent(c), unsent = c->s_len - sent;
-			uint32_t room = seg_room(c), len, avail;
+			uint32_t room = seg_room(c), len, avail, max = room;
 			uint8_t flags = F_ACK;
 
 			if (fin_sent(c))
 				break;
+			if (tso) /* whole segments in one super-frame of at most 64 KiB */
+				max = (CR_NETIF_GSO_MAX - 40 - opt_len(c)) / room * room;
 			avail = win > flight ? win - flight : 0;
-			len = min32(min32(unsent, room), avail);
+			len = min32(min32(unsent, max), avail);
+			if (len > room && len < unsent && len % room)
+				len -= len % room; /* the last piece waits for more */
 			if (unsent == 0 && !(c->flags & C_SHUT_WR))
 				break;
 			if (unsent > 0 && len == 0) {
@@ -1191,9 +1211,9 @@ static void enter_time_wait(struct cr_net *net, struct conn *c, uint64_t now)
 		bufs_free(net->tcp, c);
 }
 
-/* The peer's FIN was acknowledged or our FIN was: state changes when our
- * FIN is acknowledged. */
-static void our_fin_acked(struct cr_net *net, struct conn *c, uint64_t now)
+/* Our FIN was acknowledged: the state changes. Returns true when c was
+ * freed. */
+static bool our_fin_acked(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	c->t_rtx = CR_FOREVER;
 	switch (c->state) {
@@ -1207,14 +1227,17 @@ static void our_fin_acked(struct cr_net *net, struct conn *c, uint64_t now)
 		break;
 	case CR_TCP_LAST_ACK:
 		c->state = CR_TCP_CLOSED;
-		if (c->flags & C_HELD)
+		if (c->flags & C_HELD) {
 			notify(net, CR_NET_TCP_EV_CONN, c->id);
-		else
+		} else {
 			conn_free(net, c);
+			return true;
+		}
 		break;
 	default:
 		break;
 	}
+	return false;
 }
 
 /* ACK processing for a synchronized connection. Returns false when the
@@ -1268,12 +1291,9 @@ static bool ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 			rtx_arm(net, c, now);
 		if (c->flags & C_HELD)
 			notify(net, CR_NET_TCP_EV_CONN, c->id);
-		if (fin_acked) {
-			our_fin_acked(net, c, now);
-			if (c->state == CR_TCP_CLOSED && !(c->flags & C_HELD)) {
-				*gone = true;
-				return false;
-			}
+		if (fin_acked && our_fin_acked(net, c, now)) {
+			*gone = true;
+			return false;
 		}
 	} else if (ack == c->snd_una && plen == 0 && !(flags & (F_SYN | F_FIN)) &&
 	           c->snd_una != c->snd_max && (wnd == c->snd_wnd || o->n_sack)) {
@@ -1522,8 +1542,8 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 	}
 	hlen = (uint32_t)(seg[12] >> 4) * 4;
 	if (hlen < 20 || hlen > len ||
-	    cr_net_csum_fold(cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_TCP, len), seg,
-	                                     len)) != 0) {
+	    (!net->rx_csum_ok && cr_net_csum_fold(cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_TCP, len), seg,
+	                                     len)) != 0)) {
 		net->stats.tcp_bad++;
 		return;
 	}
@@ -1670,7 +1690,7 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 			plen = 0; /* after the peer's FIN: nothing more is valid */
 		} else if (!(c->flags & C_HELD) && c->listener < 0) {
 			/* orphaned (the application closed): data has nowhere to go */
-			send_seg(net, c, c->snd_nxt, 0, F_RST | F_ACK, now);
+			send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
 			set_error(net, c, -ECONNRESET);
 			return;
 		}
@@ -1752,7 +1772,7 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		return; /* nothing outstanding */
 	if (++c->retries > TCP_DATA_RETRIES) {
 		net->stats.tcp_timeouts++;
-		send_seg(net, c, c->snd_nxt, 0, F_RST | F_ACK, now);
+		send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
 		set_error(net, c, -ETIMEDOUT);
 		return;
 	}
@@ -1803,7 +1823,7 @@ static void keep_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	}
 	if (c->keep_sent >= TCP_KEEP_CNT) {
 		net->stats.tcp_timeouts++;
-		send_seg(net, c, c->snd_nxt, 0, F_RST | F_ACK, now);
+		send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
 		set_error(net, c, -ETIMEDOUT);
 		return;
 	}
@@ -1983,7 +2003,7 @@ void cr_net_tcp_unlisten(struct cr_net *net, int lid, uint64_t now_ns)
 	for (i = 0; i < t->max_conns; i++) {
 		struct conn *c = t->conns[i];
 		if (c && c->listener == lid && !(c->flags & C_HELD)) {
-			send_seg(net, c, c->snd_nxt, 0, F_RST | F_ACK, now_ns);
+			send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now_ns);
 			conn_free(net, c);
 		}
 	}
@@ -2193,7 +2213,7 @@ void cr_net_tcp_abort(struct cr_net *net, int id, uint64_t now_ns)
 		return;
 	if (c->state != CR_TCP_CLOSED && c->state != CR_TCP_TIME_WAIT &&
 	    c->state != CR_TCP_SYN_SENT)
-		send_seg(net, c, c->snd_nxt, 0, F_RST | F_ACK, now_ns);
+		send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now_ns);
 	conn_free(net, c);
 }
 

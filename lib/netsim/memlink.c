@@ -288,6 +288,7 @@ static int end_info(cr_netif *n, struct cr_netif_info *out)
 	struct end *e = (struct end *)n;
 	memcpy(out->mac, e->mac, sizeof(out->mac));
 	out->mtu = e->tx->link->p.mtu;
+	out->offload = 0;
 	return 0;
 }
 

@@ -2,7 +2,11 @@
 /*
  * netif over a tap fd the tender attached (--net:NAME=TAP). Reads and
  * writes are plain read(2)/write(2) on the non-blocking fd; a fiber that
- * finds nothing to read waits until ppoll reports the fd readable.
+ * finds nothing to read waits until ppoll reports the fd readable. When the
+ * tender opened the tap with a virtio-net header (CR_ABI_DEV_NET_VNET), every
+ * frame is preceded by that 10-byte header both ways: readv/writev join it
+ * to the caller's buffer without a copy, and the device offers checksum and
+ * TCP segmentation offloads (read_meta/write_meta, cirage/netif.h).
  * Memory: one struct (about 100 bytes) per device, for the image's life.
  */
 #include <stdlib.h>
@@ -19,17 +23,96 @@ struct spt_netif {
 	struct spt_pollable poll;
 	cr_waitq readers, writers;
 	struct cr_netif_info info;
+	bool vnet;
 };
 
-static cr_ssize_t netif_read(cr_netif *n, void *buf, size_t len, uint64_t timeout_ns)
+struct iov {
+	const void *base;
+	size_t len;
+};
+
+/* struct virtio_net_hdr, little-endian */
+#define VNET_F_NEEDS_CSUM 1
+#define VNET_F_DATA_VALID 2
+#define VNET_GSO_NONE 0
+#define VNET_GSO_TCPV4 1
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* Finish a partial checksum: the one's complement sum of the frame from
+ * start, stored at start + off. */
+static int csum_complete(uint8_t *f, size_t len, size_t start, size_t off)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	if (start >= len || off + 2 > len - start)
+		return -1;
+	for (i = start; i + 1 < len; i += 2)
+		sum += (uint32_t)(f[i] << 8 | f[i + 1]);
+	if (i < len)
+		sum += (uint32_t)f[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	f[start + off] = (uint8_t)(sum >> 8);
+	f[start + off + 1] = (uint8_t)sum;
+	return 0;
+}
+
+/* One frame with its header: read(2)/write(2), or readv/writev of the
+ * vnet header and the frame. */
+static long frame_io(struct spt_netif *s, bool wr, uint8_t *hdr, const void *buf, size_t len)
+{
+	struct iov v[2] = {{hdr, CR_ABI_VNET_HDR_LEN}, {buf, len}};
+
+	if (!s->vnet)
+		return spt_syscall3(wr ? SYS_write : SYS_read, s->poll.fd, (long)buf, (long)len);
+	return spt_syscall3(wr ? SYS_writev : SYS_readv, s->poll.fd, (long)v, 2);
+}
+
+static cr_ssize_t netif_read_meta(cr_netif *n, void *buf, size_t len, uint64_t timeout_ns,
+                                  struct cr_netif_meta *meta)
 {
 	struct spt_netif *s = (struct spt_netif *)n;
 	uint64_t deadline = cr_deadline_after(timeout_ns);
+	uint8_t h[CR_ABI_VNET_HDR_LEN];
 
 	if (!buf || len < s->info.mtu + 14U)
 		return -EINVAL;
 	for (;;) {
-		long r = spt_syscall3(SYS_read, s->poll.fd, (long)buf, (long)len);
+		long r = frame_io(s, false, h, buf, len);
+		if (r >= 0 && s->vnet) {
+			if (r < CR_ABI_VNET_HDR_LEN)
+				continue; /* not a frame */
+			r -= CR_ABI_VNET_HDR_LEN;
+			if (meta) {
+				meta->flags = (uint8_t)((h[0] & VNET_F_NEEDS_CSUM ? CR_NETIF_META_CSUM_PARTIAL : 0) |
+				                        (h[0] & VNET_F_DATA_VALID ? CR_NETIF_META_CSUM_VALID : 0));
+				meta->gso = (h[1] & 0x7f) == VNET_GSO_TCPV4 ? CR_NETIF_GSO_TCPV4 : CR_NETIF_GSO_NONE;
+				meta->hdr_len = le16(h + 2);
+				meta->gso_size = le16(h + 4);
+				meta->csum_start = le16(h + 6);
+				meta->csum_offset = le16(h + 8);
+			}
+		}
+		if (r >= 0 && s->vnet && !meta) {
+			/* a plain read: no merged frames, checksums completed here */
+			if ((h[1] & 0x7f) != VNET_GSO_NONE)
+				return -EMSGSIZE;
+			if ((h[0] & VNET_F_NEEDS_CSUM) && csum_complete(buf, (size_t)r, le16(h + 6),
+			                                                le16(h + 8)) < 0)
+				return -EMSGSIZE;
+		}
 		if (r >= 0)
 			return r;
 		if (r == -EINTR)
@@ -42,14 +125,34 @@ static cr_ssize_t netif_read(cr_netif *n, void *buf, size_t len, uint64_t timeou
 	}
 }
 
-static int netif_write(cr_netif *n, const void *frame, size_t len)
+static cr_ssize_t netif_read(cr_netif *n, void *buf, size_t len, uint64_t timeout_ns)
+{
+	return netif_read_meta(n, buf, len, timeout_ns, NULL);
+}
+
+static int netif_write_meta(cr_netif *n, const void *frame, size_t len,
+                            const struct cr_netif_meta *meta)
 {
 	struct spt_netif *s = (struct spt_netif *)n;
+	uint8_t h[CR_ABI_VNET_HDR_LEN] = {0};
+	size_t max = s->info.mtu + 14U;
 
-	if (!frame || len < 14 || len > s->info.mtu + 14U)
+	if (meta && meta->gso == CR_NETIF_GSO_TCPV4)
+		max = CR_NETIF_GSO_MAX + 14;
+	if (!frame || len < 14 || len > max)
 		return -EINVAL;
+	if (meta && s->vnet) {
+		h[0] = meta->flags & CR_NETIF_META_CSUM_PARTIAL ? VNET_F_NEEDS_CSUM : 0;
+		h[1] = meta->gso == CR_NETIF_GSO_TCPV4 ? VNET_GSO_TCPV4 : VNET_GSO_NONE;
+		put_le16(h + 2, meta->hdr_len);
+		put_le16(h + 4, meta->gso_size);
+		put_le16(h + 6, meta->csum_start);
+		put_le16(h + 8, meta->csum_offset);
+	}
 	for (;;) {
-		long r = spt_syscall3(SYS_write, s->poll.fd, (long)frame, (long)len);
+		long r = frame_io(s, true, h, frame, len);
+		if (r >= 0 && s->vnet)
+			r -= CR_ABI_VNET_HDR_LEN;
 		if (r >= 0)
 			return r == (long)len ? 0 : -EIO;
 		if (r == -EINTR)
@@ -62,6 +165,11 @@ static int netif_write(cr_netif *n, const void *frame, size_t len)
 	}
 }
 
+static int netif_write(cr_netif *n, const void *frame, size_t len)
+{
+	return netif_write_meta(n, frame, len, NULL);
+}
+
 static int netif_info(cr_netif *n, struct cr_netif_info *out)
 {
 	*out = ((struct spt_netif *)n)->info;
@@ -69,6 +177,14 @@ static int netif_info(cr_netif *n, struct cr_netif_info *out)
 }
 
 static const struct cr_netif_ops spt_netif_ops = {
+    .read = netif_read,
+    .write = netif_write,
+    .info = netif_info,
+    .read_meta = netif_read_meta,
+    .write_meta = netif_write_meta,
+};
+
+static const struct cr_netif_ops spt_netif_plain_ops = {
     .read = netif_read,
     .write = netif_write,
     .info = netif_info,
@@ -84,7 +200,10 @@ int cr_spt_netif_open(cr_netif **out, const char *name)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->netif.ops = &spt_netif_ops;
+	s->vnet = (d->flags & CR_ABI_DEV_NET_VNET) != 0;
+	s->netif.ops = s->vnet ? &spt_netif_ops : &spt_netif_plain_ops;
+	if (s->vnet)
+		s->info.offload = CR_NETIF_OFFLOAD_CSUM | CR_NETIF_OFFLOAD_TSO4;
 	cr_waitq_init(&s->readers);
 	cr_waitq_init(&s->writers);
 	s->poll.fd = (int)d->handle;

@@ -105,6 +105,7 @@ static int netif_info(cr_netif *n, struct cr_netif_info *out)
 		return -EINVAL;
 	memcpy(out->mac, t->mac, sizeof(out->mac));
 	out->mtu = t->mtu;
+	out->offload = 0;
 	return 0;
 }
 

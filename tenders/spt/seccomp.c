@@ -223,18 +223,19 @@ static void block_io(int at, const struct cr_abi_boot_info *bi, int writes)
 
 int cr_spt_filter_build(const struct cr_abi_boot_info *bi, struct sock_fprog *prog)
 {
-	uint32_t cons_net[2 + CR_ABI_DEVICES_MAX], net[CR_ABI_DEVICES_MAX];
+	uint32_t cons_net[2 + CR_ABI_DEVICES_MAX], net[CR_ABI_DEVICES_MAX], vnet[CR_ABI_DEVICES_MAX];
 	uint32_t blk_rw[CR_ABI_DEVICES_MAX];
-	unsigned nnet = 0, nblk = 0, nrw = 0;
+	unsigned nnet = 0, nblk = 0, nrw = 0, nvnet = 0;
 	const uint64_t base = bi->mem_base, end = bi->mem_base + bi->mem_size;
 	int allow, l;
 	struct block k;
 	/* One entry per allowed call: its number and the label of its rules. */
-	enum { W, R, CLK, RND, PREAD, PWRITE, SYNC, MPROT, NCALLS };
+	enum { RV, WV, W, R, CLK, RND, PREAD, PWRITE, SYNC, MPROT, NCALLS };
 	static const int nrs[NCALLS] = {
 	    [W] = SYS_write,        [R] = SYS_read,         [CLK] = SYS_clock_gettime,
 	    [RND] = SYS_getrandom,  [PREAD] = SYS_pread64,  [PWRITE] = SYS_pwrite64,
-	    [SYNC] = SYS_fdatasync, [MPROT] = SYS_mprotect,
+	    [SYNC] = SYS_fdatasync, [MPROT] = SYS_mprotect, [RV] = SYS_readv,
+	    [WV] = SYS_writev,
 	};
 	int at[NCALLS] = {0};
 	int used[NCALLS];
@@ -248,6 +249,8 @@ int cr_spt_filter_build(const struct cr_abi_boot_info *bi, struct sock_fprog *pr
 	for (uint32_t i = 0; i < bi->ndevices; i++) {
 		const struct cr_abi_device *d = &bi->dev[i];
 		if (d->kind == CR_ABI_DEV_NET) {
+			if (d->flags & CR_ABI_DEV_NET_VNET)
+				vnet[nvnet++] = (uint32_t)d->handle;
 			net[nnet] = (uint32_t)d->handle;
 			cons_net[2 + nnet++] = (uint32_t)d->handle;
 		} else if (d->kind == CR_ABI_DEV_BLOCK) {
@@ -260,6 +263,7 @@ int cr_spt_filter_build(const struct cr_abi_boot_info *bi, struct sock_fprog *pr
 	used[R] = nnet > 0;
 	used[PREAD] = nblk > 0;
 	used[PWRITE] = used[SYNC] = nrw > 0;
+	used[RV] = used[WV] = nvnet > 0;
 
 	/* The architecture, then x32 numbers. */
 	l = label();
@@ -299,6 +303,15 @@ int cr_spt_filter_build(const struct cr_abi_boot_info *bi, struct sock_fprog *pr
 	if (used[R]) {
 		k = block_begin(at[R]);
 		arg_in(0, net, nnet, k.allow, k.refuse);
+		block_end(k);
+	}
+
+	/* readv/writev(fd, iov, n): the net devices with a virtio-net header. */
+	for (int c = RV; c <= WV; c++) {
+		if (!used[c])
+			continue;
+		k = block_begin(at[c]);
+		arg_in(0, vnet, nvnet, k.allow, k.refuse);
 		block_end(k);
 	}
 

@@ -89,7 +89,7 @@ N=$G/tester_net
 refuse net_missing "device 'net0' (net) is declared by the image but not attached: pass --net:net0=TAP" "$SPT" "$N"
 ns=cirage-spt-$$
 if ! [ -c /dev/net/tun ] || ! ip netns add "$ns" 2>/dev/null; then
-	for t in net_boot_info net_mac_local_unicast net_frame net_frame_received \
+	for t in net_boot_info net_boot_info_no_offload net_bad_tap_option net_mac_local_unicast net_frame net_frame_received \
 		net_write_other_fd net_not_a_tap; do
 		skip $t "no /dev/net/tun or no network namespaces here"
 	done
@@ -107,11 +107,15 @@ in_ns ip tuntap add dev tap0 mode tap &&
 # traffic once the tap has a carrier).
 in_ns timeout 10 bash -c 'while :; do echo x >/dev/udp/10.77.0.2/9; sleep 0.2; done' >/dev/null 2>&1 &
 pinger=$!
-expect net_boot_info 0 "${in_ns[@]}" "$SPT" --net:net0=tap0 "$N" devices :: "dev net0 kind 1 flags 0 handle 3" "mtu 1400"
+# By default the tap carries a virtio-net header (flags 2: CR_ABI_DEV_NET_VNET);
+# offload=off gives plain frames, which this raw guest writes.
+expect net_boot_info 0 "${in_ns[@]}" "$SPT" --net:net0=tap0 "$N" devices :: "dev net0 kind 1 flags 2 handle 3" "mtu 1400"
+expect net_boot_info_no_offload 0 "${in_ns[@]}" "$SPT" --net:net0=tap0,offload=off "$N" devices :: "dev net0 kind 1 flags 0 handle 3"
+expect net_bad_tap_option 2 "${in_ns[@]}" "$SPT" --net:net0=tap0,fast=yes "$N" :: "unknown tap option 'fast=yes'"
 mac=$(in_ns "$SPT" --net:net0=tap0 "$N" devices 2>&1 | grep -o 'mac [0-9a-f:]*' | cut -c5-)
 if [[ $mac =~ ^[0-9a-f][26ae]: ]]; then pass net_mac_local_unicast; else fail net_mac_local_unicast "mac '$mac'"; fi
 before=$(in_ns cat /sys/class/net/tap0/statistics/rx_packets)
-expect net_frame 0 "${in_ns[@]}" "$SPT" --net:net0=tap0 "$N" "net net0" :: "net wrote 60" "net read "
+expect net_frame 0 "${in_ns[@]}" "$SPT" --net:net0=tap0,offload=off "$N" "net net0" :: "net wrote 60" "net read "
 after=$(in_ns cat /sys/class/net/tap0/statistics/rx_packets)
 if [ "$after" -gt "$before" ]; then pass net_frame_received; else fail net_frame_received "rx_packets $before -> $after"; fi
 stopped net_write_other_fd "system call 1 (write) with refused arguments (0x7, " \

@@ -913,10 +913,11 @@ static int fake_info(cr_netif *n, struct cr_netif_info *out)
 	struct fake_netif *f = (struct fake_netif *)n;
 	memcpy(out->mac, f->mac, 6);
 	out->mtu = MTU;
+	out->offload = 0;
 	return 0;
 }
 
-static const struct cr_netif_ops fake_ops = {fake_read, fake_write, fake_info};
+static const struct cr_netif_ops fake_ops = {fake_read, fake_write, fake_info, NULL, NULL};
 static struct fake_netif link_a, link_b;
 static cr_stack *stack_a, *stack_b;
 
@@ -1182,7 +1183,6 @@ static int stack_main(void *arg)
 	CHECK_EQ(cr_udp_bind(stack_a, &local, &ua), 0);
 	CHECK_EQ(cr_udp_local(ua, &local), 0);
 	CHECK(local.port >= CR_NET_EPHEMERAL_MIN);
-	CHECK_EQ(cr_tcp_listen(stack_a, &local, 1, &l), -ENOSYS);
 
 	to.addr = cr_ipaddr_v4(10, 0, 0, 3);
 	to.port = 7;
@@ -1195,6 +1195,23 @@ static int stack_main(void *arg)
 	CHECK_EQ(cr_udp_recvfrom(ua, buf, sizeof(buf), &from, CR_SEC(5)), 5);
 	CHECK(memcmp(buf, "pong!", 5) == 0);
 	CHECK_EQ(from.port, 7);
+	{
+		/* TCP over the same link, through the stack interface */
+		cr_sockaddr tl = {cr_ipaddr_any(CR_AF_INET4), 80}, tr = {cr_ipaddr_v4(10, 0, 0, 3), 80};
+		cr_flow *fa, *fb;
+		CHECK_EQ(cr_tcp_listen(stack_b, &tl, 4, &l), 0);
+		CHECK_EQ(cr_tcp_connect(stack_a, &tr, CR_SEC(5), &fa), 0);
+		CHECK_EQ(cr_tcp_accept(l, CR_SEC(5), &fb, NULL), 0);
+		CHECK_EQ(cr_flow_write(fa, "tcp!", 4), 4);
+		CHECK_EQ(cr_flow_read(fb, buf, sizeof(buf)), 4);
+		CHECK(memcmp(buf, "tcp!", 4) == 0);
+		CHECK_EQ(cr_flow_shutdown(fa, CR_SHUT_WR), 0);
+		CHECK_EQ(cr_flow_read(fb, buf, sizeof(buf)), 0);
+		cr_flow_close(fb);
+		CHECK_EQ(cr_flow_read(fa, buf, sizeof(buf)), 0);
+		cr_flow_close(fa);
+		cr_tcp_listener_close(l);
+	}
 	/* a datagram larger than the MTU crosses the link in fragments */
 	memset(data, 0x5a, 3000);
 	to.port = 7;
