@@ -30,6 +30,7 @@
  *    pointer is invalid afterwards. close never blocks the fiber.
  *  - set_timeout sets how long one read or write may block (CR_FOREVER,
  *    the default, waits forever).
+ *  - set_option (optional) sets one of enum cr_flow_option.
  * Two fibers may use one flow at the same time only if one only reads and
  * the other only writes. Closing a flow while another fiber is blocked in
  * it makes that fiber's call return -EPIPE.
@@ -43,12 +44,28 @@ typedef struct cr_flow cr_flow;
 
 enum cr_shutdown { CR_SHUT_RD = 1, CR_SHUT_WR = 2, CR_SHUT_RDWR = 3 };
 
+/* Options of a flow (cr_flow_set_option). Flows that have no such notion
+ * return -ENOTSUP. */
+enum cr_flow_option {
+	/* value 1: send small writes at once instead of coalescing them while
+	 * earlier data is unacknowledged (TCP: Nagle's algorithm off); 0: the
+	 * default, coalesce. */
+	CR_FLOW_NODELAY = 1,
+	/* value 1: probe a peer that stays silent (TCP keepalive: after 2 h, 9
+	 * probes 75 s apart) and end the flow with -ETIMEDOUT when it is gone;
+	 * 0: the default, never. */
+	CR_FLOW_KEEPALIVE = 2,
+};
+
 struct cr_flow_ops {
 	cr_ssize_t (*read)(cr_flow *flow, void *buf, size_t len);
 	cr_ssize_t (*write)(cr_flow *flow, const void *buf, size_t len);
 	int (*shutdown)(cr_flow *flow, enum cr_shutdown how);
 	void (*close)(cr_flow *flow);
 	int (*set_timeout)(cr_flow *flow, uint64_t timeout_ns);
+	/* Optional (NULL: every option gives -ENOTSUP). Returns 0, -EINVAL for a
+	 * value out of range or -ENOTSUP. */
+	int (*set_option)(cr_flow *flow, enum cr_flow_option opt, int value);
 };
 
 struct cr_flow {
@@ -78,6 +95,13 @@ static inline void cr_flow_close(cr_flow *flow)
 static inline int cr_flow_set_timeout(cr_flow *flow, uint64_t timeout_ns)
 {
 	return flow->ops->set_timeout(flow, timeout_ns);
+}
+
+static inline int cr_flow_set_option(cr_flow *flow, enum cr_flow_option opt, int value)
+{
+	if (!flow->ops->set_option)
+		return -ENOTSUP;
+	return flow->ops->set_option(flow, opt, value);
 }
 
 /* Write a NUL-terminated string; same contract as cr_flow_write. */

@@ -557,12 +557,31 @@ static int flow_set_timeout(cr_flow *cf, uint64_t timeout_ns)
 	return 0;
 }
 
+static int flow_set_option(cr_flow *cf, enum cr_flow_option opt, int value)
+{
+	struct net_flow *f = (struct net_flow *)cf;
+	int r;
+
+	if (value != 0 && value != 1)
+		return -EINVAL;
+	if (opt != CR_FLOW_NODELAY && opt != CR_FLOW_KEEPALIVE)
+		return -ENOTSUP;
+	core_lock(f->s);
+	if (opt == CR_FLOW_NODELAY)
+		r = cr_net_tcp_set_nodelay(f->s->net, f->id, value);
+	else
+		r = cr_net_tcp_set_keepalive(f->s->net, f->id, value, cr_time_monotonic_ns());
+	core_unlock(f->s);
+	return r;
+}
+
 static const struct cr_flow_ops net_flow_ops = {
     .read = flow_read,
     .write = flow_write,
     .shutdown = flow_shutdown,
     .close = flow_close,
     .set_timeout = flow_set_timeout,
+    .set_option = flow_set_option,
 };
 
 static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr_tcp_listener **out)

@@ -370,12 +370,33 @@ static int flow_set_timeout(cr_flow *flow, uint64_t timeout_ns)
 	return 0;
 }
 
+static int flow_set_option(cr_flow *flow, enum cr_flow_option opt, int value)
+{
+	struct unix_flow *f = (struct unix_flow *)flow;
+	int on = value;
+
+	if (value != 0 && value != 1)
+		return -EINVAL;
+	if (opt == CR_FLOW_NODELAY) {
+		if (setsockopt(f->ref.io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+			return -errno;
+		return 0;
+	}
+	if (opt == CR_FLOW_KEEPALIVE) {
+		if (setsockopt(f->ref.io.fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+			return -errno;
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
 static const struct cr_flow_ops flow_ops = {
     .read = flow_read,
     .write = flow_write,
     .shutdown = flow_shutdown,
     .close = flow_close,
     .set_timeout = flow_set_timeout,
+    .set_option = flow_set_option,
 };
 
 /* Wrap a socket in a registered flow; the fd is closed on failure. */

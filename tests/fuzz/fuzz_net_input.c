@@ -12,7 +12,7 @@
  * Every emitted frame must be 14..1514 bytes, and every emitted IPv4
  * header must carry a valid checksum. Seeds: tests/fuzz/corpus/net_input.
  */
-// fuzz-sources: lib/net/core.c lib/net/checksum.c
+// fuzz-sources: lib/net/core.c lib/net/tcp.c lib/net/checksum.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>

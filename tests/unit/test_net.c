@@ -1202,6 +1202,10 @@ static int stack_main(void *arg)
 		CHECK_EQ(cr_tcp_listen(stack_b, &tl, 4, &l), 0);
 		CHECK_EQ(cr_tcp_connect(stack_a, &tr, CR_SEC(5), &fa), 0);
 		CHECK_EQ(cr_tcp_accept(l, CR_SEC(5), &fb, NULL), 0);
+		CHECK_EQ(cr_flow_set_option(fa, CR_FLOW_NODELAY, 1), 0);
+		CHECK_EQ(cr_flow_set_option(fb, CR_FLOW_KEEPALIVE, 1), 0);
+		CHECK_EQ(cr_flow_set_option(fa, CR_FLOW_NODELAY, 2), -EINVAL);
+		CHECK_EQ(cr_flow_set_option(fa, (enum cr_flow_option)99, 1), -ENOTSUP);
 		CHECK_EQ(cr_flow_write(fa, "tcp!", 4), 4);
 		CHECK_EQ(cr_flow_read(fb, buf, sizeof(buf)), 4);
 		CHECK(memcmp(buf, "tcp!", 4) == 0);

@@ -96,6 +96,9 @@ static int echo_server(void *arg)
 	CHECK(is_loopback(&peer, e->af));
 	CHECK(peer.port != 0);
 	CHECK_EQ(cr_flow_set_timeout(f, LONG_WAIT), 0);
+	CHECK_EQ(cr_flow_set_option(f, CR_FLOW_NODELAY, 1), 0);
+	CHECK_EQ(cr_flow_set_option(f, CR_FLOW_KEEPALIVE, 1), 0);
+	CHECK_EQ(cr_flow_set_option(f, CR_FLOW_NODELAY, 7), -EINVAL);
 	while ((n = cr_flow_read(f, buf, sizeof(buf))) > 0) {
 		e->server_got += (size_t)n;
 		CHECK_EQ(cr_flow_write(f, buf, (size_t)n), n);
