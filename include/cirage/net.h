@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * cirage/net.h - Cirage's own network stack (lib/net) as a `stack` device
- * over a `netif`: Ethernet, ARP, IPv4, ICMP, UDP (TCP in part 2), DHCP.
+ * over a `netif`: Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP.
  * Used by the generated main.c for `--net=direct` on unix and for every
  * stack device on spt; applications only see cr_stack.
  */
@@ -19,13 +19,19 @@ struct cr_net_config {
 	/* Default gateway; 0.0.0.0 or CR_AF_NONE means none (on-link only,
 	 * unless DHCP supplies one). */
 	cr_ipaddr gateway;
+	/* TCP: connections at most (0: 256) and KiB of buffer per connection
+	 * and direction (0: 128; 4 to 4096). Memory for TCP buffers is at most
+	 * tcp_conns * 2 * tcp_buffer_kib KiB. */
+	int64_t tcp_conns;
+	int64_t tcp_buffer_kib;
 };
 
 /* Start the stack over netif (which it owns from now on): a fiber reads
  * frames, timers drive ARP, reassembly and DHCP. With a static address it
  * returns once the gratuitous ARP is sent; with DHCP it blocks the calling
  * fiber until a lease is bound (the lease is logged) or 30 s pass
- * (-ETIMEDOUT). Returns 0, -ENOMEM or -EINVAL. */
+ * (-ETIMEDOUT). Returns 0, -ENOMEM or -EINVAL (also for TCP limits out of
+ * range). */
 int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_config *cfg);
 
 #endif

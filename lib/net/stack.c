@@ -802,6 +802,11 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 		return -EINVAL;
 	}
 	dhcp = cfg->ipv4.addr.family != CR_AF_INET4 || ip4_of(&cfg->ipv4.addr) == 0;
+	if (cfg->tcp_conns < 0 || cfg->tcp_conns > 65536 || cfg->tcp_buffer_kib < 0 ||
+	    (cfg->tcp_buffer_kib && (cfg->tcp_buffer_kib < 4 || cfg->tcp_buffer_kib > 4096))) {
+		cr_log("net: --tcp-conns must be 1 to 65536 and --tcp-buffer 4 to 4096 (KiB)");
+		return -EINVAL;
+	}
 	if ((!dhcp && cfg->ipv4.prefix > 32) ||
 	    (cfg->gateway.family != CR_AF_NONE && cfg->gateway.family != CR_AF_INET4))
 		return -EINVAL;
@@ -830,7 +835,8 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	}
 	nc.udp_notify = udp_notify;
 	nc.tcp_notify = tcp_notify;
-	nc.tcp_max_conns = CR_NET_TCP_MAX_CONNS_DEFAULT;
+	nc.tcp_max_conns = cfg->tcp_conns ? (uint32_t)cfg->tcp_conns : CR_NET_TCP_MAX_CONNS_DEFAULT;
+	nc.tcp_rcvbuf = nc.tcp_sndbuf = (uint32_t)cfg->tcp_buffer_kib * 1024u;
 	cr_entropy_fill(nc.secret, sizeof(nc.secret));
 	s->tcp_max = nc.tcp_max_conns;
 	s->flows = calloc(s->tcp_max, sizeof(*s->flows));

@@ -1309,8 +1309,10 @@ static bool ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		if (wnd > c->max_wnd)
 			c->max_wnd = wnd;
 	}
-	if (c->snd_wnd == 0)
-		c->retries = 0; /* the peer answers our probes: keep probing */
+	if (c->snd_wnd == 0 && (c->flags & C_HELD))
+		c->retries = 0; /* the peer answers our probes: keep probing (an orphaned
+		                   connection gives up: a peer keeping its window shut
+		                   cannot hold a slot forever) */
 	if (dup) {
 		c->dupacks++;
 		if (!(c->flags & C_RECOVERY)) {

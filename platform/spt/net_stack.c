@@ -5,9 +5,10 @@
 #include <cirage/net.h>
 #include <cirage/spt.h>
 
-int cr_spt_net_stack_open(cr_stack **out, const char *name, cr_ipv4_prefix ipv4, cr_ipaddr gateway)
+int cr_spt_net_stack_open(cr_stack **out, const char *name, cr_ipv4_prefix ipv4, cr_ipaddr gateway,
+                          int64_t tcp_conns, int64_t tcp_buffer_kib)
 {
-	struct cr_net_config cfg = {ipv4, gateway};
+	struct cr_net_config cfg = {ipv4, gateway, tcp_conns, tcp_buffer_kib};
 	cr_netif *netif;
 	int rc = cr_spt_netif_open(&netif, name);
 

@@ -274,7 +274,7 @@ net = { kind = "stack", tap = "tap3" }
 TOML
 printf '#include "cirage_app.h"\nint x_start(cr_stack *net) { return 0; }\n' >"$d/x.c"
 out=$("$CIRAGE" configure -t unix --net=direct "$d" 2>&1); rc=$?
-if [ $rc -eq 0 ] && grep -qF 'rc = cr_unix_net_stack_open(&dev_net, cr_gen_attach[0].value, cr_key_ipv4(), cr_key_ipv4_gateway());' "$d/_build/main.c" &&
+if [ $rc -eq 0 ] && grep -qF 'rc = cr_unix_net_stack_open(&dev_net, cr_gen_attach[0].value, cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer());' "$d/_build/main.c" &&
 	grep -qF '"tap3"' "$d/_build/main.c"; then
 	pass unix_net_direct_generates_our_stack
 else fail unix_net_direct_generates_our_stack "rc=$rc: $out $(grep -n 'net' "$d/_build/main.c" | head)"; fi

@@ -57,7 +57,7 @@ EOF
 )
 out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
 M=$d/_build/main.c
-if [ $rc -eq 0 ] && grep -qF 'rc = cr_spt_net_stack_open(&dev_net, "net", cr_key_ipv4(), cr_key_ipv4_gateway());' "$M" &&
+if [ $rc -eq 0 ] && grep -qF 'rc = cr_spt_net_stack_open(&dev_net, "net", cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer());' "$M" &&
 	grep -qF '{"net", CR_ABI_DEV_NET, 0},' "$M" && grep -qF 'cr_ipv4_prefix cr_key_ipv4(void)' "$d/_build/cirage_app.h"; then
 	pass spt_stack_is_ours_over_tender_netif
 else fail spt_stack_is_ours_over_tender_netif "rc=$rc: $out $(grep -n 'net' "$M" | head -20)"; fi

@@ -141,6 +141,8 @@ static const struct cr_impl_key direct_keys[] = {
 static const struct cr_impl_key net_keys[] = {
     {"ipv4", "ipv4", "0.0.0.0/0", "IPv4 address/prefix of the stack (0.0.0.0: DHCP)"},
     {"ipv4-gateway", "ipaddr", "0.0.0.0", "IPv4 default gateway (0.0.0.0: none)"},
+    {"tcp-conns", "int", "256", "TCP connections at most (open, closing and TIME_WAIT)"},
+    {"tcp-buffer", "int", "128", "KiB of TCP buffer per connection and direction (4 to 4096)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -161,7 +163,8 @@ static const struct cr_impl impls[] = {
         .name = "direct",
         .summary = "Cirage's own network stack over a tap device",
         .ctor = "cr_unix_net_stack_open",
-        .args = {"@attach", "@key:ipv4", "@key:ipv4-gateway"},
+        .args = {"@attach", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns",
+                 "@key:tcp-buffer"},
         .opts = unix_tap_opts,
         .attach = "net",
         .attach_opt = "tap",
@@ -249,7 +252,8 @@ static const struct cr_impl impls[] = {
         .name = "direct",
         .summary = "Cirage's own network stack over a tap the cirage-spt tender attaches",
         .ctor = "cr_spt_net_stack_open",
-        .args = {"@name", "@key:ipv4", "@key:ipv4-gateway"},
+        .args = {"@name", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns",
+                 "@key:tcp-buffer"},
         .opts = spt_tap_opts,
         .attach = "net",
         .attach_opt = "tap",

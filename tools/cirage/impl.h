@@ -56,7 +56,7 @@ struct cr_impl_key {
  * the device's attachment point, "@name" the device's name (a string),
  * "@key:NAME" the value of runtime key NAME (one of the impl's keys); any
  * other word names an option. */
-#define CR_IMPL_MAX_ARGS 4
+#define CR_IMPL_MAX_ARGS 6
 
 struct cr_impl {
 	const char *target, *kind, *name;
