@@ -6,8 +6,10 @@
  */
 #define _GNU_SOURCE /* nftw */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,8 @@ static const char main_usage[] =
     "commands:\n"
     "  configure -t TARGET [--OPTION=IMPL...] [DIR]   check the manifest, generate _build/\n"
     "  build [DIR]                    compile the unikernel into DIR/_build/\n"
-    "  run [DIR] [-- ARGS...]         build if needed, then run it with ARGS\n"
+    "  run [--tap] [--forward=H:G] [DIR] [-- ARGS...]\n"
+    "                                 build if needed, then run it with ARGS\n"
     "  describe [--dot] [DIR]         show the devices, their graph and the keys\n"
     "  inspect IMAGE                  show what a freestanding image (spt) holds\n"
     "  clean [DIR]                    remove DIR/_build\n"
@@ -718,6 +721,129 @@ static bool given(char **args, int n, const char *prefix)
 	return false;
 }
 
+/* How `cirage run` connects net devices that neither the manifest (a tap
+ * option) nor the arguments (--net:NAME=...) attach. */
+#define RUN_FWD_MAX 16
+#define RUN_TAP_NET "10.0.77" /* --tap: host 10.0.77.1, guest 10.0.77.2 */
+struct run_net {
+	bool tap; /* create and configure a tap (root only) */
+	char tap_name[16]; /* the tap created, "" when none */
+	const char *fwd[RUN_FWD_MAX]; /* --forward=[tcp:|udp:]HOST:GUEST */
+	int nfwd;
+};
+
+static bool has_key(const struct cr_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nkeys; i++)
+		if (strcmp(c->keys[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* "[tcp:|udp:]HOST:GUEST" with ports 1..65535. */
+static bool forward_valid(const char *f)
+{
+	char *end;
+	long h, g;
+
+	if (strncmp(f, "tcp:", 4) == 0 || strncmp(f, "udp:", 4) == 0)
+		f += 4;
+	h = strtol(f, &end, 10);
+	if (end == f || *end != ':' || h < 1 || h > 65535)
+		return false;
+	f = end + 1;
+	g = strtol(f, &end, 10);
+	return end != f && !*end && g >= 1 && g <= 65535;
+}
+
+/* Run argv[0] as a child (ignoring SIGINT ourselves, so ^C reaches only
+ * the unikernel and we can clean up after it); its exit status. */
+static int run_child(char **argv)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		error("cannot start %s: %s", argv[0], strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (pid == 0) {
+		execv(argv[0], argv);
+		error("cannot run %s: %s", argv[0], strerror(errno));
+		_exit(EXIT_ERROR);
+	}
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_ERROR;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+/* Run `ip ARGS...` quietly; 0 on success. */
+static int ip_cmd(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
+                  const char *a6, const char *a7)
+{
+	char *const argv[] = {"ip", (char *)a1, (char *)a2, (char *)a3, (char *)a4,
+	                      (char *)a5, (char *)a6, (char *)a7, NULL};
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp("ip", argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* --tap: a fresh tap with 10.0.77.1/24 on the host side, up. */
+static int tap_create(struct run_net *rn)
+{
+	if (geteuid() != 0) {
+		error("--tap creates a tap device and needs root; without --tap, cirage run uses "
+		      "user-mode networking (no root needed)");
+		return -1;
+	}
+	for (int i = 0; i < 100; i++) {
+		snprintf(rn->tap_name, sizeof(rn->tap_name), "crtap%d", i);
+		if (ip_cmd("tuntap", "add", "dev", rn->tap_name, "mode", "tap", NULL) == 0)
+			break;
+		rn->tap_name[0] = 0;
+	}
+	if (!rn->tap_name[0]) {
+		error("--tap: cannot create a tap device (is /dev/net/tun there and 'ip' installed?)");
+		return -1;
+	}
+	if (ip_cmd("addr", "add", RUN_TAP_NET ".1/24", "dev", rn->tap_name, NULL, NULL) < 0 ||
+	    ip_cmd("link", "set", rn->tap_name, "up", NULL, NULL, NULL) < 0) {
+		error("--tap: cannot configure %s with " RUN_TAP_NET ".1/24 (is that network already "
+		      "in use on this host?)",
+		      rn->tap_name);
+		ip_cmd("tuntap", "del", "dev", rn->tap_name, "mode", "tap", NULL);
+		rn->tap_name[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The command line of a tender: TENDER [--mem=MB] [ATTACHMENTS...]
  * [TENDER ARGS...] IMAGE [GUEST ARGS...]. Of the arguments after "--",
@@ -728,8 +854,9 @@ static bool given(char **args, int n, const char *prefix)
  * NULL with an error printed.
  */
 static char **tender_command(const char *dir, const struct cr_target *t, const char *root,
-                             char **args, int nargs, bool *from_env)
+                             char **args, int nargs, bool *from_env, struct run_net *rn)
 {
+	bool net_added = false;
 	struct cr_diag d = {0};
 	struct cr_config_args ca;
 	struct saved s;
@@ -743,7 +870,7 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 	manifest = path_join(dir, "cirage.toml");
 	d.file = manifest;
 	c = manifest ? cr_config_load(dir, &ca, &d) : NULL;
-	v = calloc((size_t)nargs + 3 + (c ? c->nattach : 0) + 1, sizeof(*v));
+	v = calloc((size_t)nargs + 3 + (c ? c->nattach : 0) + 2 + 1, sizeof(*v));
 	user = calloc((size_t)nargs + 1, sizeof(*user));
 	if (!c || !v || !user) {
 		if (c)
@@ -765,20 +892,63 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 	for (size_t i = 0; i < c->nattach; i++) {
 		const struct cr_cattach *a = &c->attach[i];
 		struct cr_buf b;
-		if (!a->tender || !a->value)
+		if (!a->tender)
 			continue;
+		if (!a->value && (!rn || strcmp(a->kind, "net") != 0 || net_added))
+			continue; /* the tender will say what is missing */
 		cr_buf_init(&b);
 		cr_buf_printf(&b, "--%s:%s=", a->kind, c->devs[a->dev].name);
 		if (given(user, nuser, cr_buf_str(&b))) {
 			cr_buf_free(&b);
 			continue;
 		}
-		cr_buf_puts(&b, a->value);
+		if (a->value) {
+			cr_buf_puts(&b, a->value);
+		} else if (rn->tap) {
+			/* the first unattached net device goes on the tap cirage run made */
+			if (!rn->tap_name[0] && tap_create(rn) < 0) {
+				cr_buf_free(&b);
+				free(v);
+				v = NULL;
+				goto out;
+			}
+			cr_buf_puts(&b, rn->tap_name);
+			fprintf(stderr,
+			        "cirage: net device '%s' on tap %s (host " RUN_TAP_NET ".1/24); the "
+			        "unikernel is " RUN_TAP_NET ".2\n",
+			        c->devs[a->dev].name, rn->tap_name);
+		} else {
+			/* user-mode networking, with the forwards asked for */
+			cr_buf_puts(&b, "user");
+			for (int k = 0; k < rn->nfwd; k++)
+				cr_buf_printf(&b, ",forward=%s", rn->fwd[k]);
+			fprintf(stderr, "cirage: net device '%s' on user-mode networking (the unikernel "
+			                "is 10.0.2.15)",
+			        c->devs[a->dev].name);
+			for (int k = 0; k < rn->nfwd; k++) {
+				const char *f = rn->fwd[k], *proto = "tcp";
+				if (strncmp(f, "tcp:", 4) == 0 || strncmp(f, "udp:", 4) == 0) {
+					proto = strncmp(f, "udp:", 4) == 0 ? "udp" : "tcp";
+					f += 4;
+				}
+				fprintf(stderr, "%s %s 127.0.0.1:%.*s -> %s", k ? "," : ";", proto,
+				        (int)(strchr(f, ':') - f), f, strchr(f, ':') + 1);
+			}
+			fprintf(stderr, "\n");
+		}
+		if (!a->value)
+			net_added = true;
 		v[n++] = cr_buf_take(&b);
 	}
 	for (int i = 0; i < nuser; i++)
 		v[n++] = strdup(user[i]);
 	v[n++] = image_path(dir, t, s.name);
+	/* the address that goes with the network cirage run chose */
+	if (net_added && has_key(c, "ipv4") && !given(args, nargs, "--ipv4=")) {
+		v[n++] = strdup(rn->tap ? "--ipv4=" RUN_TAP_NET ".2/24" : "--ipv4=10.0.2.15/24");
+		if (!rn->tap && has_key(c, "ipv4-gateway") && !given(args, nargs, "--ipv4-gateway="))
+			v[n++] = strdup("--ipv4-gateway=10.0.2.2");
+	}
 	for (int i = 0; i < nargs; i++)
 		if (!is_tender_arg(t, args[i]))
 			v[n++] = strdup(args[i]);
@@ -806,10 +976,12 @@ static int cmd_run(int argc, char **argv)
 	int first_arg = argc;
 	const struct cr_target *t;
 	struct saved s;
+	struct run_net rn;
 	char **args;
 	bool from_env = false;
 	int rc;
 
+	memset(&rn, 0, sizeof(rn));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			first_arg = i + 1;
@@ -818,6 +990,21 @@ static int cmd_run(int argc, char **argv)
 		if (is_help(argv[i])) {
 			command_help(find_command("run"), stdout);
 			return 0;
+		}
+		if (strcmp(argv[i], "--tap") == 0) {
+			rn.tap = true;
+			continue;
+		}
+		if (strncmp(argv[i], "--forward=", 10) == 0) {
+			if (!forward_valid(argv[i] + 10))
+				return usage_error("run",
+				                   "'%s': expected --forward=[tcp:|udp:]HOSTPORT:GUESTPORT, "
+				                   "e.g. --forward=8080:80",
+				                   argv[i]);
+			if (rn.nfwd == RUN_FWD_MAX)
+				return usage_error("run", "too many --forward (at most %d)", RUN_FWD_MAX);
+			rn.fwd[rn.nfwd++] = argv[i] + 10;
+			continue;
 		}
 		if (argv[i][0] == '-')
 			return usage_error(
@@ -842,9 +1029,16 @@ static int cmd_run(int argc, char **argv)
 	t = cr_target_find(s.args.target);
 	if (t && t->tender) {
 		saved_free(&s);
-		args = tender_command(dir, t, root, argv + first_arg, argc - first_arg, &from_env);
-		if (!args)
+		if (rn.tap && rn.nfwd)
+			return usage_error("run", "--forward is for user-mode networking; with --tap "
+			                          "the unikernel is reachable at " RUN_TAP_NET ".2");
+		args = tender_command(dir, t, root, argv + first_arg, argc - first_arg, &from_env,
+		                      &rn);
+		if (!args) {
+			if (rn.tap_name[0])
+				ip_cmd("tuntap", "del", "dev", rn.tap_name, "mode", "tap", NULL);
 			return EXIT_ERROR;
+		}
 		if (access(args[0], X_OK) < 0) {
 			if (from_env || errno != ENOENT)
 				error("cannot run the %s tender %s: %s", t->name, args[0],
@@ -852,7 +1046,15 @@ static int cmd_run(int argc, char **argv)
 			else
 				error("the %s tender %s is missing: build it with 'make -C %s'",
 				      t->name, args[0], root);
+			if (rn.tap_name[0])
+				ip_cmd("tuntap", "del", "dev", rn.tap_name, "mode", "tap", NULL);
 			return EXIT_ERROR;
+		}
+		if (rn.tap_name[0]) {
+			/* a child, so the tap goes away with the unikernel */
+			rc = run_child(args);
+			ip_cmd("tuntap", "del", "dev", rn.tap_name, "mode", "tap", NULL);
+			return rc;
 		}
 	} else {
 		args = calloc((size_t)(argc - first_arg) + 2, sizeof(*args));
@@ -1146,9 +1348,16 @@ static const struct command commands[] = {
      "compile the unikernel into DIR/_build/NAME (unix) or DIR/_build/NAME.spt (spt:\n"
      "a freestanding image, compiled with the flags in <root>/build/spt/). Incremental:\n"
      "only what changed is compiled; a new libcirage.a relinks.\n"},
-    {"run", cmd_run, "cirage run [DIR] [-- ARGS...]",
+    {"run", cmd_run, "cirage run [--tap] [--forward=[udp:]HOST:GUEST]... [DIR] [-- ARGS...]",
      "Build DIR (build output goes to stderr), then run the unikernel with ARGS, e.g.\n"
      "  cirage run examples/hello -- --count=2 --hello=Bonjour\n"
+     "Networking on spt: a net device that neither the manifest (tap = ...) nor ARGS\n"
+     "(--net:NAME=...) attach gets user-mode networking (no root): the unikernel is\n"
+     "10.0.2.15 (--ipv4 and --ipv4-gateway are passed unless ARGS set them), and each\n"
+     "--forward=[tcp:|udp:]HOST:GUEST forwards 127.0.0.1:HOST to its port GUEST, e.g.\n"
+     "  cirage run --forward=8080:80 examples/static-website\n"
+     "--tap (root) instead creates a tap with 10.0.77.1/24 on the host side, runs the\n"
+     "unikernel as 10.0.77.2 on it, and deletes the tap when the unikernel exits.\n"
      "cirage exits with the unikernel's exit status: 0 or what start returned, 64\n"
      "for a bad runtime key, 70 for an abort, 71 when a device could not be opened.\n"
      "\n"
