@@ -473,10 +473,35 @@ static _Noreturn void deadlock(void)
 	cr_platform_abort("deadlock: every fiber is blocked and nothing can wake them");
 }
 
+static struct {
+	void (*fn)(void *ctx);
+	void *ctx;
+} exit_drain[CR_EXIT_DRAIN_MAX];
+static int n_exit_drain;
+
+int cr_sched_at_exit_drain(void (*fn)(void *ctx), void *ctx)
+{
+	if (n_exit_drain == CR_EXIT_DRAIN_MAX)
+		return -ENOSPC;
+	exit_drain[n_exit_drain].fn = fn;
+	exit_drain[n_exit_drain].ctx = ctx;
+	n_exit_drain++;
+	return 0;
+}
+
+static int drain_fiber(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < n_exit_drain; i++)
+		exit_drain[i].fn(exit_drain[i].ctx);
+	return 0;
+}
+
 int cr_sched_main(cr_fiber_fn main_fn, void *arg, size_t stack_size)
 {
 	struct cr_fiber *main_fiber;
-	int rc;
+	bool draining = false;
+	int rc, main_rc = 0;
 
 	if (S.running)
 		return -EBUSY;
@@ -498,6 +523,17 @@ int cr_sched_main(cr_fiber_fn main_fn, void *arg, size_t stack_size)
 				if (f == main_fiber) {
 					rc = f->result;
 					fiber_free(f);
+					if (!draining && n_exit_drain > 0 &&
+					    cr_fiber_spawn(&main_fiber, "exit-drain", drain_fiber,
+					                   NULL, 0) == 0) {
+						/* main_fn is done: let registered work finish */
+						draining = true;
+						main_rc = rc;
+						continue;
+					}
+					if (draining)
+						rc = main_rc;
+					n_exit_drain = 0;
 					S.running = false;
 					return rc;
 				}

@@ -130,4 +130,15 @@ static inline bool cr_timer_armed(const cr_timer *t)
  */
 int cr_sched_main(cr_fiber_fn main_fn, void *arg, size_t stack_size);
 
+/*
+ * Work that must finish before the image exits, e.g. a network stack
+ * delivering what closed connections still had to send: once main_fn has
+ * returned, cr_sched_main runs every registered fn(ctx), in order of
+ * registration, in a fiber of its own while the other fibers keep running,
+ * then returns main_fn's value. Each fn bounds its own wait. At most
+ * CR_EXIT_DRAIN_MAX; 0 or -ENOSPC.
+ */
+#define CR_EXIT_DRAIN_MAX 8
+int cr_sched_at_exit_drain(void (*fn)(void *ctx), void *ctx);
+
 #endif

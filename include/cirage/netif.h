@@ -93,8 +93,8 @@ static inline int cr_netif_info(cr_netif *n, struct cr_netif_info *out)
 	return n->ops->info(n, out);
 }
 
-static inline cr_ssize_t cr_netif_read_meta(cr_netif *n, void *buf, size_t len,
-                                            uint64_t timeout_ns, struct cr_netif_meta *meta)
+static inline cr_ssize_t cr_netif_read_meta(cr_netif *n, void *buf, size_t len, uint64_t timeout_ns,
+                                            struct cr_netif_meta *meta)
 {
 	return n->ops->read_meta(n, buf, len, timeout_ns, meta);
 }

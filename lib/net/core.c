@@ -496,8 +496,8 @@ static void icmp_input(struct cr_net *net, const uint8_t *eth_src, uint32_t src,
 		net->stats.rx_dropped++;
 		return;
 	}
-	if (icmp[0] != 8 || icmp[1] != 0 || dst != net->cfg.ip || src == 0 || cr_net_is_bcast(net, src) ||
-	    (src >> 28) == 0xe)
+	if (icmp[0] != 8 || icmp[1] != 0 || dst != net->cfg.ip || src == 0 ||
+	    cr_net_is_bcast(net, src) || (src >> 28) == 0xe)
 		return; /* only echo requests to our unicast address, from a unicast one */
 	if (20 + len > net->cfg.mtu)
 		return; /* a reassembled ping larger than the MTU: no reply */
@@ -558,13 +558,15 @@ static void udp_input(struct cr_net *net, const uint8_t *ip, size_t ihl, uint32_
 		return;
 	}
 	if (get16(u + 6) != 0 && !net->rx_csum_ok &&
-	    cr_net_csum_fold(cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_UDP, ulen), u, ulen)) != 0) {
+	    cr_net_csum_fold(
+	        cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_UDP, ulen), u, ulen)) != 0) {
 		net->stats.rx_dropped++;
 		return;
 	}
 	s = udp_lookup(net, dst, get16(u + 2));
 	if (!s) {
-		if (dst == net->cfg.ip && !cr_net_is_bcast(net, src) && (src >> 28) != 0xe && src != 0)
+		if (dst == net->cfg.ip && !cr_net_is_bcast(net, src) && (src >> 28) != 0xe &&
+		    src != 0)
 			icmp_unreach(net, ip, ihl, ihl + len, now);
 		return;
 	}

@@ -260,6 +260,9 @@ enum cr_net_tcp_state {
 };
 /* The state of connection id (held or not), or -EBADF for an unused slot. */
 int cr_net_tcp_state(const struct cr_net *net, int id);
+/* Connections that still have data or a FIN of ours to deliver (held or
+ * already closed by the application), or a handshake under way. */
+uint32_t cr_net_tcp_sending(const struct cr_net *net);
 /* Connections in the table, and those with buffers allocated. */
 void cr_net_tcp_count(const struct cr_net *net, uint32_t *conns, uint32_t *buffered);
 

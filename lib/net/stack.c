@@ -704,8 +704,8 @@ static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t time
 	if (!remote || remote->addr.family != CR_AF_INET4)
 		return -EAFNOSUPPORT;
 	core_lock(s);
-	id = cr_net_tcp_connect(s->net, ip4_of(&remote->addr), remote->port,
-	                        cr_time_monotonic_ns());
+	id =
+	    cr_net_tcp_connect(s->net, ip4_of(&remote->addr), remote->port, cr_time_monotonic_ns());
 	f = id >= 0 ? flow_new(s, id) : NULL;
 	if (id >= 0 && !f)
 		cr_net_tcp_abort(s->net, id, cr_time_monotonic_ns());
@@ -757,6 +757,31 @@ static const struct cr_stack_ops net_stack_ops = {
     .addresses = addresses,
 };
 
+/* At exit (after the start function returned): give connections up to
+ * EXIT_LINGER to deliver what they still have to send (data and FINs of
+ * flows the application closed just before), as a host's kernel would. */
+#define EXIT_LINGER CR_SEC(5)
+
+static void exit_drain(void *ctx)
+{
+	struct net_stack *s = ctx;
+	uint64_t deadline = cr_deadline_after(EXIT_LINGER);
+	uint32_t n;
+
+	for (;;) {
+		core_lock(s);
+		n = cr_net_tcp_sending(s->net);
+		core_unlock(s);
+		if (n == 0)
+			return;
+		if (cr_time_monotonic_ns() >= deadline)
+			break;
+		cr_time_sleep_ns(CR_MS(5));
+	}
+	cr_log("net: exiting with %u TCP connection%s still sending", (unsigned)n,
+	       n == 1 ? "" : "s");
+}
+
 /* ---- open ------------------------------------------------------------------------ */
 
 /* Block until the first lease is bound (dhcp_apply logs it) or DHCP_WAIT. */
@@ -776,6 +801,7 @@ static int dhcp_wait(cr_stack **out, struct net_stack *s, const struct cr_netif_
 		s->stop = true; /* the rx fiber frees the stack */
 		return -ETIMEDOUT;
 	}
+	cr_sched_at_exit_drain(exit_drain, s);
 	*out = &s->base;
 	return 0;
 }
@@ -889,6 +915,7 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	core_lock(s);
 	cr_net_start(s->net, cr_time_monotonic_ns());
 	core_unlock(s);
+	cr_sched_at_exit_drain(exit_drain, s);
 	*out = &s->base;
 	return 0;
 }

@@ -644,9 +644,9 @@ static void send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 }
 
 /* A segment outside any connection (RSTs, SYN-ACKs with cookies). */
-static void send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
-                      uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opt, uint32_t olen,
-                      uint16_t wnd, uint64_t now)
+static void send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                      uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opt,
+                      uint32_t olen, uint16_t wnd, uint64_t now)
 {
 	uint8_t *ip = net->tx + CR_NET_HDR_ETH, *th = ip + 20;
 	uint32_t tlen = 20 + olen;
@@ -756,7 +756,12 @@ static void tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 	    c->state == CR_TCP_CLOSING) {
 		for (;;) {
 			uint32_t flight = c->snd_nxt - c->snd_una;
-			uint32_t win = min32(c->snd_wnd, c->cwnd);
+			/* limited transmit (RFC 3042): a new segment for each of the
+			 * first two duplicate ACKs */
+			uint32_t lt = !(c->flags & C_RECOVERY) && c->dupacks < 3
+			                  ? (uint32_t)c->dupacks * c->mss
+			                  : 0;
+			uint32_t win = min32(c->snd_wnd, c->cwnd + lt);
 			uint32_t sent = data_sent(c), unsent = c->s_len - sent;
 			uint32_t room = seg_room(c), len, avail, max = room;
 			uint8_t flags = F_ACK;
@@ -789,7 +794,8 @@ static void tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			}
 			if (!len && !(flags & F_FIN))
 				break;
-			if (len && SEQ_GE(c->snd_nxt, c->snd_max) && !(c->flags & (C_TS | C_RTT_TIMING))) {
+			if (len && SEQ_GE(c->snd_nxt, c->snd_max) &&
+			    !(c->flags & (C_TS | C_RTT_TIMING))) {
 				c->flags |= C_RTT_TIMING;
 				c->rtt_seq = c->snd_nxt;
 				c->rtt_start = now;
@@ -946,10 +952,12 @@ static void cc_on_ack(struct cr_net *net, struct conn *c, uint32_t acked, uint64
 {
 	if (c->flags & C_RECOVERY) {
 		if (SEQ_GE(c->snd_una, c->recover)) {
+			/* a full ACK: deflate to ssthresh (RFC 6582's alternative
+			 * min(ssthresh, FlightSize + SMSS) leaves one segment when
+			 * everything is acknowledged, and that lone segment waits
+			 * for the peer's delayed ACK) */
 			c->flags &= (uint16_t)~C_RECOVERY;
-			c->cwnd = min32(c->ssthresh, (c->snd_max - c->snd_una) + c->mss);
-			if (c->cwnd < c->mss)
-				c->cwnd = c->mss;
+			c->cwnd = max32(c->ssthresh, 2u * c->mss);
 		} else {
 			/* partial ACK: the next hole is lost too */
 			uint32_t nx = retransmit_hole(net, c, c->snd_una, true, now);
@@ -1061,7 +1069,7 @@ static uint8_t our_wscale(const struct cr_tcp *t)
 static void negotiate(struct cr_net *net, struct conn *c, const struct opts *o)
 {
 	c->mss = mss_from(net, o);
-	c->flags &= (uint16_t)~(C_WS | C_SACK | C_TS);
+	c->flags &= (uint16_t) ~(C_WS | C_SACK | C_TS);
 	if (o->ws >= 0) {
 		c->flags |= C_WS;
 		c->snd_ws = (uint8_t)o->ws;
@@ -1336,8 +1344,8 @@ static void syn_sent_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32
 {
 	if ((flags & F_ACK) && (SEQ_LE(ack, c->iss) || SEQ_GT(ack, c->snd_max))) {
 		if (!(flags & F_RST))
-			send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST, NULL, 0, 0,
-			          now);
+			send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST, NULL, 0,
+			          0, now);
 		return;
 	}
 	if (flags & F_RST) {
@@ -1466,16 +1474,18 @@ static void listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport
 		for (i = 0; i < 8; i++)
 			if (cookie_mss[i] <= mss)
 				m = i;
-		isn = (uint32_t)(tuple_hash(net, lip, lport, rip, rport, seq, (uint64_t)m << 32 | slot) &
+		isn = (uint32_t)(tuple_hash(net, lip, lport, rip, rport, seq,
+		                            (uint64_t)m << 32 | slot) &
 		                 0x7ffffff)
-		              << 5 |
+		          << 5 |
 		      (slot & 3) << 3 | m;
 		opt[olen++] = 2;
 		opt[olen++] = 4;
 		put16(opt + olen, (uint16_t)(net->cfg.mtu - 40));
 		olen += 2;
 		if (o->ts) {
-			uint32_t enc = (o->ws >= 0 ? (uint32_t)o->ws : 0xf) | (o->sack_ok ? 0x10 : 0);
+			uint32_t enc =
+			    (o->ws >= 0 ? (uint32_t)o->ws : 0xf) | (o->sack_ok ? 0x10 : 0);
 			if (o->sack_ok) {
 				opt[olen++] = 1;
 				opt[olen++] = 1;
@@ -1544,8 +1554,9 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 	}
 	hlen = (uint32_t)(seg[12] >> 4) * 4;
 	if (hlen < 20 || hlen > len ||
-	    (!net->rx_csum_ok && cr_net_csum_fold(cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_TCP, len), seg,
-	                                     len)) != 0)) {
+	    (!net->rx_csum_ok &&
+	     cr_net_csum_fold(
+	         cr_net_csum_add(cr_net_pseudo_sum(src, dst, PROTO_TCP, len), seg, len)) != 0)) {
 		net->stats.tcp_bad++;
 		return;
 	}
@@ -1577,10 +1588,12 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 				return;
 			}
 			if ((flags & (F_SYN | F_ACK)) == F_ACK &&
-			    (c = cookie_check(net, lid, dst, dport, src, sport, seq, ack, &o, now))) {
+			    (c = cookie_check(net, lid, dst, dport, src, sport, seq, ack, &o,
+			                      now))) {
 				/* continue below as a SYN_RCVD connection */
 			} else if (flags & F_ACK) {
-				send_reset_for(net, dst, dport, src, sport, flags, seq, ack, seglen, now);
+				send_reset_for(net, dst, dport, src, sport, flags, seq, ack, seglen,
+				               now);
 				return;
 			} else {
 				return;
@@ -1614,9 +1627,10 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 		acceptable = rwnd == 0 ? seq == c->rcv_nxt
 		                       : SEQ_GE(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rwnd);
 	else
-		acceptable = rwnd != 0 && ((SEQ_GE(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rwnd)) ||
-		                           (SEQ_GE(seq + seglen - 1, c->rcv_nxt) &&
-		                            SEQ_LT(seq + seglen - 1, c->rcv_nxt + rwnd)));
+		acceptable =
+		    rwnd != 0 && ((SEQ_GE(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rwnd)) ||
+		                  (SEQ_GE(seq + seglen - 1, c->rcv_nxt) &&
+		                   SEQ_LT(seq + seglen - 1, c->rcv_nxt + rwnd)));
 	if (!acceptable && seglen > 0 && rwnd == 0 && seq == c->rcv_nxt)
 		acceptable = true; /* a zero-window probe: process its ACK, drop its data */
 	if (!acceptable) {
@@ -1657,8 +1671,8 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 		return;
 	if (c->state == CR_TCP_SYN_RCVD) {
 		if (!SEQ_GT(ack, c->snd_una) || SEQ_GT(ack, c->snd_max)) {
-			send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST, NULL, 0, 0,
-			          now);
+			send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST, NULL, 0,
+			          0, now);
 			return;
 		}
 		if (c->flags & C_PASSIVE) {
@@ -1761,12 +1775,18 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 			if (c->flags & C_PASSIVE)
 				conn_free(net, c);
 			else
-				set_error(net, c, c->err == -EHOSTUNREACH ? -EHOSTUNREACH : -ETIMEDOUT);
+				set_error(net, c,
+				          c->err == -EHOSTUNREACH ? -EHOSTUNREACH : -ETIMEDOUT);
 			return;
 		}
 		if (c->backoff < 10)
 			c->backoff++;
 		send_syn(net, c, now);
+		if (c->err == -EHOSTUNREACH && c->state == CR_TCP_SYN_SENT) {
+			/* ARP gave up on the next hop: no point in waiting longer */
+			net->stats.tcp_timeouts++;
+			set_error(net, c, -EHOSTUNREACH);
+		}
 		return;
 	}
 	if (c->snd_una == c->snd_max && !(c->s_len > 0 && c->snd_wnd == 0) &&
@@ -1792,7 +1812,7 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	c->ssthresh = max32((c->snd_max - c->snd_una) / 2, 2u * c->mss);
 	c->cwnd = c->mss;
 	c->cwnd_acc = 0;
-	c->flags &= (uint16_t)~(C_RECOVERY | C_RTT_TIMING);
+	c->flags &= (uint16_t) ~(C_RECOVERY | C_RTT_TIMING);
 	c->dupacks = 0;
 	c->n_sacked = 0;
 	c->snd_nxt = c->snd_una;
@@ -2069,7 +2089,8 @@ int cr_net_tcp_connect(struct cr_net *net, uint32_t dst, uint16_t dport, uint64_
 	}
 	c->flags |= C_HELD;
 	c->state = CR_TCP_SYN_SENT;
-	c->iss = (uint32_t)tuple_hash(net, c->lip, port, dst, dport, 0, 0) + (uint32_t)(now_ns / 4000u);
+	c->iss =
+	    (uint32_t)tuple_hash(net, c->lip, port, dst, dport, 0, 0) + (uint32_t)(now_ns / 4000u);
 	c->snd_una = c->snd_max = c->iss;
 	c->rcv_ws = our_wscale(t);
 	c->mss = (uint16_t)(net->cfg.mtu - 40);
@@ -2114,8 +2135,7 @@ int cr_net_tcp_local(const struct cr_net *net, int id, uint32_t *ip, uint16_t *p
 	return 0;
 }
 
-cr_ssize_t cr_net_tcp_send(struct cr_net *net, int id, const void *buf, size_t len,
-                           uint64_t now_ns)
+cr_ssize_t cr_net_tcp_send(struct cr_net *net, int id, const void *buf, size_t len, uint64_t now_ns)
 {
 	struct conn *c = held_conn(net, id);
 	uint32_t room, n, pos, first;
@@ -2279,6 +2299,23 @@ int cr_net_tcp_state(const struct cr_net *net, int id)
 	if (id < 0 || (uint32_t)id >= t->max_conns || !t->conns[id])
 		return -EBADF;
 	return t->conns[id]->state;
+}
+
+uint32_t cr_net_tcp_sending(const struct cr_net *net)
+{
+	const struct cr_tcp *t = net->tcp;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < t->max_conns; i++) {
+		const struct conn *c = t->conns[i];
+		if (!c || c->state == CR_TCP_CLOSED || c->state == CR_TCP_TIME_WAIT ||
+		    c->state == CR_TCP_SYN_RCVD)
+			continue;
+		if (c->s_len > 0 || c->state == CR_TCP_SYN_SENT || c->state == CR_TCP_FIN_WAIT_1 ||
+		    c->state == CR_TCP_CLOSING || c->state == CR_TCP_LAST_ACK)
+			n++;
+	}
+	return n;
 }
 
 void cr_net_tcp_count(const struct cr_net *net, uint32_t *conns, uint32_t *buffered)

@@ -96,9 +96,13 @@ static cr_ssize_t netif_read_meta(cr_netif *n, void *buf, size_t len, uint64_t t
 				continue; /* not a frame */
 			r -= CR_ABI_VNET_HDR_LEN;
 			if (meta) {
-				meta->flags = (uint8_t)((h[0] & VNET_F_NEEDS_CSUM ? CR_NETIF_META_CSUM_PARTIAL : 0) |
-				                        (h[0] & VNET_F_DATA_VALID ? CR_NETIF_META_CSUM_VALID : 0));
-				meta->gso = (h[1] & 0x7f) == VNET_GSO_TCPV4 ? CR_NETIF_GSO_TCPV4 : CR_NETIF_GSO_NONE;
+				meta->flags =
+				    (uint8_t)((h[0] & VNET_F_NEEDS_CSUM ? CR_NETIF_META_CSUM_PARTIAL
+				                                        : 0) |
+				              (h[0] & VNET_F_DATA_VALID ? CR_NETIF_META_CSUM_VALID
+				                                        : 0));
+				meta->gso = (h[1] & 0x7f) == VNET_GSO_TCPV4 ? CR_NETIF_GSO_TCPV4
+				                                            : CR_NETIF_GSO_NONE;
 				meta->hdr_len = le16(h + 2);
 				meta->gso_size = le16(h + 4);
 				meta->csum_start = le16(h + 6);
@@ -109,8 +113,8 @@ static cr_ssize_t netif_read_meta(cr_netif *n, void *buf, size_t len, uint64_t t
 			/* a plain read: no merged frames, checksums completed here */
 			if ((h[1] & 0x7f) != VNET_GSO_NONE)
 				return -EMSGSIZE;
-			if ((h[0] & VNET_F_NEEDS_CSUM) && csum_complete(buf, (size_t)r, le16(h + 6),
-			                                                le16(h + 8)) < 0)
+			if ((h[0] & VNET_F_NEEDS_CSUM) &&
+			    csum_complete(buf, (size_t)r, le16(h + 6), le16(h + 8)) < 0)
 				return -EMSGSIZE;
 		}
 		if (r >= 0)

@@ -235,7 +235,8 @@ static void parse_attach(const char *arg, struct attach *a, unsigned *na)
 		if (strcmp(opt, ",offload=off") == 0)
 			a[*na].no_offload = 1;
 		else if (strcmp(opt, ",offload=on") != 0)
-			die(EXIT_USAGE, "'%s': unknown tap option '%s' (expected offload=on or offload=off)",
+			die(EXIT_USAGE,
+			    "'%s': unknown tap option '%s' (expected offload=on or offload=off)",
 			    arg, opt + 1);
 		*opt = 0; /* the tap's name ends here */
 	}

@@ -223,7 +223,8 @@ static void block_io(int at, const struct cr_abi_boot_info *bi, int writes)
 
 int cr_spt_filter_build(const struct cr_abi_boot_info *bi, struct sock_fprog *prog)
 {
-	uint32_t cons_net[2 + CR_ABI_DEVICES_MAX], net[CR_ABI_DEVICES_MAX], vnet[CR_ABI_DEVICES_MAX];
+	uint32_t cons_net[2 + CR_ABI_DEVICES_MAX], net[CR_ABI_DEVICES_MAX],
+	    vnet[CR_ABI_DEVICES_MAX];
 	uint32_t blk_rw[CR_ABI_DEVICES_MAX];
 	unsigned nnet = 0, nblk = 0, nrw = 0, nvnet = 0;
 	const uint64_t base = bi->mem_base, end = bi->mem_base + bi->mem_size;

@@ -79,8 +79,8 @@ static int fake_set_timeout(cr_flow *flow, uint64_t timeout_ns)
 	return 0;
 }
 
-static const struct cr_flow_ops fake_ops = {fake_read, fake_write, fake_shutdown, fake_close,
-                                            fake_set_timeout, NULL};
+static const struct cr_flow_ops fake_ops = {fake_read,  fake_write,       fake_shutdown,
+                                            fake_close, fake_set_timeout, NULL};
 
 static void fake_init(struct fake *f, const char *data, const struct step *steps, size_t nsteps)
 {

@@ -1197,7 +1197,8 @@ static int stack_main(void *arg)
 	CHECK_EQ(from.port, 7);
 	{
 		/* TCP over the same link, through the stack interface */
-		cr_sockaddr tl = {cr_ipaddr_any(CR_AF_INET4), 80}, tr = {cr_ipaddr_v4(10, 0, 0, 3), 80};
+		cr_sockaddr tl = {cr_ipaddr_any(CR_AF_INET4), 80},
+		            tr = {cr_ipaddr_v4(10, 0, 0, 3), 80};
 		cr_flow *fa, *fb;
 		CHECK_EQ(cr_tcp_listen(stack_b, &tl, 4, &l), 0);
 		CHECK_EQ(cr_tcp_connect(stack_a, &tr, CR_SEC(5), &fa), 0);

@@ -65,7 +65,8 @@ static int cap_send(void *ctx, const void *frame, size_t len)
 	if (len > MTU + 14)
 		abort();
 	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06) {
-		arp_asked = true; /* answered by the peer after the call (the core is not reentrant) */
+		arp_asked =
+		    true; /* answered by the peer after the call (the core is not reentrant) */
 		return 0;
 	}
 	if (cap.n < MAXF) {
@@ -257,8 +258,8 @@ static void peer(const struct seg *s)
 /* A segment of the current connection from the peer, in sequence. */
 static void psend(uint8_t flags, const void *data, size_t dlen, uint16_t win)
 {
-	struct seg s = {pport, 80, win, pseq, oseq, flags, 0, -1, false, use_ts, 0, 0, 0, {{0}},
-	                data, dlen};
+	struct seg s = {pport, 80,     win, pseq, oseq, flags, 0,    -1,
+	                false, use_ts, 0,   0,    0,    {{0}}, data, dlen};
 	if (use_ts) {
 		s.tsval = ++pts;
 		s.tsecr = 1;
@@ -356,7 +357,8 @@ static void tick_to(uint64_t t)
  * accepted id. ts: the peer offers timestamps (and SACK, window scale 7). */
 static int open_passive(int *lid_out, bool ts, uint16_t win)
 {
-	struct seg syn = {pport, 80, 65535, 5000, 0, F_SYN, 1460, 7, true, ts, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg syn = {pport, 80, 65535, 5000, 0, F_SYN, 1460, 7,
+	                  true,  ts, 0,     0,    0, {{0}}, NULL, 0};
 	struct seg sa;
 	int lid = cr_net_tcp_listen(net, 0, 80, 16), id;
 
@@ -385,7 +387,8 @@ static int open_passive(int *lid_out, bool ts, uint16_t win)
 
 TEST(passive_open_negotiates_options)
 {
-	struct seg syn = {pport, 80, 65535, 7000, 0, F_SYN, 1400, 7, true, true, 77, 0, 0, {{0}}, NULL, 0};
+	struct seg syn = {pport, 80,   65535, 7000, 0, F_SYN, 1400, 7,
+	                  true,  true, 77,    0,    0, {{0}}, NULL, 0};
 	struct seg sa;
 	uint32_t rip = 0;
 	uint16_t rport = 0;
@@ -448,9 +451,12 @@ TEST(data_both_ways_and_window_scaling)
 
 TEST(closed_port_answers_rst)
 {
-	struct seg syn = {41000, 81, 65535, 123, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
-	struct seg ack = {41000, 81, 65535, 123, 999, F_ACK, 0, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
-	struct seg rst = {41000, 81, 65535, 123, 999, F_RST, 0, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg syn = {41000, 81,    65535, 123, 0, F_SYN, 1460, -1,
+	                  false, false, 0,     0,   0, {{0}}, NULL, 0};
+	struct seg ack = {41000, 81,    65535, 123, 999, F_ACK, 0,    -1,
+	                  false, false, 0,     0,   0,   {{0}}, NULL, 0};
+	struct seg rst = {41000, 81,    65535, 123, 999, F_RST, 0,    -1,
+	                  false, false, 0,     0,   0,   {{0}}, NULL, 0};
 	struct seg s;
 
 	setup();
@@ -477,8 +483,8 @@ TEST(rst_validation_rfc5961)
 	setup();
 	id = open_passive(NULL, false, 1000);
 	/* in the window but not exactly rcv_nxt: a challenge ACK, no reset */
-	r = (struct seg){pport, 80, 0, pseq + 100, 0, F_RST, 0, -1, false, false, 0, 0, 0, {{0}},
-	                 NULL, 0};
+	r = (struct seg){pport, 80,    0, pseq + 100, 0, F_RST, 0,    -1,
+	                 false, false, 0, 0,          0, {{0}}, NULL, 0};
 	peer(&r);
 	CHECK_EQ(cap.n, 1);
 	CHECK_EQ(last().flags, F_ACK);
@@ -518,8 +524,10 @@ TEST(ack_of_unsent_data_is_dropped)
 
 	setup();
 	id = open_passive(NULL, false, 1000);
-	a = (struct seg){pport, 80, 1000, pseq, oseq + 5000, F_ACK, 0, -1, false, false, 0, 0, 0,
-	                 {{0}}, (const uint8_t *)"data", 4};
+	a = (struct seg){pport, 80, 1000, pseq,  oseq + 5000,
+	                 F_ACK, 0,  -1,   false, false,
+	                 0,     0,  0,    {{0}}, (const uint8_t *)"data",
+	                 4};
 	peer(&a);
 	CHECK_EQ(cr_net_tcp_readable(net, id), 0); /* dropped */
 	CHECK_EQ(last().flags, F_ACK);
@@ -531,7 +539,8 @@ TEST(ack_of_unsent_data_is_dropped)
 TEST(syn_cookies_beyond_backlog)
 {
 	struct cr_net_stats st;
-	struct seg syn = {0, 80, 65535, 100, 0, F_SYN, 1460, 7, true, true, 50, 0, 0, {{0}}, NULL, 0};
+	struct seg syn = {0,    80,   65535, 100, 0, F_SYN, 1460, 7,
+	                  true, true, 50,    0,   0, {{0}}, NULL, 0};
 	struct seg sa, ack;
 	int lid, id, i;
 
@@ -548,8 +557,8 @@ TEST(syn_cookies_beyond_backlog)
 	CHECK_EQ(sa.ack, 101);
 	CHECK(sa.ts && sa.sack_ok && sa.ws >= 0);
 	/* a forged cookie is refused with a RST */
-	ack = (struct seg){42002, 80, 100, 101, sa.seq + 2, F_ACK, 0, -1, false, true, 51,
-	                   sa.tsval, 0, {{0}}, NULL, 0};
+	ack = (struct seg){42002, 80,   100, 101,      sa.seq + 2, F_ACK, 0,    -1,
+	                   false, true, 51,  sa.tsval, 0,          {{0}}, NULL, 0};
 	peer(&ack);
 	CHECK_EQ(last().flags, F_RST);
 	CHECK_EQ(cr_net_tcp_accept(net, lid, NULL, NULL), -EAGAIN);
@@ -573,7 +582,8 @@ TEST(syn_cookies_beyond_backlog)
 TEST(table_full_refuses_cleanly)
 {
 	struct cr_net_stats st;
-	struct seg syn = {0, 80, 65535, 100, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg syn = {0,     80,    65535, 100, 0, F_SYN, 1460, -1,
+	                  false, false, 0,     0,   0, {{0}}, NULL, 0};
 	uint32_t conns;
 	int lid, i;
 
@@ -609,8 +619,8 @@ TEST(active_open_refused_and_timeout)
 	CHECK_EQ(s.flags, F_SYN);
 	CHECK(s.mss && s.sack_ok && s.ts && s.ws >= 0);
 	CHECK_EQ(cr_net_tcp_status(net, id), -EINPROGRESS);
-	r = (struct seg){9, s.sport, 0, 0, s.seq + 1, F_RST | F_ACK, 0, -1, false, false, 0, 0, 0,
-	                 {{0}}, NULL, 0};
+	r = (struct seg){9,     s.sport, 0, 0, s.seq + 1, F_RST | F_ACK, 0,    -1,
+	                 false, false,   0, 0, 0,         {{0}},         NULL, 0};
 	peer(&r);
 	CHECK_EQ(cr_net_tcp_status(net, id), -ECONNREFUSED);
 	cr_net_tcp_close(net, id, now);
@@ -636,8 +646,8 @@ TEST(active_open_and_simple_exchange)
 	setup();
 	id = cr_net_tcp_connect(net, PEER_IP, 7, now);
 	s = last();
-	sa = (struct seg){7, s.sport, 20000, 9000, s.seq + 1, F_SYN | F_ACK, 1200, -1, false, false,
-	                  0, 0, 0, {{0}}, NULL, 0};
+	sa = (struct seg){7,     s.sport, 20000, 9000, s.seq + 1, F_SYN | F_ACK, 1200, -1,
+	                  false, false,   0,     0,    0,         {{0}},         NULL, 0};
 	peer(&sa);
 	CHECK_EQ(cr_net_tcp_status(net, id), 0);
 	s = last();
@@ -645,8 +655,8 @@ TEST(active_open_and_simple_exchange)
 	CHECK_EQ(s.ack, 9001);
 	CHECK(!s.ts); /* the peer did not accept timestamps */
 	pport = 7; /* psend's dport is 80: build by hand below */
-	sa = (struct seg){7, s.sport, 20000, 9001, s.seq, F_ACK | F_PSH, 0, -1, false, false, 0, 0,
-	                  0, {{0}}, (const uint8_t *)"abc", 3};
+	sa = (struct seg){7,     s.sport, 20000, 9001, s.seq, F_ACK | F_PSH,          0, -1, false,
+	                  false, 0,       0,     0,    {{0}}, (const uint8_t *)"abc", 3};
 	peer(&sa);
 	CHECK_EQ(cr_net_tcp_recv(net, id, buf, sizeof(buf), now), 3);
 	/* an MSS of 1200 caps our segments */
@@ -669,8 +679,10 @@ TEST(out_of_order_data_is_sacked_and_reassembled)
 	setup();
 	id = open_passive(NULL, true, 1000);
 	/* "world" first (5 bytes ahead), then "hello" */
-	a = (struct seg){pport, 80, 1000, pseq + 5, oseq, F_ACK, 0, -1, false, true, ++pts, 1, 0,
-	                 {{0}}, (const uint8_t *)"world", 5};
+	a = (struct seg){pport, 80, 1000, pseq + 5, oseq,
+	                 F_ACK, 0,  -1,   false,    true,
+	                 ++pts, 1,  0,    {{0}},    (const uint8_t *)"world",
+	                 5};
 	peer(&a);
 	s = last();
 	CHECK_EQ(s.ack, pseq); /* a duplicate ACK at once */
@@ -696,8 +708,10 @@ TEST(paws_drops_old_timestamps)
 	setup();
 	id = open_passive(NULL, true, 1000);
 	psend(F_ACK, "new", 3, 1000);
-	a = (struct seg){pport, 80, 1000, pseq, oseq, F_ACK, 0, -1, false, true, pts - 100, 1, 0,
-	                 {{0}}, (const uint8_t *)"old", 3};
+	a = (struct seg){pport,     80, 1000, pseq,  oseq,
+	                 F_ACK,     0,  -1,   false, true,
+	                 pts - 100, 1,  0,    {{0}}, (const uint8_t *)"old",
+	                 3};
 	cap.n = 0;
 	peer(&a);
 	CHECK_EQ(cr_net_tcp_readable(net, id), 3); /* "old" was dropped */
@@ -769,8 +783,8 @@ TEST(sack_holes_are_retransmitted)
 	teardown();
 	setup();
 	{
-		struct seg syn = {pport, 80, 65535, 5000, 0, F_SYN, 1460, -1, true, false, 0, 0, 0,
-		                  {{0}}, NULL, 0};
+		struct seg syn = {pport, 80,    65535, 5000, 0, F_SYN, 1460, -1,
+		                  true,  false, 0,     0,    0, {{0}}, NULL, 0};
 		int lid = cr_net_tcp_listen(net, 0, 80, 4);
 		peer(&syn);
 		oseq = out(0).seq + 1;
@@ -784,8 +798,9 @@ TEST(sack_holes_are_retransmitted)
 	CHECK_EQ(cap.n, 10);
 	n = cap.n;
 	/* segments 0 and 2 lost: SACK 1, then 3..9 */
-	a = (struct seg){pport, 80, 65535, pseq, oseq, F_ACK, 0, -1, false, false, 0, 0, 1,
-	                 {{oseq + 1460, oseq + 2920}}, NULL, 0};
+	a = (struct seg){pport, 80,    65535, pseq, oseq, F_ACK, 0,
+	                 -1,    false, false, 0,    0,    1,     {{oseq + 1460, oseq + 2920}},
+	                 NULL,  0};
 	peer(&a);
 	a.sack[0][0] = oseq + 1460;
 	a.sack[0][1] = oseq + 2920;
@@ -834,8 +849,8 @@ TEST(zero_window_probe_and_reopen)
 	/* the window opens: the data flows (no-delay: the last small segment too) */
 	cr_net_tcp_set_nodelay(net, id, true);
 	n = cap.n;
-	a = (struct seg){pport, 80, 4000, pseq, oseq, F_ACK, 0, -1, false, false, 0, 0, 0, {{0}},
-	                 NULL, 0};
+	a = (struct seg){pport, 80,    4000, pseq, oseq, F_ACK, 0,    -1,
+	                 false, false, 0,    0,    0,    {{0}}, NULL, 0};
 	peer(&a);
 	CHECK(cap.n > n);
 	CHECK_EQ(out(cap.n - 1).seq + out(cap.n - 1).dlen, oseq + 3000);
@@ -1003,7 +1018,8 @@ TEST(keepalive_probes_then_gives_up)
 
 TEST(listener_close_resets_pending)
 {
-	struct seg syn = {44000, 80, 65535, 1, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg syn = {44000, 80,    65535, 1, 0, F_SYN, 1460, -1,
+	                  false, false, 0,     0, 0, {{0}}, NULL, 0};
 	uint32_t conns;
 	int lid;
 
@@ -1024,7 +1040,8 @@ TEST(listener_close_resets_pending)
 TEST(bad_segments_are_counted_not_processed)
 {
 	struct cr_net_stats st;
-	struct seg syn = {45000, 80, 65535, 1, 0, F_SYN, 1460, -1, false, false, 0, 0, 0, {{0}}, NULL, 0};
+	struct seg syn = {45000, 80,    65535, 1, 0, F_SYN, 1460, -1,
+	                  false, false, 0,     0, 0, {{0}}, NULL, 0};
 
 	setup();
 	cr_net_tcp_listen(net, 0, 80, 4);
