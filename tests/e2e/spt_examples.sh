@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end on spt: the examples and test applications built as
 # freestanding images and run by cirage-spt, through `cirage run` and
-# directly; plus what must be refused or stopped.
+# directly; plus what must be refused or stopped. The TCP echo example runs
+# on our own stack behind user-mode networking (no root), reached with socat
+# through a forwarded port on 127.0.0.1.
 source "$(dirname "$0")/../lib.sh"
 TENDER=$ROOT/build/bin/cirage-spt
 if [ ! -x "$TENDER" ] || [ ! -f "$ROOT/build/spt/libcirage.a" ]; then
 	skip spt_examples "the spt target is not built (run make)"
 	exit 0
 fi
-cp -r "$ROOT/examples/hello" "$ROOT/examples/timers" "$TEST_TMP/"
+cp -r "$ROOT/examples/hello" "$ROOT/examples/timers" "$ROOT/examples/echo" "$TEST_TMP/"
 cp -r "$ROOT/tests/e2e/apps/smash" "$ROOT/tests/e2e/apps/deep" "$ROOT/tests/e2e/apps/blockrw" "$TEST_TMP/"
 
 build_spt() { # NAME
@@ -98,3 +100,33 @@ if build_spt blockrw; then
 else
 	fail blockrw_builds "$(why blockrw)"
 fi
+
+# ---- echo: TCP on our own stack, through user-mode networking ----
+if [ ! -x "$ROOT/build/bin/cirage-slirp" ] || ! command -v socat >/dev/null; then
+	skip echo_spt "cirage-slirp is not built or socat is not installed"
+elif build_spt echo; then
+	pass echo_builds
+	for attempt in 1 2 3; do
+		port=$((20000 + RANDOM % 20000))
+		"$TENDER" --net:net=user,forward=tcp:"$port":7 "$TEST_TMP/echo/_build/echo.spt" \
+			--ipv4=10.0.2.15/24 --ipv4-gateway=10.0.2.2 >"$TEST_TMP/echo.log" 2>&1 &
+		EPID=$!
+		for _ in $(seq 50); do grep -q listening "$TEST_TMP/echo.log" && break; kill -0 $EPID 2>/dev/null || break; sleep 0.1; done
+		kill -0 $EPID 2>/dev/null && break
+	done
+	if ! kill -0 $EPID 2>/dev/null; then
+		fail echo_spt_starts "$(tr '\n' ' ' <"$TEST_TMP/echo.log")"
+	else
+		pass echo_spt_starts
+		reply=$(printf 'hello spt tcp\n' | timeout 10 socat -t 3 - TCP:127.0.0.1:"$port" 2>&1)
+		if [ "$reply" = "hello spt tcp" ]; then pass echo_spt_line; else fail echo_spt_line "got '$reply': $(tr '\n' ' ' <"$TEST_TMP/echo.log")"; fi
+		head -c 1048576 /dev/urandom >"$TEST_TMP/big"
+		timeout 30 socat -t 10 -T 20 - TCP:127.0.0.1:"$port" <"$TEST_TMP/big" >"$TEST_TMP/big.back" 2>/dev/null
+		if cmp -s "$TEST_TMP/big" "$TEST_TMP/big.back"; then pass echo_spt_1MiB_half_close; else
+			fail echo_spt_1MiB_half_close "echoed $(stat -c %s "$TEST_TMP/big.back") of 1048576 bytes"; fi
+		kill $EPID 2>/dev/null; wait $EPID 2>/dev/null
+	fi
+else
+	fail echo_builds "$(why echo)"
+fi
+exit 0
