@@ -107,6 +107,11 @@ struct cr_abi_boot_info {
 	int32_t argc; /* argv[0] is the image's file name */
 	uint32_t ndevices;
 	struct cr_abi_device dev[CR_ABI_DEVICES_MAX];
+	/* spt: the address of the host vDSO's clock_gettime(clockid, struct
+	 * timespec *) in the process (System V ABI, 16-byte aligned stack), which
+	 * the guest may call instead of the system call; 0: use the system call.
+	 * hvt: 0. */
+	uint64_t vdso_clock_gettime;
 };
 
 /*

@@ -21,6 +21,10 @@
 #define CR_SPT_MEM_DEFAULT_MB 32
 #define CR_SPT_MEM_MAX_MB 4096
 
+/* The address of the host vDSO's __vdso_clock_gettime in this process, or
+ * 0 when there is none (vdso.c). */
+uint64_t cr_spt_vdso_clock_gettime(void);
+
 /* Exit status when the guest is stopped, as when an image aborts. */
 #define CR_SPT_EXIT_ABORT CR_EXIT_ABORT
 
