@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian 12 machine, build Cirage, and run the main example:
-# the hello unikernel, composed by `cirage` from examples/hello, on the
-# best target this machine offers (unix for now). Extra arguments are passed
-# to the unikernel, e.g. scripts/demo.sh --count=3 --hello="Bonjour".
+# the static-website unikernel (examples/static-website: its htdocs/ folder
+# compiled into the image, served over HTTP/1.1 by Cirage's own TCP/IP
+# stack) on the best target this machine offers, spt by default, with
+# user-mode networking (no tap, no root needed once the packages are in)
+# and a port forwarded on 127.0.0.1. It prints the URL and serves until
+# interrupted (Ctrl-C).
+#   CIRAGE_PORT=8080      the port on 127.0.0.1
+#   CIRAGE_TARGET=unix    use the unix target (the host's sockets) instead
+# Extra arguments go to the unikernel, e.g. scripts/demo.sh --help.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 need_packages "${BUILD_PACKAGES[@]}"
 make -s -j"$(nproc)" all
 CIRAGE=$PWD/build/bin/cirage
-TARGET=${CIRAGE_TARGET:-unix}
-echo "+ cirage configure -t $TARGET examples/hello" >&2
-"$CIRAGE" configure -t "$TARGET" examples/hello
-echo "+ cirage build examples/hello" >&2
-"$CIRAGE" build examples/hello
-echo "+ cirage run examples/hello -- $*" >&2
-exec "$CIRAGE" run examples/hello -- "$@"
+APP=examples/static-website
+PORT=${CIRAGE_PORT:-8080}
+TARGET=${CIRAGE_TARGET:-spt}
+if [ "$TARGET" = spt ] && { [ ! -x build/bin/cirage-spt ] || [ ! -x build/bin/cirage-slirp ]; }; then
+	echo "demo: the spt tender or its user-mode networking helper is missing; using unix" >&2
+	TARGET=unix
+fi
+echo "+ cirage configure -t $TARGET $APP" >&2
+"$CIRAGE" configure -t "$TARGET" "$APP"
+echo "+ cirage build $APP" >&2
+"$CIRAGE" build "$APP"
+echo >&2
+echo "Serving $APP at http://127.0.0.1:$PORT/  (Ctrl-C stops it)" >&2
+echo >&2
+if [ "$TARGET" = spt ]; then
+	echo "+ cirage run --forward=$PORT:80 $APP -- --port=80 $*" >&2
+	exec "$CIRAGE" run --forward="$PORT:80" "$APP" -- --port=80 "$@"
+fi
+echo "+ cirage run $APP -- --port=$PORT $*" >&2
+exec "$CIRAGE" run "$APP" -- --port="$PORT" "$@"

@@ -35,10 +35,27 @@
 typedef struct cr_kv_ro cr_kv_ro;
 typedef struct cr_kv_rw cr_kv_rw;
 
+/* The size of cr_kv_stat's etag field: a token of at most 23 bytes. */
+#define CR_KV_ETAG_MAX 24
+
+/* What stat reports. A store fills every field: the metadata it does not
+ * keep reads as NULL, "" or 0. */
 struct cr_kv_stat {
 	uint64_t size; /* value size in bytes; 0 for a directory */
 	bool is_dir;
 	int64_t mtime_ns; /* last modification, wall clock; 0 if unknown */
+	/* The value's media type, e.g. "text/html; charset=utf-8", as the
+	 * store knows it (a compiled-in store: from the file's extension);
+	 * NULL when the store does not know, and for a directory. Points at
+	 * constant storage, valid for the image's lifetime. */
+	const char *content_type;
+	/* A strong validator of the value: a NUL-terminated token of 1 to 23
+	 * bytes of [0-9A-Za-z._-], without quotes (an HTTP server sends it
+	 * between double quotes as the ETag), that changes whenever the value's
+	 * bytes change; the empty string when the store keeps none, and for a
+	 * directory. The compiled-in store (crunch) gives the first 16 lowercase
+	 * hex digits of the SHA-256 of the value. */
+	char etag[CR_KV_ETAG_MAX];
 };
 
 /* Called once per entry of a directory, in no particular order; `name` is

@@ -478,8 +478,8 @@ static cr_ssize_t flow_read(cr_flow *cf, void *buf, size_t len)
 		core_unlock(s);
 		if (r != -EAGAIN)
 			return r;
-		if (flow_wait(f, deadline, &w))
-			return -EPIPE;
+		if (flow_wait(f, deadline, &w) || f->rd_shut)
+			return -EPIPE; /* closed, or the read side shut down meanwhile */
 		if (w == -ETIMEDOUT && cr_net_tcp_readable(s->net, f->id) == 0) {
 			core_lock(s);
 			r = cr_net_tcp_recv(s->net, f->id, buf, len, cr_time_monotonic_ns());

@@ -257,8 +257,10 @@ static cr_ssize_t kv_get(cr_kv_ro *ro, const char *key, uint64_t offset, void *b
 	return (cr_ssize_t)done;
 }
 
+/* A directory store knows neither content types nor ETags: NULL and "". */
 static void fill_stat(const struct stat *st, bool is_dir, struct cr_kv_stat *out)
 {
+	memset(out, 0, sizeof(*out));
 	out->is_dir = is_dir;
 	out->size = is_dir || st->st_size < 0 ? 0 : (uint64_t)st->st_size;
 	out->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;

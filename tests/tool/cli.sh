@@ -24,7 +24,8 @@ if [ $rc -eq 0 ] && grep -q '^usage: cirage configure -t TARGET' <<<"$out" &&
 	grep -qE '^  hvt .*not available yet' <<<"$out" &&
 	grep -q 'on spt: direct' <<<"$out" && ! grep -q 'on spt: direct (not' <<<"$out" &&
 	grep -q 'on unix: socket (default), direct$' <<<"$out" &&
-	grep -q 'on unix: dir (default), crunch (not available yet)' <<<"$out" &&
+	grep -q 'on unix: dir (default), crunch$' <<<"$out" &&
+	grep -q 'on spt: crunch (default)$' <<<"$out" &&
 	! grep -q 'test' <<<"$out"; then
 	pass help_configure
 else fail help_configure "rc=$rc: $out"; fi

@@ -398,13 +398,13 @@ disk = { kind = "block" }
 kind = "block"
 EOF
 
-expect_error kv_crunch_not_available 5 "device 'site' cannot be provided: compiling a directory into the image (crunch) is not available yet" 'available on unix: dir' \
-	--args '-t unix --kv=crunch' --setup 'mkdir htdocs' <<'EOF'
+expect_error kv_crunch_needs_source 5 "device 'site' (kv_ro 'crunch' on unix) needs the option 'source' (directory compiled into the image" \
+	--args '-t unix --kv=crunch' <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
 net = { kind = "stack" }
-site = { kind = "kv_ro", source = "htdocs" }
+site = { kind = "kv_ro" }
 EOF
 
 # ---- references between devices, on the test target -----------------------------

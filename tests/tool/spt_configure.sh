@@ -9,19 +9,20 @@ source "$(dirname "$0")/common.bash"
 
 # ---- what spt cannot provide yet ----------------------------------------------------
 
-expect_error spt_kv_ro_not_available 6 \
-	"target spt cannot provide a 'kv_ro' device yet: compiling a directory into the image (crunch) is not available yet (available on spt: stack, netif, block)" \
+# A kv_ro on spt is compiled into the image (crunch): it needs its folder.
+expect_error spt_kv_ro_needs_source 6 \
+	"device 'site' (kv_ro 'crunch' on spt) needs the option 'source'" \
 	--args '-t spt' <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
 tap = { kind = "netif" }
 
-site = { kind = "kv_ro", source = "." }
+site = { kind = "kv_ro" }
 EOF
 
 expect_error spt_kv_rw_not_available 5 "target spt cannot provide a 'kv_rw' device yet" \
-	'(available on spt: stack, netif, block)' --args '-t spt' <<'EOF'
+	'(available on spt: stack, netif, block, kv_ro)' --args '-t spt' <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
@@ -29,7 +30,7 @@ disk = { kind = "block" }
 data = { kind = "kv_rw", source = "." }
 EOF
 
-# Both unavailable devices are reported, each at its line.
+# Both errors are reported, each at its line.
 d=$(new_app spt_two_errors <<'EOF'
 name = "x"
 start = "x_start"
@@ -41,7 +42,8 @@ EOF
 )
 out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
 if [ $rc -eq 1 ] && grep -q "cirage.toml:4:.*cannot provide a 'kv_rw' device" <<<"$out" &&
-	grep -q "cirage.toml:6:.*cannot provide a 'kv_ro' device" <<<"$out" && [ ! -e "$d/_build" ]; then
+	grep -q "cirage.toml:6:.*device 'site' (kv_ro 'crunch' on spt) needs the option 'source'" <<<"$out" &&
+	[ ! -e "$d/_build" ]; then
 	pass spt_each_unavailable_device_reported
 else fail spt_each_unavailable_device_reported "rc=$rc: $out"; fi
 

@@ -173,9 +173,13 @@ TEST(stat)
 {
 	struct cr_kv_stat st;
 	int64_t now = cr_platform_wall_ns();
+	memset(&st, 0x55, sizeof(st));
 	CHECK_EQ(cr_kv_stat(ro, "a.txt", &st), 0);
 	CHECK(!st.is_dir);
 	CHECK_EQ(st.size, 11);
+	/* a directory store knows no content type and keeps no ETag */
+	CHECK(st.content_type == NULL);
+	CHECK_STREQ(st.etag, "");
 	CHECK(st.mtime_ns > now - (int64_t)CR_SEC(3600) && st.mtime_ns < now + (int64_t)CR_SEC(60));
 	CHECK_EQ(cr_kv_stat(ro, "d", &st), 0);
 	CHECK(st.is_dir);

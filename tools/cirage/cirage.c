@@ -5,6 +5,7 @@
  * `cirage run` exits with the image's own status.
  */
 #define _GNU_SOURCE /* nftw */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "configure.h"
+#include "crunch.h"
 #include "gen.h"
 #include "impl.h"
 #include "inspect.h"
@@ -290,9 +292,77 @@ static void print_command_line(FILE *f, const struct cr_config_args *args, const
 	fprintf(f, " %s", dir);
 }
 
+/* Remove the crunch_<device>.c files of _build/ that no device of c
+ * generates any more (a device renamed, or no longer compiled in). */
+static void remove_stale_crunch(const struct cr_config *c, const char *gen_dir)
+{
+	DIR *dir = opendir(gen_dir);
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		size_t len = strlen(e->d_name);
+		bool used = false;
+		char *path;
+
+		if (strncmp(e->d_name, "crunch_", 7) != 0 || len < 10 ||
+		    strcmp(e->d_name + len - 2, ".c") != 0)
+			continue;
+		for (size_t i = 0; i < c->ndevs && !used; i++)
+			used = c->devs[i].impl && c->devs[i].impl->crunch &&
+			       strlen(c->devs[i].name) == len - 9 &&
+			       strncmp(c->devs[i].name, e->d_name + 7, len - 9) == 0;
+		if (used)
+			continue;
+		path = path_join(gen_dir, e->d_name);
+		if (path)
+			unlink(path);
+		free(path);
+	}
+	closedir(dir);
+}
+
+/* Generate and write _build/crunch_<device>.c for every compiled-in
+ * store; 0 or an exit status. */
+static int write_crunch(const struct cr_config *c, struct cr_crunch_tree **trees,
+                        const char *gen_dir, size_t *nchanged)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->ndevs; i++) {
+		struct cr_buf b, name;
+		char *path;
+		bool changed = false;
+		int err;
+
+		if (!trees[i])
+			continue;
+		cr_buf_init(&b);
+		cr_buf_init(&name);
+		cr_crunch_gen(c, trees[i], &b);
+		cr_buf_printf(&name, "crunch_%s.c", c->devs[i].name);
+		path = path_join(gen_dir, cr_buf_str(&name));
+		err = b.oom || name.oom || !path ? -ENOMEM : 0;
+		if (!err)
+			err = cr_gen_write(path, cr_buf_str(&b), b.len, &changed);
+		if (err) {
+			error("cannot write %s/%s: %s", gen_dir, cr_buf_str(&name), strerror(-err));
+			rc = EXIT_ERROR;
+		}
+		*nchanged += changed;
+		free(path);
+		cr_buf_free(&b);
+		cr_buf_free(&name);
+	}
+	remove_stale_crunch(c, gen_dir);
+	return rc;
+}
+
 /* Check the manifest and (re)generate _build/. Returns an exit status. */
 static int do_configure(const char *dir, const struct cr_config_args *args, bool quiet)
 {
+	struct cr_crunch_tree **trees = NULL;
 	struct cr_diag d = {0};
 	struct cr_config *c;
 	const char *root = find_root();
@@ -318,6 +388,21 @@ static int do_configure(const char *dir, const struct cr_config_args *args, bool
 		error("the Cirage root '%s' has characters make cannot handle (spaces, '$', ':' "
 		      "...); move it to a plain path",
 		      root);
+		goto out;
+	}
+	/* Compiled-in stores: read their folders now, so that an error in one
+	 * generates nothing. */
+	trees = calloc(c->ndevs + 1, sizeof(*trees));
+	if (!trees) {
+		error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c->ndevs; i++)
+		if (c->devs[i].impl && c->devs[i].impl->crunch)
+			trees[i] = cr_crunch_scan(c, &c->devs[i], &d);
+	if (d.errors) {
+		if (d.errors > 1)
+			fprintf(stderr, "cirage: %d errors; nothing was generated\n", d.errors);
 		goto out;
 	}
 	gen_dir = path_join(dir, CR_GEN_DIR);
@@ -348,6 +433,8 @@ static int do_configure(const char *dir, const struct cr_config_args *args, bool
 		free(path);
 		cr_buf_free(&files[i]);
 	}
+	if (rc == 0)
+		rc = write_crunch(c, trees, gen_dir, &nchanged);
 	if (rc == 0 && !quiet) {
 		printf("cirage: configured %s for %s: %zu device%s, %zu key%s; generated %s/ "
 		       "(%zu file%s changed)\n",
@@ -357,6 +444,9 @@ static int do_configure(const char *dir, const struct cr_config_args *args, bool
 			printf("cirage: next: cirage build %s\n", dir);
 	}
 out:
+	for (size_t i = 0; trees && i < c->ndevs; i++)
+		cr_crunch_free(trees[i]);
+	free(trees);
 	cr_config_free(c);
 	free(gen_dir);
 	free(manifest);
@@ -789,7 +879,7 @@ static int run_child(char **argv)
 static int ip_cmd(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
                   const char *a6, const char *a7)
 {
-	char *const argv[] = {"ip", (char *)a1, (char *)a2, (char *)a3, (char *)a4,
+	char *const argv[] = {"ip",       (char *)a1, (char *)a2, (char *)a3, (char *)a4,
 	                      (char *)a5, (char *)a6, (char *)a7, NULL};
 	pid_t pid;
 	int st;
@@ -829,12 +919,14 @@ static int tap_create(struct run_net *rn)
 		rn->tap_name[0] = 0;
 	}
 	if (!rn->tap_name[0]) {
-		error("--tap: cannot create a tap device (is /dev/net/tun there and 'ip' installed?)");
+		error("--tap: cannot create a tap device (is /dev/net/tun there and 'ip' "
+		      "installed?)");
 		return -1;
 	}
 	if (ip_cmd("addr", "add", RUN_TAP_NET ".1/24", "dev", rn->tap_name, NULL, NULL) < 0 ||
 	    ip_cmd("link", "set", rn->tap_name, "up", NULL, NULL, NULL) < 0) {
-		error("--tap: cannot configure %s with " RUN_TAP_NET ".1/24 (is that network already "
+		error("--tap: cannot configure %s with " RUN_TAP_NET
+		      ".1/24 (is that network already "
 		      "in use on this host?)",
 		      rn->tap_name);
 		ip_cmd("tuntap", "del", "dev", rn->tap_name, "mode", "tap", NULL);
@@ -914,7 +1006,8 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 			}
 			cr_buf_puts(&b, rn->tap_name);
 			fprintf(stderr,
-			        "cirage: net device '%s' on tap %s (host " RUN_TAP_NET ".1/24); the "
+			        "cirage: net device '%s' on tap %s (host " RUN_TAP_NET
+			        ".1/24); the "
 			        "unikernel is " RUN_TAP_NET ".2\n",
 			        c->devs[a->dev].name, rn->tap_name);
 		} else {
@@ -922,8 +1015,9 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 			cr_buf_puts(&b, "user");
 			for (int k = 0; k < rn->nfwd; k++)
 				cr_buf_printf(&b, ",forward=%s", rn->fwd[k]);
-			fprintf(stderr, "cirage: net device '%s' on user-mode networking (the unikernel "
-			                "is 10.0.2.15)",
+			fprintf(stderr,
+			        "cirage: net device '%s' on user-mode networking (the unikernel "
+			        "is 10.0.2.15)",
 			        c->devs[a->dev].name);
 			for (int k = 0; k < rn->nfwd; k++) {
 				const char *f = rn->fwd[k], *proto = "tcp";
@@ -946,7 +1040,8 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 	/* the address that goes with the network cirage run chose */
 	if (net_added && has_key(c, "ipv4") && !given(args, nargs, "--ipv4=")) {
 		v[n++] = strdup(rn->tap ? "--ipv4=" RUN_TAP_NET ".2/24" : "--ipv4=10.0.2.15/24");
-		if (!rn->tap && has_key(c, "ipv4-gateway") && !given(args, nargs, "--ipv4-gateway="))
+		if (!rn->tap && has_key(c, "ipv4-gateway") &&
+		    !given(args, nargs, "--ipv4-gateway="))
 			v[n++] = strdup("--ipv4-gateway=10.0.2.2");
 	}
 	for (int i = 0; i < nargs; i++)
@@ -997,12 +1092,14 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (strncmp(argv[i], "--forward=", 10) == 0) {
 			if (!forward_valid(argv[i] + 10))
-				return usage_error("run",
-				                   "'%s': expected --forward=[tcp:|udp:]HOSTPORT:GUESTPORT, "
-				                   "e.g. --forward=8080:80",
-				                   argv[i]);
+				return usage_error(
+				    "run",
+				    "'%s': expected --forward=[tcp:|udp:]HOSTPORT:GUESTPORT, "
+				    "e.g. --forward=8080:80",
+				    argv[i]);
 			if (rn.nfwd == RUN_FWD_MAX)
-				return usage_error("run", "too many --forward (at most %d)", RUN_FWD_MAX);
+				return usage_error("run", "too many --forward (at most %d)",
+				                   RUN_FWD_MAX);
 			rn.fwd[rn.nfwd++] = argv[i] + 10;
 			continue;
 		}
@@ -1030,8 +1127,9 @@ static int cmd_run(int argc, char **argv)
 	if (t && t->tender) {
 		saved_free(&s);
 		if (rn.tap && rn.nfwd)
-			return usage_error("run", "--forward is for user-mode networking; with --tap "
-			                          "the unikernel is reachable at " RUN_TAP_NET ".2");
+			return usage_error("run",
+			                   "--forward is for user-mode networking; with --tap "
+			                   "the unikernel is reachable at " RUN_TAP_NET ".2");
 		args = tender_command(dir, t, root, argv + first_arg, argc - first_arg, &from_env,
 		                      &rn);
 		if (!args) {

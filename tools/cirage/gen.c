@@ -248,6 +248,10 @@ static void ctor_arg(const struct cr_config *c, const struct cr_cdev *dev, const
 			cr_buf_puts(out, "NULL");
 		return;
 	}
+	if (strcmp(arg, "@crunch") == 0) { /* the store in _build/crunch_NAME.c */
+		cr_buf_printf(out, "&cr_gen_crunch_%s", dev->name);
+		return;
+	}
 	if (strcmp(arg, "@name") == 0) {
 		cr_gen_c_string(out, dev->name);
 		return;
@@ -394,6 +398,14 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	              c->target->abi_target ? "#include <cirage/abi.h>\n" : "", c->target->header);
 	if (c->target->abi_target)
 		gen_notes(c, out);
+	if (cr_gen_has_crunch(c)) {
+		cr_buf_puts(out, "\n#include <cirage/crunch.h>\n\n/* Compiled-in stores, each "
+		                 "defined in _build/crunch_DEVICE.c. */\n");
+		for (size_t i = 0; i < c->ndevs; i++)
+			if (c->devs[i].impl && c->devs[i].impl->crunch)
+				cr_buf_printf(out, "extern struct cr_crunch cr_gen_crunch_%s;\n",
+				              c->devs[i].name);
+	}
 
 	if (c->nkeys) {
 		cr_buf_puts(out, "\nstatic struct cr_key cr_gen_keys[] = {\n");
@@ -535,6 +547,9 @@ void cr_gen_makefile(const struct cr_config *c, const char *root, struct cr_buf 
 	for (size_t i = 0; i < c->nsources; i++)
 		cr_buf_printf(out, " obj/app/%.*s.o", (int)(strlen(c->sources[i]) - 2),
 		              c->sources[i]);
+	for (size_t i = 0; i < c->ndevs; i++)
+		if (c->devs[i].impl && c->devs[i].impl->crunch)
+			cr_buf_printf(out, " obj/crunch_%s.o", c->devs[i].name);
 	cr_buf_puts(out, " obj/main.o\n\n"
 	                 "ifeq ($(V),1)\nQ :=\nelse\nQ := @\nendif\n\n"
 	                 ".PHONY: all\nall: $(APP)\n\t@:\n\n");
@@ -557,6 +572,17 @@ void cr_gen_makefile(const struct cr_config *c, const char *root, struct cr_buf 
 		              "\t$(Q)$(CC) $(CFLAGS_APP) $(CFLAGS) -MMD -MP -c -o $@ $<\n",
 		              (int)(strlen(s) - 2), s, s, fs ? " $(CFLAGS_DEPS)" : "", s);
 	}
+	for (size_t i = 0; i < c->ndevs; i++) {
+		if (!c->devs[i].impl || !c->devs[i].impl->crunch)
+			continue;
+		cr_buf_printf(out,
+		              "\nobj/crunch_%s.o: crunch_%s.c Makefile%s\n"
+		              "\t@mkdir -p $(@D)\n"
+		              "\t@echo \"  CC      _build/crunch_%s.c\"\n"
+		              "\t$(Q)$(CC) $(CFLAGS_APP) $(CFLAGS) -MMD -MP -c -o $@ $<\n",
+		              c->devs[i].name, c->devs[i].name, fs ? " $(CFLAGS_DEPS)" : "",
+		              c->devs[i].name);
+	}
 	cr_buf_printf(out,
 	              "\nobj/main.o: main.c Makefile%s\n"
 	              "\t@mkdir -p $(@D)\n"
@@ -564,6 +590,14 @@ void cr_gen_makefile(const struct cr_config *c, const char *root, struct cr_buf 
 	              "\t$(Q)$(CC) $(CFLAGS_APP) $(CFLAGS) -MMD -MP -c -o $@ $<\n\n"
 	              "-include $(OBJS:.o=.d)\n",
 	              fs ? " $(CFLAGS_DEPS)" : "");
+}
+
+bool cr_gen_has_crunch(const struct cr_config *c)
+{
+	for (size_t i = 0; i < c->ndevs; i++)
+		if (c->devs[i].impl && c->devs[i].impl->crunch)
+			return true;
+	return false;
 }
 
 void cr_gen_config(const struct cr_config *c, const char *root, struct cr_buf *out)

@@ -102,7 +102,8 @@ static const struct cr_impl_opt direct_opts[] = {
 };
 
 static const struct cr_impl_opt crunch_opts[] = {
-    {"source", CR_OPT_DIR, NULL, true, NULL, "directory compiled into the image"},
+    {"source", CR_OPT_DIR, NULL, true, NULL,
+     "directory compiled into the image, relative to the app's folder"},
     {NULL, 0, NULL, false, NULL, NULL},
 };
 
@@ -163,8 +164,7 @@ static const struct cr_impl impls[] = {
         .name = "direct",
         .summary = "Cirage's own network stack over a tap device",
         .ctor = "cr_unix_net_stack_open",
-        .args = {"@attach", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns",
-                 "@key:tcp-buffer"},
+        .args = {"@attach", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns", "@key:tcp-buffer"},
         .opts = unix_tap_opts,
         .attach = "net",
         .attach_opt = "tap",
@@ -223,11 +223,12 @@ static const struct cr_impl impls[] = {
         .kind = "kv_ro",
         .name = "crunch",
         .summary = "a directory compiled into the image",
-        .unavailable = "compiling a directory into the image (crunch) is not available yet",
         .ctor = "cr_crunch_kv_ro_open",
+        .args = {"@crunch"},
         .opts = crunch_opts,
-        .what = "crunched store",
+        .what = "kv_ro compiled into the image",
         .keys = no_keys,
+        .crunch = true,
     },
     {
         .target = "unix",
@@ -252,8 +253,7 @@ static const struct cr_impl impls[] = {
         .name = "direct",
         .summary = "Cirage's own network stack over a tap the cirage-spt tender attaches",
         .ctor = "cr_spt_net_stack_open",
-        .args = {"@name", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns",
-                 "@key:tcp-buffer"},
+        .args = {"@name", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns", "@key:tcp-buffer"},
         .opts = spt_tap_opts,
         .attach = "net",
         .attach_opt = "tap",
@@ -304,11 +304,12 @@ static const struct cr_impl impls[] = {
         .kind = "kv_ro",
         .name = "crunch",
         .summary = "a directory compiled into the image",
-        .unavailable = "compiling a directory into the image (crunch) is not available yet",
         .ctor = "cr_crunch_kv_ro_open",
+        .args = {"@crunch"},
         .opts = crunch_opts,
-        .what = "crunched store",
+        .what = "kv_ro compiled into the image",
         .keys = no_keys,
+        .crunch = true,
     },
     {
         .target = "spt",

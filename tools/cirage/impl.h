@@ -54,8 +54,9 @@ struct cr_impl_key {
 
 /* Constructor arguments after the out-pointer: "@attach" is the value of
  * the device's attachment point, "@name" the device's name (a string),
- * "@key:NAME" the value of runtime key NAME (one of the impl's keys); any
- * other word names an option. */
+ * "@key:NAME" the value of runtime key NAME (one of the impl's keys),
+ * "@crunch" the device's compiled-in store (impl->crunch); any other word
+ * names an option. */
 #define CR_IMPL_MAX_ARGS 6
 
 struct cr_impl {
@@ -82,6 +83,11 @@ struct cr_impl {
 	/* Boot failure description; "%s" is replaced by the attach value. */
 	const char *what; /* "block over file '%s'" */
 	const struct cr_impl_key *keys; /* terminated by a NULL name */
+	/* The option `source` names a folder compiled into the image:
+	 * configure reads it into _build/crunch_<device>.c (tools/cirage/
+	 * crunch.c), and the constructor argument "@crunch" is that file's
+	 * device object, &cr_gen_crunch_<device>. */
+	bool crunch;
 };
 
 struct cr_target {
