@@ -418,8 +418,9 @@ int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_
 	struct arp_entry *e;
 	uint32_t hop = 0;
 
-	if (!(net->cfg.offload & CR_NETIF_OFFLOAD_TSO4) || !net->cfg.send_meta ||
-	    len > CR_NETIF_GSO_MAX)
+	if (!net->cfg.send_meta || len > CR_NETIF_GSO_MAX ||
+	    !(net->cfg.offload & (gso_size ? CR_NETIF_OFFLOAD_TSO4 : CR_NETIF_OFFLOAD_CSUM)) ||
+	    (!gso_size && len > net->cfg.mtu))
 		return -EOPNOTSUPP;
 	if (cr_net_route(net, dst, &hop) < 0 || cr_net_is_bcast(net, hop))
 		return -EAGAIN;
@@ -431,8 +432,8 @@ int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_
 	memcpy(net->tx + 6, net->cfg.mac, 6);
 	put16(net->tx + 12, ETH_IPV4);
 	m.flags = CR_NETIF_META_CSUM_PARTIAL;
-	m.gso = CR_NETIF_GSO_TCPV4;
-	m.hdr_len = (uint16_t)(CR_NET_HDR_ETH + hdr_len);
+	m.gso = gso_size ? CR_NETIF_GSO_TCPV4 : CR_NETIF_GSO_NONE;
+	m.hdr_len = gso_size ? (uint16_t)(CR_NET_HDR_ETH + hdr_len) : 0;
 	m.gso_size = gso_size;
 	m.csum_start = CR_NET_HDR_ETH + 20;
 	m.csum_offset = 16;

@@ -84,10 +84,11 @@ void cr_net_ip_header(struct cr_net *net, uint8_t *ip, uint8_t proto, uint32_t d
 int cr_net_ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t len, uint64_t now);
 /* Send a TCP super-frame (pkt = net->tx + 14, IPv4 + TCP headers of
  * hdr_len bytes, then the payload) that the device cuts into segments of
- * gso_size payload bytes; the TCP checksum field must hold the folded
- * pseudo-header sum. -EAGAIN when dst's link address is not known yet
- * (the caller sends plain segments instead), -EOPNOTSUPP without the
- * offload. */
+ * gso_size payload bytes, or with gso_size 0 one segment (at most the
+ * MTU) whose checksum the device completes; either way the TCP checksum
+ * field must hold the folded pseudo-header sum. -EAGAIN when dst's link
+ * address is not known yet (the caller sends a plain frame instead),
+ * -EOPNOTSUPP without the offload. */
 int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_len,
                        uint16_t gso_size, uint64_t now);
 /* Pseudo-header sum for proto (RFC 793/768). */

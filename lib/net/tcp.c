@@ -536,7 +536,7 @@ static void send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 	struct cr_tcp *t = net->tcp;
 	uint8_t *ip = net->tx + CR_NET_HDR_ETH, *th = ip + 20, *o = th + 20;
 	uint32_t olen = 0, wnd, tlen;
-	uint64_t sum;
+	bool partial;
 
 	if (flags & F_SYN) {
 		o[0] = 2;
@@ -617,14 +617,16 @@ static void send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 	put16(th + 16, 0);
 	put16(th + 18, 0);
 	tlen = 20 + olen + len;
-	if (len > seg_room(c)) {
-		/* a super-frame the device segments: the checksum is left partial */
+	/* with the device's checksum offload, segments with data leave their
+	 * checksum partial (the device sums them), super-frames always do */
+	partial = len > seg_room(c) ||
+	          (len > 0 && (net->cfg.offload & CR_NETIF_OFFLOAD_CSUM) && net->cfg.send_meta);
+	if (partial)
 		put16(th + 16, (uint16_t)~cr_net_csum_fold(
 		                   cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen)));
-	} else {
-		sum = cr_net_csum_add(cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen);
-		put16(th + 16, cr_net_csum_fold(sum));
-	}
+	else
+		put16(th + 16, cr_net_csum_fold(cr_net_csum_add(
+		                   cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen)));
 	cr_net_ip_header(net, ip, PROTO_TCP, c->rip, tlen);
 	if (flags & F_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
@@ -634,9 +636,15 @@ static void send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 	net->stats.tcp_segs_out++;
 	if (flags & F_RST)
 		net->stats.tcp_rst_sent++;
-	if (len > seg_room(c)) {
-		cr_net_ip_send_tso(net, c->rip, 20 + tlen, 40 + olen, (uint16_t)seg_room(c), now);
-		return;
+	if (partial) {
+		uint16_t gso = len > seg_room(c) ? (uint16_t)seg_room(c) : 0;
+		if (cr_net_ip_send_tso(net, c->rip, 20 + tlen, 40 + olen, gso, now) == 0 || gso)
+			return; /* sent (a super-frame is only built when the link address is known)
+			         */
+		/* the next hop is not resolved yet: a plain frame, summed here */
+		put16(th + 16, 0);
+		put16(th + 16, cr_net_csum_fold(cr_net_csum_add(
+		                   cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen)));
 	}
 	if (cr_net_ip_send(net, c->rip, ip, 20 + tlen, now) == -EHOSTUNREACH &&
 	    c->state == CR_TCP_SYN_SENT && c->retries > 0)

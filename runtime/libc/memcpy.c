@@ -3,13 +3,23 @@
 
 #include "libc.h"
 
-/* Eight bytes at a time (x86_64 loads and stores at any alignment), four
- * words per round; the tail byte by byte. */
+/* Large copies (packets, file pieces) with `rep movsb`, which x86_64
+ * processors with ERMS (every one since 2012) run at full cache bandwidth;
+ * small ones eight bytes at a time (x86_64 loads and stores at any
+ * alignment), four words per round, the tail byte by byte. */
+#define REP_MOVSB_MIN 256
+
 CR_NO_LIBCALL void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+#if defined(__x86_64__)
+	if (n >= REP_MOVSB_MIN) {
+		__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+		return dst;
+	}
+#endif
 	for (; n >= 32; n -= 32, d += 32, s += 32) {
 		uint64_t a = ((const cr_word *)s)[0], b = ((const cr_word *)s)[1];
 		uint64_t c = ((const cr_word *)s)[2], e = ((const cr_word *)s)[3];

@@ -19,7 +19,7 @@
 /* The glibc references are used in ways gcc warns about (truncation on purpose). */
 #pragma GCC diagnostic ignored "-Wstringop-truncation"
 
-#define N 256
+#define N 1024
 
 static unsigned char a[N + 64], b[N + 64], c[N + 64];
 
@@ -42,6 +42,17 @@ TEST(memcpy_memset_every_alignment_and_length)
 	for (size_t da = 0; da < 16; da++)
 		for (size_t sa = 0; sa < 16; sa++)
 			for (size_t n = 0; n < 100; n++) {
+				fill_random(a, sizeof(a), 0);
+				memcpy(b, a, sizeof(b));
+				memcpy(c, a, sizeof(c));
+				CHECK(crlibc_memcpy(b + da, a + 32 + sa, n) == b + da);
+				memcpy(c + da, a + 32 + sa, n);
+				CHECK(memcmp(b, c, sizeof(b)) == 0);
+			}
+	/* the large-copy path (rep movsb from 256 bytes on) */
+	for (size_t da = 0; da < 16; da += 5)
+		for (size_t sa = 0; sa < 16; sa += 3)
+			for (size_t n = 250; n < 700 && n + 48 <= N; n += 37) {
 				fill_random(a, sizeof(a), 0);
 				memcpy(b, a, sizeof(b));
 				memcpy(c, a, sizeof(c));
