@@ -20,8 +20,10 @@ struct cr_net_config {
 	 * unless DHCP supplies one). */
 	cr_ipaddr gateway;
 	/* TCP: connections at most (0: 256) and KiB of buffer per connection
-	 * and direction (0: 128; 4 to 4096). Memory for TCP buffers is at most
-	 * tcp_conns * 2 * tcp_buffer_kib KiB. */
+	 * and direction (4 to 4096; 0: from the heap's size, heap / 256 between
+	 * 8 and 128, or 128 when the heap is the host's). Memory for TCP
+	 * buffers is at most tcp_conns * 2 * tcp_buffer_kib KiB; a connection
+	 * that finds no memory for its buffers is refused with a RST. */
 	int64_t tcp_conns;
 	int64_t tcp_buffer_kib;
 };

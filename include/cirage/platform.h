@@ -40,5 +40,9 @@ _Noreturn void cr_platform_abort(const char *reason);
 
 /* Page size of the platform. */
 size_t cr_platform_page_size(void);
+/* Bytes of heap the image was given (spt: --mem less the image and its
+ * stack), or 0 when the heap is the host's and has no set size (unix).
+ * Libraries size their default buffers from it. */
+size_t cr_platform_heap_size(void);
 
 #endif

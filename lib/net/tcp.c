@@ -1684,8 +1684,17 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 			return;
 		}
 		if (c->flags & C_PASSIVE) {
+			struct listener *l = &t->listeners[c->listener];
+			if (l->n_acc < l->backlog && !c->rbuf && bufs_alloc(t, c) < 0) {
+				/* no memory for its buffers: refuse it cleanly */
+				net->stats.tcp_refused++;
+				send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST,
+				          NULL, 0, 0, now);
+				conn_free(net, c);
+				return;
+			}
 			if (!passive_established(net, c, ack, win, seq))
-				return; /* no room yet: the peer retransmits */
+				return; /* the accept queue is full: the peer retransmits */
 		} else {
 			if (!establish(net, c, ack, win, seq)) {
 				set_error(net, c, -ENOMEM);

@@ -97,6 +97,11 @@ void cr_platform_init(int argc, char **argv)
 	(void)argv;
 }
 
+size_t cr_platform_heap_size(void)
+{
+	return (size_t)(boot.heap_end - boot.heap_start);
+}
+
 size_t cr_platform_page_size(void)
 {
 	return PAGE;

@@ -144,6 +144,11 @@ void cr_platform_init(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+size_t cr_platform_heap_size(void)
+{
+	return 0; /* the host's malloc */
+}
+
 size_t cr_platform_page_size(void)
 {
 	if (!P.page)

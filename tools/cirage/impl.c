@@ -143,7 +143,8 @@ static const struct cr_impl_key net_keys[] = {
     {"ipv4", "ipv4", "0.0.0.0/0", "IPv4 address/prefix of the stack (0.0.0.0: DHCP)"},
     {"ipv4-gateway", "ipaddr", "0.0.0.0", "IPv4 default gateway (0.0.0.0: none)"},
     {"tcp-conns", "int", "256", "TCP connections at most (open, closing and TIME_WAIT)"},
-    {"tcp-buffer", "int", "128", "KiB of TCP buffer per connection and direction (4 to 4096)"},
+    {"tcp-buffer", "int", "0",
+     "KiB of TCP buffer per connection and direction (4 to 4096; 0: heap/256, at most 128)"},
     {NULL, NULL, NULL, NULL},
 };
 
