@@ -1646,6 +1646,12 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 			send_syn(net, c, now); /* the peer did not get our SYN-ACK */
 			return;
 		}
+		/* a duplicate (the peer retransmitted what we have): echo its
+		 * timestamp, not an older one, or its RTT sample would include
+		 * the whole timeout and the RTO would feed on itself */
+		if ((c->flags & C_TS) && o.ts && !(flags & F_RST) &&
+		    SEQ_LE(seq, c->last_ack_sent) && SEQ_GE(o.tsval, c->ts_recent))
+			c->ts_recent = o.tsval;
 		if (!(flags & F_RST))
 			send_ack(net, c, now);
 		if (c->state == CR_TCP_TIME_WAIT && (flags & F_FIN))
