@@ -16,57 +16,6 @@
 #define KEY_BUF (CR_KV_KEY_MAX + 1)
 #define ETAG_LEN 48
 
-static const struct {
-	const char *ext, *type;
-} types[] = {
-    {"html", "text/html; charset=utf-8"},
-    {"htm", "text/html; charset=utf-8"},
-    {"css", "text/css; charset=utf-8"},
-    {"js", "text/javascript; charset=utf-8"},
-    {"mjs", "text/javascript; charset=utf-8"},
-    {"json", "application/json"},
-    {"map", "application/json"},
-    {"xml", "application/xml"},
-    {"txt", "text/plain; charset=utf-8"},
-    {"md", "text/markdown; charset=utf-8"},
-    {"csv", "text/csv; charset=utf-8"},
-    {"png", "image/png"},
-    {"jpg", "image/jpeg"},
-    {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},
-    {"svg", "image/svg+xml"},
-    {"ico", "image/vnd.microsoft.icon"},
-    {"webp", "image/webp"},
-    {"avif", "image/avif"},
-    {"wasm", "application/wasm"},
-    {"woff", "font/woff"},
-    {"woff2", "font/woff2"},
-    {"ttf", "font/ttf"},
-    {"otf", "font/otf"},
-    {"pdf", "application/pdf"},
-    {"zip", "application/zip"},
-    {"gz", "application/gzip"},
-    {"tar", "application/x-tar"},
-    {"mp3", "audio/mpeg"},
-    {"ogg", "audio/ogg"},
-    {"mp4", "video/mp4"},
-    {"webm", "video/webm"},
-    {"rss", "application/rss+xml"},
-    {"atom", "application/atom+xml"},
-    {"webmanifest", "application/manifest+json"},
-};
-
-const char *cr_http_content_type(const char *name)
-{
-	const char *slash = strrchr(name, '/'), *dot = strrchr(name, '.');
-
-	if (dot && (!slash || dot > slash))
-		for (size_t i = 0; i < CR_ARRAY_SIZE(types); i++)
-			if (!strcasecmp(dot + 1, types[i].ext))
-				return types[i].type;
-	return "application/octet-stream";
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -13,7 +13,7 @@
  * it announced; HEAD and 304 send none; the Location of a redirect is a
  * local absolute path.
  */
-// fuzz-sources: lib/http/parse.c runtime/kv_key.c
+// fuzz-sources: lib/http/parse.c lib/http/mime.c runtime/kv_key.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
