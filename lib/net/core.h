@@ -172,7 +172,9 @@ int cr_net_udp_pending(const struct cr_net *net, int sock);
  * established, closing and TIME_WAIT together; TIME_WAIT ones are reused,
  * oldest first, when the table is full); each is one struct of about
  * 400 bytes, plus cfg.tcp_rcvbuf + cfg.tcp_sndbuf bytes of ring buffers
- * from the moment it is established until it enters TIME_WAIT or is freed.
+ * from the moment it is established until it is freed, or, once the
+ * application has released it, until it enters TIME_WAIT (a connection the
+ * application still holds keeps them: unread data stays readable).
  * Half-open connections per listener are bounded by its backlog; beyond it
  * SYNs are answered with SYN cookies (no state at all). A SYN that finds
  * the table full is refused with a RST; cr_net_tcp_connect returns
