@@ -58,6 +58,7 @@
 #define TCP_RTO_INIT_US 1000000u
 #define TCP_RTO_MIN_US 200000u
 #define TCP_RTO_MAX_US 60000000u
+#define TCP_TLP_MIN_US 10000u /* the shortest tail-loss probe timeout */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_DATA_RETRIES 12
@@ -92,6 +93,8 @@
 #define C_RTT_TIMING 0x0400 /* rtt_seq is being timed (no timestamps) */
 #define C_PASSIVE 0x0800
 #define C_RTO_RECOVERY 0x1000 /* go-back-N after a timeout */
+#define C_TLP 0x2000 /* t_rtx is a tail-loss probe timer */
+#define C_TLP_DONE 0x4000 /* a probe went out since the last new ACK */
 
 struct range {
 	uint32_t s, e;
@@ -699,7 +702,35 @@ static void rtx_arm(struct cr_net *net, struct conn *c, uint64_t now)
 	uint64_t rto = (uint64_t)c->rto_us << c->backoff;
 	if (rto > TCP_RTO_MAX_US)
 		rto = TCP_RTO_MAX_US;
+	c->flags &= (uint16_t)~C_TLP;
 	timer_set(net->tcp, &c->t_rtx, now + rto * 1000u);
+}
+
+static bool fin_sent(const struct conn *c);
+
+/* Arm the timer for data just sent: a tail-loss probe (RFC 8985 7) at
+ * PTO = max(2 SRTT, 10 ms) when one may go out (an RTT is known, not in
+ * recovery or backoff, no probe since the last new ACK, the window open),
+ * else the retransmission timeout. A lost tail (or a lost last ACK) then
+ * costs a probe after a few round trips instead of a 200 ms timeout. */
+static void rtx_arm_probe(struct cr_net *net, struct conn *c, uint64_t now)
+{
+	uint64_t pto = 2ull * c->srtt_us;
+
+	if (c->srtt_us == 0 || c->backoff || c->snd_wnd == 0 || fin_sent(c) ||
+	    (c->flags & (C_RECOVERY | C_TLP_DONE)) ||
+	    (c->state != CR_TCP_ESTABLISHED && c->state != CR_TCP_CLOSE_WAIT)) {
+		rtx_arm(net, c, now);
+		return;
+	}
+	if (pto < TCP_TLP_MIN_US)
+		pto = TCP_TLP_MIN_US;
+	if (pto >= c->rto_us) {
+		rtx_arm(net, c, now);
+		return;
+	}
+	c->flags |= C_TLP;
+	timer_set(net->tcp, &c->t_rtx, now + pto * 1000u);
 }
 
 /* Data bytes already sent (snd_nxt may be one past a FIN). */
@@ -792,7 +823,7 @@ static void tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			if (SEQ_GT(c->snd_nxt, c->snd_max))
 				c->snd_max = c->snd_nxt;
 			if (c->t_rtx == CR_FOREVER)
-				rtx_arm(net, c, now);
+				rtx_arm_probe(net, c, now);
 		}
 	}
 	if (!sent_any && (c->flags & C_ACK_NOW) && c->state != CR_TCP_SYN_SENT &&
@@ -1276,11 +1307,14 @@ static bool ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		c->retries = 0;
 		c->dupacks = 0;
 		sack_trim(c);
+		c->flags &= (uint16_t)~C_TLP_DONE;
 		cc_on_ack(net, c, acked, now);
-		if (c->snd_una == c->snd_max)
+		if (c->snd_una == c->snd_max) {
 			c->t_rtx = CR_FOREVER;
-		else
-			rtx_arm(net, c, now);
+			c->flags &= (uint16_t)~C_TLP;
+		} else {
+			rtx_arm_probe(net, c, now);
+		}
 		if (c->flags & C_HELD)
 			notify(net, CR_NET_TCP_EV_CONN, c->id);
 		if (fin_acked && our_fin_acked(net, c, now)) {
@@ -1791,6 +1825,18 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	if (c->snd_una == c->snd_max && !(c->s_len > 0 && c->snd_wnd == 0) &&
 	    !((c->flags & C_SHUT_WR) && !fin_sent(c)))
 		return; /* nothing outstanding */
+	if (c->flags & C_TLP) {
+		/* the tail-loss probe: the last segment again, to draw an ACK
+		 * (with SACK blocks) that shows what was lost */
+		uint32_t len = min32(seg_room(c), c->snd_max - c->snd_una);
+		c->flags = (uint16_t)((c->flags & ~(C_TLP | C_RTT_TIMING)) | C_TLP_DONE);
+		if (len && !fin_sent(c) && c->snd_max - c->snd_una <= c->s_len) {
+			send_seg(net, c, c->snd_max - len, len, F_ACK, now);
+			net->stats.tcp_retransmits++;
+		}
+		rtx_arm(net, c, now);
+		return;
+	}
 	if (++c->retries > TCP_DATA_RETRIES) {
 		net->stats.tcp_timeouts++;
 		send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);

@@ -747,6 +747,46 @@ TEST(retransmission_backoff_then_timeout)
 	teardown();
 }
 
+TEST(tail_loss_probe_before_the_timeout)
+{
+	static uint8_t data[3000];
+	struct seg s, a;
+	uint64_t t0;
+	int id, n;
+
+	setup();
+	id = open_passive(NULL, true, 1000);
+	/* one exchange gives an RTT sample (timestamps) */
+	CHECK_EQ(cr_net_tcp_send(net, id, data, 100, now), 100);
+	s = last();
+	a = (struct seg){pport, 80,   1000,  pseq,    oseq + 100, F_ACK, 0,    -1,
+	                 false, true, ++pts, s.tsval, 0,          {{0}}, NULL, 0};
+	peer(&a);
+	oseq += 100;
+	/* a burst whose last ACK is lost: a probe (the last segment again)
+	 * well before the 200 ms minimum timeout */
+	cr_net_tcp_set_nodelay(net, id, true);
+	cap.n = 0;
+	CHECK_EQ(cr_net_tcp_send(net, id, data, sizeof(data), now), sizeof(data));
+	n = cap.n;
+	CHECK(n >= 3);
+	t0 = now;
+	tick_to(t0 + CR_MS(9));
+	CHECK_EQ(cap.n, n);
+	tick_to(t0 + CR_MS(30));
+	CHECK_EQ(cap.n, n + 1);
+	s = last();
+	CHECK_EQ(s.seq + s.dlen, oseq + sizeof(data)); /* the tail */
+	CHECK(s.dlen > 0);
+	/* no second probe: then the timeout */
+	tick_to(t0 + CR_MS(150));
+	CHECK_EQ(cap.n, n + 1);
+	tick_to(t0 + CR_MS(400));
+	CHECK(cap.n > n + 1);
+	CHECK_EQ(out(n + 1).seq, oseq); /* go-back-N from snd_una */
+	teardown();
+}
+
 TEST(fast_retransmit_on_three_dupacks)
 {
 	static uint8_t big[10 * 1460];
@@ -1075,6 +1115,7 @@ int main(void)
 	RUN(out_of_order_data_is_sacked_and_reassembled);
 	RUN(paws_drops_old_timestamps);
 	RUN(retransmission_backoff_then_timeout);
+	RUN(tail_loss_probe_before_the_timeout);
 	RUN(fast_retransmit_on_three_dupacks);
 	RUN(sack_holes_are_retransmitted);
 	RUN(zero_window_probe_and_reopen);
