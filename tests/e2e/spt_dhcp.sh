@@ -55,7 +55,7 @@ if ip netns add "$NS2" && ip netns exec "$NS2" ip tuntap add dev "$TAP" mode tap
 		>"$TEST_TMP/uk2.log" 2>&1 &
 	UK2=$!
 fi
-in_ns "$TENDER" --net:net="$TAP" "$TEST_TMP/udp-echo/_build/udp-echo.spt" --port=7 \
+ip netns exec "$NS" "$TENDER" --net:net="$TAP" "$TEST_TMP/udp-echo/_build/udp-echo.spt" --port=7 \
 	>"$TEST_TMP/uk.log" 2>&1 &
 UK=$!
 for _ in $(seq 400); do grep -q answering "$TEST_TMP/uk.log" && break; kill -0 "$UK" 2>/dev/null || break; sleep 0.1; done

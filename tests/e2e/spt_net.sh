@@ -30,7 +30,7 @@ if ! { "$CIRAGE" configure -t spt "$TEST_TMP/udp-echo" && "$CIRAGE" build "$TEST
 	exit 0
 fi
 pass udp_echo_builds
-in_ns "$TENDER" --net:net="$TAP" "$TEST_TMP/udp-echo/_build/udp-echo.spt" --ipv4=10.77.0.2/24 --port=7 \
+ip netns exec "$NS" "$TENDER" --net:net="$TAP" "$TEST_TMP/udp-echo/_build/udp-echo.spt" --ipv4=10.77.0.2/24 --port=7 \
 	>"$TEST_TMP/uk.log" 2>&1 &
 UK=$!
 for _ in $(seq 50); do grep -q answering "$TEST_TMP/uk.log" && break; sleep 0.1; done
