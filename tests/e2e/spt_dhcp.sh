@@ -32,7 +32,7 @@ trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
 netns_tap "$NS" "$TAP" 10.79.0.1/24 || { fail spt_dhcp_setup "cannot create the namespace and its tap"; exit 0; }
 
-in_ns "$DNSMASQ" --no-daemon --port=0 --interface="$TAP" --bind-interfaces \
+ip netns exec "$NS" "$DNSMASQ" --no-daemon --port=0 --interface="$TAP" --bind-interfaces \
 	--dhcp-range=10.79.0.50,10.79.0.60,255.255.255.0,1h --dhcp-option=3,10.79.0.1 \
 	--dhcp-leasefile="$TEST_TMP/leases" --pid-file="$TEST_TMP/dnsmasq.pid" --conf-file=/dev/null \
 	>"$TEST_TMP/dnsmasq.log" 2>&1 &

@@ -26,7 +26,7 @@ if ! { "$CIRAGE" configure -t unix --net=direct "$TEST_TMP/udp-echo" && "$CIRAGE
 	exit 0
 fi
 pass unix_direct_builds
-in_ns "$TEST_TMP/udp-echo/_build/udp-echo" --net:net="$TAP" --ipv4=10.80.0.2/24 --port=7 \
+ip netns exec "$NS" "$TEST_TMP/udp-echo/_build/udp-echo" --net:net="$TAP" --ipv4=10.80.0.2/24 --port=7 \
 	>"$TEST_TMP/uk.log" 2>&1 &
 UK=$!
 for _ in $(seq 50); do grep -q answering "$TEST_TMP/uk.log" && break; kill -0 "$UK" 2>/dev/null || break; sleep 0.1; done
