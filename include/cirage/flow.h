@@ -63,8 +63,8 @@ struct cr_flow_ops {
 	int (*shutdown)(cr_flow *flow, enum cr_shutdown how);
 	void (*close)(cr_flow *flow);
 	int (*set_timeout)(cr_flow *flow, uint64_t timeout_ns);
-	/* Optional (NULL: every option gives -ENOTSUP). Returns 0, -EINVAL for a
-	 * value out of range or -ENOTSUP. */
+	/* Optional (NULL: every option gives -ENOTSUP). Called with value 0 or 1
+	 * only (cr_flow_set_option refuses others). Returns 0 or -ENOTSUP. */
 	int (*set_option)(cr_flow *flow, enum cr_flow_option opt, int value);
 };
 
@@ -99,6 +99,8 @@ static inline int cr_flow_set_timeout(cr_flow *flow, uint64_t timeout_ns)
 
 static inline int cr_flow_set_option(cr_flow *flow, enum cr_flow_option opt, int value)
 {
+	if (value != 0 && value != 1)
+		return -EINVAL; /* every option is on or off */
 	if (!flow->ops->set_option)
 		return -ENOTSUP;
 	return flow->ops->set_option(flow, opt, value);

@@ -85,12 +85,52 @@ struct net_stack {
 	uint8_t dhcp_buf[DHCP_BUF];
 };
 
+/* Closing an object while fibers are blocked in it (the contract of
+ * cirage/stack.h and flow.h), one mechanism for UDP sockets, listeners and
+ * flows: a blocked fiber counts itself in waiters; close marks the object
+ * closed and wakes them, and whoever leaves it last frees mem, the object
+ * the ref is part of. */
+struct sock_ref {
+	void *mem;
+	bool closed;
+	int waiters;
+};
+
+/* Wait on q until woken or deadline (*w: cr_waitq_wait's result, may be
+ * NULL). true when the object was closed meanwhile: it is then gone (freed
+ * here by the last waiter) and the caller must return at once. */
+static bool ref_wait(struct sock_ref *r, cr_waitq *q, uint64_t deadline, int *w)
+{
+	int rc;
+
+	r->waiters++;
+	rc = cr_waitq_wait(q, deadline);
+	if (w)
+		*w = rc;
+	r->waiters--;
+	if (!r->closed)
+		return false;
+	if (r->waiters == 0)
+		free(r->mem);
+	return true;
+}
+
+/* Mark the object closed: true when fibers are blocked in it (the caller
+ * wakes them; the last one frees it), false when it was freed here. */
+static bool ref_close(struct sock_ref *r)
+{
+	r->closed = true;
+	if (r->waiters)
+		return true;
+	free(r->mem);
+	return false;
+}
+
 struct net_udp {
 	cr_udp base;
 	struct net_stack *s;
 	int sock;
-	bool closed;
-	int waiters; /* fibers blocked in this socket */
+	struct sock_ref ref;
 	cr_waitq rq;
 };
 
@@ -251,16 +291,11 @@ static cr_ipaddr addr_of(uint32_t ip)
 	                    (uint8_t)ip);
 }
 
-/* After a wait: true when the socket was closed meanwhile (and freed by
- * the last waiter). */
-static bool udp_after_wait(struct net_udp *u)
+/* out = ip:port, ip 0 as the "any" address. */
+static void sockaddr_set(cr_sockaddr *out, uint32_t ip, uint16_t port)
 {
-	u->waiters--;
-	if (!u->closed)
-		return false;
-	if (u->waiters == 0)
-		free(u);
-	return true;
+	out->addr = ip ? addr_of(ip) : cr_ipaddr_any(CR_AF_INET4);
+	out->port = port;
 }
 
 static int udp_bind(cr_stack *stack, const cr_sockaddr *local, cr_udp **out)
@@ -288,6 +323,7 @@ static int udp_bind(cr_stack *stack, const cr_sockaddr *local, cr_udp **out)
 	}
 	u->base.stack = stack;
 	u->s = s;
+	u->ref.mem = u;
 	u->sock = r;
 	cr_waitq_init(&u->rq);
 	s->socks[r] = u;
@@ -322,9 +358,7 @@ static cr_ssize_t udp_sendto(cr_udp *cu, const void *buf, size_t len, const cr_s
 		if (wake > deadline)
 			wake = deadline;
 		core_unlock(s);
-		u->waiters++;
-		cr_waitq_wait(&s->arpq, wake);
-		if (udp_after_wait(u))
+		if (ref_wait(&u->ref, &s->arpq, wake, NULL))
 			return -EBADF;
 		core_lock(s);
 	}
@@ -352,17 +386,13 @@ static cr_ssize_t udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_sockaddr *f
 		core_unlock(s);
 		if (r != -EAGAIN)
 			break;
-		u->waiters++;
-		w = cr_waitq_wait(&u->rq, deadline);
-		if (udp_after_wait(u))
+		if (ref_wait(&u->ref, &u->rq, deadline, &w))
 			return -EBADF;
 		if (w == -ETIMEDOUT && cr_net_udp_pending(s->net, u->sock) == 0)
 			return -ETIMEDOUT;
 	}
-	if (r >= 0 && from) {
-		from->addr = addr_of(src);
-		from->port = sport;
-	}
+	if (r >= 0 && from)
+		sockaddr_set(from, src, sport);
 	return r;
 }
 
@@ -375,8 +405,7 @@ static int udp_local(cr_udp *cu, cr_sockaddr *out)
 
 	if (r < 0)
 		return r;
-	out->addr = ip ? addr_of(ip) : cr_ipaddr_any(CR_AF_INET4);
-	out->port = port;
+	sockaddr_set(out, ip, port);
 	return 0;
 }
 
@@ -389,11 +418,8 @@ static void udp_close(cr_udp *cu)
 	cr_net_udp_close(s->net, u->sock);
 	core_unlock(s);
 	s->socks[u->sock] = NULL;
-	u->closed = true;
-	if (u->waiters == 0) {
-		free(u);
+	if (!ref_close(&u->ref))
 		return;
-	}
 	cr_waitq_wake_all(&u->rq);
 	cr_waitq_wake_all(&s->arpq);
 }
@@ -404,8 +430,7 @@ struct net_listener {
 	cr_tcp_listener base;
 	struct net_stack *s;
 	int lid;
-	bool closed;
-	int waiters;
+	struct sock_ref ref;
 	cr_waitq q;
 };
 
@@ -413,9 +438,8 @@ struct net_flow {
 	cr_flow base;
 	struct net_stack *s;
 	int id;
-	bool closed;
 	bool rd_shut;
-	int waiters;
+	struct sock_ref ref;
 	uint64_t timeout;
 	cr_waitq q;
 };
@@ -432,18 +456,9 @@ static void tcp_notify(void *ctx, int kind, int id)
 	}
 }
 
-/* Wait on q until woken or deadline; true when the object was closed
- * meanwhile (and freed by the last waiter). */
 static bool flow_wait(struct net_flow *f, uint64_t deadline, int *w)
 {
-	f->waiters++;
-	*w = cr_waitq_wait(&f->q, deadline);
-	f->waiters--;
-	if (!f->closed)
-		return false;
-	if (f->waiters == 0)
-		free(f);
-	return true;
+	return ref_wait(&f->ref, &f->q, deadline, w);
 }
 
 static const struct cr_flow_ops net_flow_ops;
@@ -456,6 +471,7 @@ static struct net_flow *flow_new(struct net_stack *s, int id)
 	memset(f, 0, sizeof(*f));
 	f->base.ops = &net_flow_ops;
 	f->s = s;
+	f->ref.mem = f;
 	f->id = id;
 	f->timeout = CR_FOREVER;
 	cr_waitq_init(&f->q);
@@ -544,12 +560,8 @@ static void flow_close(cr_flow *cf)
 	cr_net_tcp_close(s->net, f->id, cr_time_monotonic_ns());
 	core_unlock(s);
 	s->flows[f->id] = NULL;
-	f->closed = true;
-	if (f->waiters == 0) {
-		free(f);
-		return;
-	}
-	cr_waitq_wake_all(&f->q);
+	if (ref_close(&f->ref))
+		cr_waitq_wake_all(&f->q);
 }
 
 static int flow_set_timeout(cr_flow *cf, uint64_t timeout_ns)
@@ -563,8 +575,6 @@ static int flow_set_option(cr_flow *cf, enum cr_flow_option opt, int value)
 	struct net_flow *f = (struct net_flow *)cf;
 	int r;
 
-	if (value != 0 && value != 1)
-		return -EINVAL;
 	if (opt != CR_FLOW_NODELAY && opt != CR_FLOW_KEEPALIVE)
 		return -ENOTSUP;
 	core_lock(f->s);
@@ -610,6 +620,7 @@ static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr
 	}
 	l->base.stack = stack;
 	l->s = s;
+	l->ref.mem = l;
 	l->lid = r;
 	cr_waitq_init(&l->q);
 	s->listeners[r] = l;
@@ -641,23 +652,15 @@ static int tcp_accept(cr_tcp_listener *cl, uint64_t timeout_ns, cr_flow **out, c
 			break;
 		if (id != -EAGAIN)
 			return id;
-		l->waiters++;
-		w = cr_waitq_wait(&l->q, deadline);
-		l->waiters--;
-		if (l->closed) {
-			if (l->waiters == 0)
-				free(l);
+		if (ref_wait(&l->ref, &l->q, deadline, &w))
 			return -EBADF;
-		}
 		if (w == -ETIMEDOUT)
 			return -ETIMEDOUT;
 	}
 	if (!f)
 		return -ENOMEM;
-	if (peer) {
-		peer->addr = addr_of(rip);
-		peer->port = rport;
-	}
+	if (peer)
+		sockaddr_set(peer, rip, rport);
 	*out = &f->base;
 	return 0;
 }
@@ -671,8 +674,7 @@ static int tcp_local(cr_tcp_listener *cl, cr_sockaddr *out)
 
 	if (r < 0)
 		return r;
-	out->addr = ip ? addr_of(ip) : cr_ipaddr_any(CR_AF_INET4);
-	out->port = port;
+	sockaddr_set(out, ip, port);
 	return 0;
 }
 
@@ -685,12 +687,8 @@ static void tcp_listener_close(cr_tcp_listener *cl)
 	cr_net_tcp_unlisten(s->net, l->lid, cr_time_monotonic_ns());
 	core_unlock(s);
 	s->listeners[l->lid] = NULL;
-	l->closed = true;
-	if (l->waiters == 0) {
-		free(l);
-		return;
-	}
-	cr_waitq_wake_all(&l->q);
+	if (ref_close(&l->ref))
+		cr_waitq_wake_all(&l->q);
 }
 
 static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t timeout_ns,

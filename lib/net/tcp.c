@@ -92,7 +92,6 @@
 #define C_RECOVERY 0x0200
 #define C_RTT_TIMING 0x0400 /* rtt_seq is being timed (no timestamps) */
 #define C_PASSIVE 0x0800
-#define C_RTO_RECOVERY 0x1000 /* go-back-N after a timeout */
 #define C_TLP 0x2000 /* t_rtx is a tail-loss probe timer */
 #define C_TLP_DONE 0x4000 /* a probe went out since the last new ACK */
 

@@ -375,8 +375,6 @@ static int flow_set_option(cr_flow *flow, enum cr_flow_option opt, int value)
 	struct unix_flow *f = (struct unix_flow *)flow;
 	int on = value;
 
-	if (value != 0 && value != 1)
-		return -EINVAL;
 	if (opt == CR_FLOW_NODELAY) {
 		if (setsockopt(f->ref.io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
 			return -errno;
