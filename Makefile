@@ -103,16 +103,19 @@ san_SRCS  := $(unix_SRCS)
 san_CFLAGS := $(unix_CFLAGS) -O1 $(SAN_FLAGS)
 $(eval $(call target_rules,san))
 
+# Test support (tests/support/: the in-memory link...) is linked into the
+# unit tests only, never into the libraries images link.
+SUPPORT_SRCS := $(wildcard tests/support/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_SAN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/san/%,$(UNIT_SRCS))
 unit-tests: $(UNIT_BINS) $(UNIT_SAN)
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/unix/libcirage.a
+$(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_SRCS) $(wildcard tests/support/*.h) $(BUILD)/unix/libcirage.a
 	@mkdir -p $(dir $@)
-	$(CC) $(unix_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/unix/libcirage.a
-$(BUILD)/tests/san/%: tests/unit/%.c $(BUILD)/san/libcirage.a
+	$(CC) $(unix_CFLAGS) -Itests/unit -Itests/support -o $@ $< $(SUPPORT_SRCS) $(BUILD)/unix/libcirage.a
+$(BUILD)/tests/san/%: tests/unit/%.c $(SUPPORT_SRCS) $(wildcard tests/support/*.h) $(BUILD)/san/libcirage.a
 	@mkdir -p $(dir $@)
-	$(CC) $(san_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/san/libcirage.a
+	$(CC) $(san_CFLAGS) -Itests/unit -Itests/support -o $@ $< $(SUPPORT_SRCS) $(BUILD)/san/libcirage.a
 
 # ---- fuzz harnesses (libFuzzer; clang) --------------------------------------
 # tests/fuzz/fuzz_<name>.c, linked with the sources it lists on a line
@@ -122,7 +125,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
 fuzz_sources = $(shell sed -n 's@^// fuzz-sources:@@p' tests/fuzz/$(1).c)
 .SECONDEXPANSION:
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_sources,$$*) $$(wildcard include/cirage/*.h tools/cirage/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_sources,$$*) $$(wildcard include/cirage/*.h include/cirage/*/*.h tools/cirage/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -g -O1 -Iinclude -Itools/cirage -D_GNU_SOURCE -DCR_FUZZ \
 	  -fsanitize=fuzzer,address,undefined -o $@ $< \
@@ -203,7 +206,7 @@ SPT_GUESTS := hello hello_hvt tester tester_block tester_net tester_big
 spt-guests: $(patsubst %,$(SPT_GUEST_DIR)/%,$(SPT_GUESTS))
 define spt_guest
 $(SPT_GUEST_DIR)/$(1): tests/spt/guests/$(2).c $(SPT_GUEST_COMMON) tests/spt/guests/guest.h \
-		include/cirage/abi.h platform/spt/image.ld
+		include/cirage/tender/abi.h platform/spt/image.ld
 	@mkdir -p $(SPT_GUEST_DIR)
 	$(CC) $(SPT_GUEST_CFLAGS) $(3) $(SPT_GUEST_LDFLAGS) -o $$@ $(SPT_GUEST_COMMON) \
 		tests/spt/guests/$(2).c
@@ -231,7 +234,7 @@ $(eval $(call spt_guest,tester_big,tester,-DGUEST_BIG))
 # headers, so runtime code that needs more of libc fails here first.
 LIBC_SRCS := $(wildcard runtime/libc/*.c)
 LIBC_HDRS := $(wildcard runtime/libc/*.h runtime/libc/include/*.h runtime/libc/include/*/*.h) \
-             include/cirage/heap.h include/cirage/platform.h include/cirage/types.h
+             include/cirage/platform/heap.h include/cirage/platform/platform.h include/cirage/types.h
 # The guest flags (what the spt/hvt build uses), for compiler $(1).
 libc_guest_flags = -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pie -fno-pic -nostdinc \
   -isystem runtime/libc/include -isystem $(shell $(1) -print-file-name=include) \
@@ -295,7 +298,7 @@ $(LIBC_FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/libc/support.c tests/li
 	  -fsanitize=fuzzer $(SAN_FLAGS) -o $@ $< tests/libc/support.c $(BUILD)/libc/fuzz/crlibc.o
 
 # Every runtime source and every libc header compiles freestanding.
-$(LIBC_RT_CHECK): $(RUNTIME_SRCS) $(LIBC_HDRS) $(wildcard include/cirage/*.h)
+$(LIBC_RT_CHECK): $(RUNTIME_SRCS) $(LIBC_HDRS) $(wildcard include/cirage/*.h include/cirage/*/*.h)
 	@mkdir -p $(dir $@)
 	for f in $(filter %.c,$(RUNTIME_SRCS)); do \
 	  $(CC) $(LIBC_GCC_FLAGS) -c -o /dev/null $$f || exit 1; done

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include <cirage/console.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 #include <cirage/time.h>
 
 void cr_console_write(const char *buf, size_t len)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* The entropy service over the platform's source. */
 #include <cirage/entropy.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 int cr_entropy_fill(void *buf, size_t len)
 {

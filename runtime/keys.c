@@ -22,7 +22,7 @@
 
 #include <cirage/console.h>
 #include <cirage/keys.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 #define SHOW_MAX 80 /* longest user text echoed in an error */
 #define SUGGEST_MAX 64 /* longest name the edit distance is computed on */

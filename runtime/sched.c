@@ -18,7 +18,7 @@
 
 #include <cirage/console.h>
 #include <cirage/fiber.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CR_ASAN 1

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Clocks and sleeping over the platform clocks and the scheduler. */
 #include <cirage/fiber.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 #include <cirage/time.h>
 
 uint64_t cr_time_monotonic_ns(void)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The crunch store: kv_ro over a table `cirage configure` compiled into
- * the image (cirage/crunch.h). Keys are found by binary search over the
+ * the image (cirage/compose/crunch.h). Keys are found by binary search over the
  * table's (directory, name) order; nothing is allocated or written, and
  * the errors are kv.h's: -EINVAL for a malformed key or argument, -ENOENT
  * for a key that names nothing (a key below a value included), -EISDIR
@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include <cirage/crunch.h>
+#include <cirage/compose/crunch.h>
 
 /* The directory of an entry: its key up to the last '/'. */
 static size_t entry_dir_len(const struct cr_crunch_entry *e)

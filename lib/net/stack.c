@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * lib/net/stack.c - Cirage's own stack as a `stack` device over a netif
- * (cr_net_stack_open, include/cirage/net.h): the thin adapter between the
+ * (cr_net_stack_open, include/cirage/compose/net.h): the thin adapter between the
  * I/O-free core (core.c) and the runtime's fibers.
  *
  * - The fiber "net-rx" reads frames with cr_netif_read, with a timeout
@@ -42,8 +42,8 @@
 #include <cirage/console.h>
 #include <cirage/entropy.h>
 #include <cirage/fiber.h>
-#include <cirage/net.h>
-#include <cirage/platform.h>
+#include <cirage/compose/net.h>
+#include <cirage/platform/platform.h>
 #include <cirage/time.h>
 
 #include "../dhcp/dhcp.h"

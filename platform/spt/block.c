@@ -8,8 +8,8 @@
  */
 #include <stdlib.h>
 
-#include <cirage/abi.h>
-#include <cirage/spt.h>
+#include <cirage/tender/abi.h>
+#include <cirage/compose/spt.h>
 
 #include "sys.h"
 

@@ -2,8 +2,8 @@
 /* Cirage's own stack (lib/net) over the netif the tender attached under the
  * stack device's name: what `cirage configure -t spt` generates for a
  * `stack` device. */
-#include <cirage/net.h>
-#include <cirage/spt.h>
+#include <cirage/compose/net.h>
+#include <cirage/compose/spt.h>
 
 int cr_spt_net_stack_open(cr_stack **out, const char *name, cr_ipv4_prefix ipv4, cr_ipaddr gateway,
                           int64_t tcp_conns, int64_t tcp_buffer_kib)

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cirage/abi.h>
+#include <cirage/tender/abi.h>
 #include <cirage/fiber.h>
-#include <cirage/spt.h>
+#include <cirage/compose/spt.h>
 
 #include "sys.h"
 

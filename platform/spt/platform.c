@@ -2,7 +2,7 @@
 /*
  * The spt platform: a freestanding image inside the cirage-spt tender's
  * process, making the few Linux system calls the tender's seccomp filter
- * allows (include/cirage/abi.h). No host libc: the C library is ours
+ * allows (include/cirage/tender/abi.h). No host libc: the C library is ours
  * (runtime/libc).
  *
  * Boot: _start (start.S) calls cr_spt_boot with the boot-info block; we
@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cirage/abi.h>
+#include <cirage/tender/abi.h>
 #include <cirage/fiber.h>
-#include <cirage/heap.h>
-#include <cirage/platform.h>
+#include <cirage/platform/heap.h>
+#include <cirage/platform/platform.h>
 
 #include "sys.h"
 

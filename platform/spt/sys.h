@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Raw Linux system calls for the spt guest. The tender's seccomp filter
- * allows only the calls listed in include/cirage/abi.h; results are the
+ * allows only the calls listed in include/cirage/tender/abi.h; results are the
  * kernel's: a value, or -errno.
  */
 #ifndef CIRAGE_SPT_SYS_H
@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include <cirage/abi.h>
+#include <cirage/tender/abi.h>
 #include <cirage/fiber.h>
 
 #define SYS_read 0

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#include <cirage/unix.h>
+#include <cirage/compose/unix.h>
 
 #define SECTOR_SIZE 512u
 #define SECTOR_SHIFT 9

@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #include <cirage/entropy.h>
-#include <cirage/unix.h>
+#include <cirage/compose/unix.h>
 
 #define KV_VALUE_MAX (64u << 20) /* largest value set accepts */
 #define TMP_PREFIX ".cirage-tmp-"

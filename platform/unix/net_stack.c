@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* Cirage's own stack (lib/net) over a tap device: what
  * `cirage configure -t unix --net=direct` generates for a `stack` device. */
-#include <cirage/net.h>
-#include <cirage/unix.h>
+#include <cirage/compose/net.h>
+#include <cirage/compose/unix.h>
 
 int cr_unix_net_stack_open(cr_stack **out, const char *tap, cr_ipv4_prefix ipv4, cr_ipaddr gateway,
                            int64_t tcp_conns, int64_t tcp_buffer_kib)

@@ -29,7 +29,8 @@
 #include <linux/if_tun.h>
 
 #include <cirage/entropy.h>
-#include <cirage/unix.h>
+#include <cirage/compose/unix.h>
+#include <cirage/platform/unix_io.h>
 
 #define ETH_HEADER 14
 #define DEFAULT_MTU 1500

@@ -23,8 +23,9 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include <cirage/platform.h>
-#include <cirage/unix.h>
+#include <cirage/platform/platform.h>
+#include <cirage/compose/unix.h>
+#include <cirage/platform/unix_io.h>
 
 static struct {
 	int epfd;

@@ -32,7 +32,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cirage/unix.h>
+#include <cirage/compose/unix.h>
+#include <cirage/platform/unix_io.h>
 
 /* How long udp_sendto waits for room in a full send queue. */
 #define UDP_SEND_WAIT CR_SEC(5)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 _Noreturn void abort(void)
 {

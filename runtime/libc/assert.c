@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 static void put(const char *s)
 {

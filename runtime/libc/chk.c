@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen);
 void *__memmove_chk(void *dst, const void *src, size_t n, size_t dstlen);

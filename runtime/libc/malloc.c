@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The allocator: a two-level segregated fit over the region given to
- * cr_heap_init (design and overhead in <cirage/heap.h>, docs/libc.md).
+ * cr_heap_init (design and overhead in <cirage/platform/heap.h>, docs/libc.md).
  *
  * Blocks tile the region, each 16-byte aligned, sizes multiples of 16:
  *
@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cirage/heap.h>
-#include <cirage/platform.h>
+#include <cirage/platform/heap.h>
+#include <cirage/platform/platform.h>
 
 #define ALIGN 16
 #define MIN_BLOCK 32

@@ -3,7 +3,7 @@
  * member name with runtime/time.c). */
 #include <time.h>
 
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 time_t time(time_t *t)
 {

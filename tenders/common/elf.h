@@ -4,7 +4,7 @@
  * shared by the tenders and `cirage inspect`).
  *
  * An image is hostile input: cr_elf_check validates every field it uses
- * (see include/cirage/abi.h for the format) and, on failure, writes one
+ * (see include/cirage/tender/abi.h for the format) and, on failure, writes one
  * precise sentence into err, e.g. "IMAGE: segment 2 overlaps segment 1" or
  * "IMAGE is built for hvt, not spt: run it with cirage-hvt", without a
  * program-name prefix. Program headers and segments are numbered from 0,
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cirage/abi.h>
+#include <cirage/tender/abi.h>
 
 #define CR_ELF_FILE_MAX (64u << 20) /* largest image file read */
 #define CR_ELF_PHDRS_MAX 16 /* most program headers accepted */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * cirage-spt - run a Cirage spt image as a Linux process allowed only the
- * system calls of include/cirage/abi.h.
+ * system calls of include/cirage/tender/abi.h.
  *
  *   cirage-spt [--mem=MB] [--net:NAME=TAP ...] [--block:NAME=FILE ...] [--]
  *              IMAGE [GUEST ARGS...]

@@ -2,7 +2,7 @@
 /*
  * seccomp.c - the guest's seccomp filter, built as classic BPF by hand: a
  * tiny assembler with forward labels, then one block of rules per allowed
- * system call. The rules are those of include/cirage/abi.h; docs/spt.md
+ * system call. The rules are those of include/cirage/tender/abi.h; docs/spt.md
  * gives the reason for each.
  *
  * Every 64-bit argument is compared as two 32-bit halves (BPF registers

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <linux/filter.h>
 
-#include <cirage/abi.h>
+#include <cirage/tender/abi.h>
 #include <cirage/types.h>
 
 #include "../common/elf.h"

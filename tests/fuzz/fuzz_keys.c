@@ -13,7 +13,7 @@
 
 #include <cirage/console.h>
 #include <cirage/keys.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 /* ---- console stubs: format everything, keep nothing ---- */
 

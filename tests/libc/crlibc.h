@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <cirage/heap.h>
+#include <cirage/platform/heap.h>
 
 #define CRFMT(a, b) __attribute__((format(printf, a, b)))
 

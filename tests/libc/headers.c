@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cirage/heap.h>
+#include <cirage/platform/heap.h>
 
 #include "names.h"
 

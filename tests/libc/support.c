@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 #include "crlibc.h"
 

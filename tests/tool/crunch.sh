@@ -124,7 +124,7 @@ if [ $rc -eq 0 ] && [ -f "$C" ] && [ ! -e "$d/crunch_site.c" ] &&
 else fail crunch_configure_generates "rc=$rc: $out"; fi
 
 etag=$(sha256sum <"$h/index.html" | cut -c1-16)
-if grep -qF '#include <cirage/crunch.h>' "$C" &&
+if grep -qF '#include <cirage/compose/crunch.h>' "$C" &&
 	grep -qF 'struct cr_crunch cr_gen_crunch_site = {.store = &cr_store};' "$C" &&
 	grep -qF "$(printf '\t"<!doctype html>\\n"\n\t"<h1>Hello</h1>\\n";')" "$C" &&
 	grep -A6 '{.key = "index.html",' "$C" | grep -qF ".etag = \"$etag\"," &&
@@ -138,7 +138,7 @@ if grep -qF '#include <cirage/crunch.h>' "$C" &&
 else fail crunch_generated_table "$(head -c 3000 "$C")"; fi
 
 M=$d/_build/main.c
-if grep -qF '#include <cirage/crunch.h>' "$M" && grep -qF 'extern struct cr_crunch cr_gen_crunch_site;' "$M" &&
+if grep -qF '#include <cirage/compose/crunch.h>' "$M" && grep -qF 'extern struct cr_crunch cr_gen_crunch_site;' "$M" &&
 	grep -qF 'rc = cr_crunch_kv_ro_open(&dev_site, &cr_gen_crunch_site);' "$M" &&
 	! grep -q 'cr_gen_attach' "$M" &&
 	grep -qE '^OBJS := obj/app/a.o obj/crunch_site.o obj/main.o$' "$d/_build/Makefile" &&

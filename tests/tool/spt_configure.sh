@@ -151,7 +151,7 @@ out=$("$CIRAGE" configure -t spt "$h" 2>&1); rc=$?
 check spt_hello_configures [ $rc -eq 0 -a -n "$(grep 'configured hello for spt: 0 devices, 2 keys' <<<"$out")" ]
 M=$h/_build/main.c
 has() { grep -qF -- "$2" "$1"; }
-if has "$M" '#include <cirage/spt.h>' && has "$M" '#include <cirage/abi.h>' && ! has "$M" 'cirage/unix.h'; then
+if has "$M" '#include <cirage/compose/spt.h>' && has "$M" '#include <cirage/tender/abi.h>' && ! has "$M" 'cirage/compose/unix.h'; then
 	pass spt_main_includes
 else fail spt_main_includes "$(head -12 "$M")"; fi
 if has "$M" '} cr_gen_notes __attribute__((section(".note.cirage"), aligned(4), used)) = {' &&

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of the crunch store (lib/crunch) over a hand-written table in
- * the order `cirage configure` generates (include/cirage/crunch.h):
+ * the order `cirage configure` generates (include/cirage/compose/crunch.h):
  *
  *   a.txt            "hello"
  *   d/b.bin          5 bytes, a NUL among them
@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include <cirage/crunch.h>
+#include <cirage/compose/crunch.h>
 
 #include "check.h"
 

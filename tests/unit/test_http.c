@@ -10,8 +10,8 @@
 
 #include <cirage/cirage.h>
 #include <cirage/http.h>
-#include <cirage/platform.h>
-#include <cirage/unix.h>
+#include <cirage/platform/platform.h>
+#include <cirage/compose/unix.h>
 
 #include "check.h"
 

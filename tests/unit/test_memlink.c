@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests of the in-memory Ethernet link (lib/netsim/memlink.c). Every
+/* Unit tests of the in-memory Ethernet link (tests/support/memlink.c). Every
  * test runs as the main fiber of a scheduler run; a failed CHECK ends that
  * fiber (check_fail_hook) and the test sees a non-zero status. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <cirage/cirage.h>
-#include <cirage/memlink.h>
-#include <cirage/platform.h>
+#include "memlink.h"
+#include <cirage/platform/platform.h>
 
 #include "check.h"
 

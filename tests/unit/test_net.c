@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include <cirage/cirage.h>
-#include <cirage/net.h>
-#include <cirage/platform.h>
+#include <cirage/compose/net.h>
+#include <cirage/platform/platform.h>
 
 #include "../../lib/net/core.h"
 #include "check.h"

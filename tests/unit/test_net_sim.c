@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include <cirage/cirage.h>
-#include <cirage/memlink.h>
-#include <cirage/net.h>
-#include <cirage/platform.h>
+#include "memlink.h"
+#include <cirage/compose/net.h>
+#include <cirage/platform/platform.h>
 
 #include "check.h"
 

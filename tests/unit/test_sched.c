@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include <cirage/cirage.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 #include "check.h"
 

@@ -2,7 +2,7 @@
 /*
  * Unit tests of the spt tender's seccomp filter (tenders/spt/seccomp.c):
  * the program is run by a small classic-BPF interpreter on many system
- * calls and compared with the rules of include/cirage/abi.h written
+ * calls and compared with the rules of include/cirage/tender/abi.h written
  * plainly in C, including every boundary of the 64-bit comparisons; then
  * the kernel itself must accept the largest filter (16 block devices).
  */

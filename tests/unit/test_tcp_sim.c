@@ -3,7 +3,7 @@
  * Deterministic simulation of lib/net's TCP (tcp.c): two I/O-free cores
  * (10.9.0.1 = A, the client, and 10.9.0.2 = B, the server) joined by a link
  * model written here, on a virtual clock. The link has the semantics of
- * include/cirage/memlink.h (per direction: delay +/- jitter without
+ * tests/support/memlink.h (per direction: delay +/- jitter without
  * overtaking, seeded loss, duplication, reordering and single-bit
  * corruption, one splitmix64 PRNG per direction), but no fibers: an event
  * loop advances virtual time to the earliest of the next frame delivery,

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cirage/platform.h>
-#include <cirage/unix.h>
+#include <cirage/platform/platform.h>
+#include <cirage/compose/unix.h>
 
 #include "check.h"
 

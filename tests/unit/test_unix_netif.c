@@ -18,8 +18,8 @@
 #include <linux/if_tun.h>
 
 #include <cirage/cirage.h>
-#include <cirage/platform.h>
-#include <cirage/unix.h>
+#include <cirage/platform/platform.h>
+#include <cirage/compose/unix.h>
 
 #include "check.h"
 

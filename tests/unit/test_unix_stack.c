@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <cirage/cirage.h>
-#include <cirage/platform.h>
-#include <cirage/unix.h>
+#include <cirage/platform/platform.h>
+#include <cirage/compose/unix.h>
 
 #include "check.h"
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cirage/abi.h>
+#include <cirage/tender/abi.h>
 
 #include "configure.h"
 #include "cscan.h"
@@ -1043,7 +1043,7 @@ static void attachments(struct cr_config *c, struct cr_diag *d)
 }
 
 /* The devices a tender attaches are listed in the image's manifest note
- * (include/cirage/abi.h), which bounds their number and name length. */
+ * (include/cirage/tender/abi.h), which bounds their number and name length. */
 static void tender_devices(struct cr_config *c, struct cr_diag *d)
 {
 	size_t n = 0;

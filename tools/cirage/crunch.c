@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * crunch.c - read a folder at configure time and generate the C table of
- * a compiled-in store (see crunch.h and include/cirage/crunch.h).
+ * a compiled-in store (see crunch.h and include/cirage/compose/crunch.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -351,7 +351,7 @@ static void scan_dir(struct scan *s, const char *path, const char *key)
 	free(names);
 }
 
-/* The table's order (include/cirage/crunch.h): directory as a byte
+/* The table's order (include/cirage/compose/crunch.h): directory as a byte
  * string, then last component. */
 static int dir_name_cmp(const char *adir, size_t alen, const char *aname, const char *bdir,
                         size_t blen, const char *bname)
@@ -569,14 +569,14 @@ void cr_crunch_gen(const struct cr_config *c, const struct cr_crunch_tree *t, st
 	              " * The compiled-in store of device '%s' (kv_ro 'crunch'): the folder ",
 	              c->target->name, t->device);
 	comment(out, t->source_abs);
-	cr_buf_printf(out,
-	              "\n * as read at configure time, %zu file%s (%" PRIu64
-	              " bytes) and %zu director%s.\n"
-	              " * ETags: the first %d hex digits of the SHA-256 of each file. Served by\n"
-	              " * lib/crunch (include/cirage/crunch.h); `cirage build` regenerates it. */\n"
-	              "#include <cirage/crunch.h>\n",
-	              t->nfiles, t->nfiles == 1 ? "" : "s", t->bytes, t->ndirs,
-	              t->ndirs == 1 ? "y" : "ies", CR_CRUNCH_ETAG_HEX);
+	cr_buf_printf(
+	    out,
+	    "\n * as read at configure time, %zu file%s (%" PRIu64 " bytes) and %zu director%s.\n"
+	    " * ETags: the first %d hex digits of the SHA-256 of each file. Served by\n"
+	    " * lib/crunch (include/cirage/compose/crunch.h); `cirage build` regenerates it. */\n"
+	    "#include <cirage/compose/crunch.h>\n",
+	    t->nfiles, t->nfiles == 1 ? "" : "s", t->bytes, t->ndirs, t->ndirs == 1 ? "y" : "ies",
+	    CR_CRUNCH_ETAG_HEX);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct cr_crunch_node *n = &t->nodes[i];
 		if (n->is_dir)
@@ -590,9 +590,10 @@ void cr_crunch_gen(const struct cr_config *c, const struct cr_crunch_tree *t, st
 		cr_buf_puts(out, ";\n");
 	}
 	if (t->n) {
-		cr_buf_puts(out,
-		            "\n/* Sorted by directory, then name (include/cirage/crunch.h). */\n"
-		            "static const struct cr_crunch_entry cr_entries[] = {\n");
+		cr_buf_puts(
+		    out,
+		    "\n/* Sorted by directory, then name (include/cirage/compose/crunch.h). */\n"
+		    "static const struct cr_crunch_entry cr_entries[] = {\n");
 		for (size_t i = 0; i < t->n; i++) {
 			const struct cr_crunch_node *n = &t->nodes[i];
 			cr_buf_puts(out, "\t{.key = ");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * crunch.h - compiled-in stores (kv_ro "crunch", include/cirage/crunch.h):
+ * crunch.h - compiled-in stores (kv_ro "crunch", include/cirage/compose/crunch.h):
  * configure reads the folder a device's `source` option names and
  * generates _build/crunch_<device>.c, the table lib/crunch serves.
  *
@@ -42,7 +42,7 @@ struct cr_crunch_tree {
 	const char *device;
 	char *source; /* the source option as written ("htdocs") */
 	char *source_abs; /* absolute */
-	struct cr_crunch_node *nodes; /* in table order (cirage/crunch.h) */
+	struct cr_crunch_node *nodes; /* in table order (cirage/compose/crunch.h) */
 	size_t n;
 	uint32_t root_count;
 	int64_t root_mtime_ns;

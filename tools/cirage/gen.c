@@ -320,7 +320,7 @@ static void open_device(const struct cr_config *c, const struct cr_cdev *dev, st
 	cr_buf_puts(out, "\t}\n");
 }
 
-/* The image's two ELF notes (include/cirage/abi.h), in one object so that
+/* The image's two ELF notes (include/cirage/tender/abi.h), in one object so that
  * nothing can come between them: each is namesz, descsz, type, the owner
  * "Cirage\0" padded to 8 bytes and a descriptor whose size is a multiple
  * of 4, so the object has exactly the layout of consecutive notes. */
@@ -393,14 +393,16 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	header_comment(c, out, "Runtime keys, device attachments, and boot.");
 	cr_buf_printf(out,
 	              "#include <stdint.h>\n#include <stdio.h>\n\n%s#include <cirage/keys.h>\n"
-	              "#include <cirage/platform.h>\n#include <%s>\n\n#include "
+	              "#include <cirage/platform/platform.h>\n#include <%s>\n\n#include "
 	              "\"cirage_app.h\"\n",
-	              c->target->abi_target ? "#include <cirage/abi.h>\n" : "", c->target->header);
+	              c->target->abi_target ? "#include <cirage/tender/abi.h>\n" : "",
+	              c->target->header);
 	if (c->target->abi_target)
 		gen_notes(c, out);
 	if (cr_gen_has_crunch(c)) {
-		cr_buf_puts(out, "\n#include <cirage/crunch.h>\n\n/* Compiled-in stores, each "
-		                 "defined in _build/crunch_DEVICE.c. */\n");
+		cr_buf_puts(out,
+		            "\n#include <cirage/compose/crunch.h>\n\n/* Compiled-in stores, each "
+		            "defined in _build/crunch_DEVICE.c. */\n");
 		for (size_t i = 0; i < c->ndevs; i++)
 			if (c->devs[i].impl && c->devs[i].impl->crunch)
 				cr_buf_printf(out, "extern struct cr_crunch cr_gen_crunch_%s;\n",

@@ -31,12 +31,12 @@ const struct cr_impl_choice cr_impl_choices[] = {
 static const struct cr_target targets[] = {
     {
         .name = "unix",
-        .header = "cirage/unix.h",
+        .header = "cirage/compose/unix.h",
         .summary = "an ordinary Linux process: host sockets, files and directories",
     },
     {
         .name = "spt",
-        .header = "cirage/spt.h",
+        .header = "cirage/compose/spt.h",
         .summary = "a freestanding image run by the cirage-spt tender, seccomp-sandboxed",
         .abi_target = "CR_ABI_TARGET_SPT",
         .image_suffix = ".spt",

@@ -95,7 +95,7 @@ struct cr_target {
 	const char *unavailable; /* NULL: buildable; else why not */
 	bool generate_only; /* configure works, build does not (test target) */
 	bool hidden; /* listed only when CIRAGE_TEST_TARGET=1 */
-	const char *header; /* included by main.c: "cirage/unix.h" */
+	const char *header; /* included by main.c: "cirage/compose/unix.h" */
 	const char *summary;
 	/* Freestanding image run by a tender: its ABI target in the image's
 	 * notes ("CR_ABI_TARGET_SPT"), NULL for a host program (unix). */

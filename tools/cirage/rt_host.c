@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include <cirage/console.h>
-#include <cirage/platform.h>
+#include <cirage/platform/platform.h>
 
 void cr_console_write(const char *buf, size_t len)
 {

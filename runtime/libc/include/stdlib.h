@@ -3,7 +3,7 @@
  * stdlib.h - memory allocation, number parsing, sorting and termination.
  *
  * The allocator manages the heap region the platform hands to
- * cr_heap_init (<cirage/heap.h>): it never grows beyond it; requests that
+ * cr_heap_init (<cirage/platform/heap.h>): it never grows beyond it; requests that
  * do not fit return NULL with errno ENOMEM. malloc(0) returns a unique
  * pointer. Blocks are 16-byte aligned. free and realloc stop the image
  * with a message when given a pointer that is not allocated.

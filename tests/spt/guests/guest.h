@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cirage/abi.h>
+#include <cirage/tender/abi.h>
 
 #define G_SYS_read 0
 #define G_SYS_write 1

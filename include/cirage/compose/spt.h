@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/spt.h - device constructors of the spt target, used by the
+ * cirage/compose/spt.h - device constructors of the spt target, used by the
  * generated main.c. The tender attaches host resources by device name
  * (--net:NAME=TAP, --block:NAME=FILE) and lists them in the boot-info
  * block; these constructors find a device there by name.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/crunch.h - a read-only key-value store compiled into the image
+ * cirage/compose/crunch.h - a read-only key-value store compiled into the image
  * (kv_ro implementation "crunch", on every target), as MirageOS's crunch.
  *
  * `cirage configure` reads the device's `source` folder and generates

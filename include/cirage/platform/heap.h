@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/heap.h - the heap of freestanding images (spt, hvt): the region
+ * cirage/platform/heap.h - the heap of freestanding images (spt, hvt): the region
  * that malloc, calloc, realloc, aligned_alloc and posix_memalign of the
  * freestanding libc (runtime/libc) allocate from. The unix target uses
  * the host's malloc and does not provide these functions.

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/unix.h - device implementations of the unix target and the
- * fd-readiness service they are built on. Used by the generated main.c
- * and by unix-only code; portable applications never include it.
+ * cirage/compose/unix.h - constructors of the unix target's devices, which
+ * only the generated main.c (and unix-only tests) call;
+ * applications never include it.
  *
  * Every constructor returns 0 and a device owned by the image until exit,
  * or a negative errno (the generated main prints it with the device name
@@ -12,7 +12,6 @@
 #define CIRAGE_UNIX_H
 
 #include <cirage/block.h>
-#include <cirage/fiber.h>
 #include <cirage/keys.h>
 #include <cirage/kv.h>
 #include <cirage/netif.h>
@@ -34,28 +33,5 @@ int cr_unix_block_open(cr_block **out, const char *path, bool read_only);
  * and nothing outside dir is ever reachable (no "..", no symlinks out). */
 int cr_unix_kv_ro_open(cr_kv_ro **out, const char *dir);
 int cr_unix_kv_rw_open(cr_kv_rw **out, const char *dir);
-
-/*
- * fd readiness, driven by epoll in cr_platform_wait. Register a
- * non-blocking fd once; when an operation returns EAGAIN, wait for the
- * direction needed. Readiness is edge-triggered: retry the operation until
- * it returns EAGAIN before waiting again.
- */
-struct cr_unix_io {
-	int fd;
-	cr_waitq readers, writers;
-	bool registered;
-};
-
-enum { CR_UNIX_IO_READ = 1, CR_UNIX_IO_WRITE = 2 };
-
-/* Register fd (made non-blocking here). 0 or -errno. */
-int cr_unix_io_add(struct cr_unix_io *io, int fd);
-/* Unregister and wake every waiter (they see their fd gone); does not
- * close the fd. */
-void cr_unix_io_del(struct cr_unix_io *io);
-/* Block the fiber until the fd may be ready for dir or deadline passes:
- * 0 or -ETIMEDOUT. */
-int cr_unix_io_wait(struct cr_unix_io *io, int dir, uint64_t deadline);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/platform.h - the platform layer: what each target provides to
+ * cirage/platform/platform.h - the platform layer: what each target provides to
  * the runtime. Applications never include this; the runtime and device
  * implementations do. Exactly one platform is linked into an image.
  */

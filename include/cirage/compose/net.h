@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/net.h - Cirage's own network stack (lib/net) as a `stack` device
+ * cirage/compose/net.h - Cirage's own network stack (lib/net) as a `stack` device
  * over a `netif`: Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP.
  * Used by the generated main.c for `--net=direct` on unix and for every
  * stack device on spt; applications only see cr_stack.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/memlink.h - an in-memory Ethernet link with seeded impairments,
+ * tests/support/memlink.h - an in-memory Ethernet link with seeded impairments,
  * for deterministic network tests.
  *
  * cr_memlink_create makes two cr_netif endpoints, a and b, joined by a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * memlink.c - an in-memory Ethernet link with seeded impairments
- * (include/cirage/memlink.h).
+ * (include/tests/support/memlink.h).
  *
  * Each direction has two FIFO lists of frames: `flight`, the frames on the
  * link, in delivery order with non-decreasing deadlines, and `rx`, the
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include <cirage/fiber.h>
-#include <cirage/memlink.h>
+#include "memlink.h"
 #include <cirage/time.h>
 
 struct frame {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/abi.h - the image ABI shared by guests (platform/spt, platform/hvt),
+ * cirage/tender/abi.h - the image ABI shared by guests (platform/spt),
  * tenders (tenders/) and the tool (cirage configure, cirage inspect).
  * Versioned: a tender refuses an image whose ABI note it does not know.
  *
@@ -138,88 +138,8 @@ struct cr_abi_boot_info {
  */
 #define CR_ABI_SPT_BLOCK_IO_MAX (512u << 7) /* largest single transfer */
 
-/*
- * hvt: the guest is a KVM virtual machine with one vCPU, entered by the
- * cirage-hvt tender directly in 64-bit long mode (no firmware), with:
- *  - guest-physical memory [0, mem_size) in one slot, identity-mapped by
- *    page tables the tender builds below CR_ABI_LOAD_BASE; the zero page is
- *    not mapped, text is read-only, rodata and data are not executable,
- *    everything after the image is read-write and not executable;
- *  - %rdi = the boot-info block (target CR_ABI_TARGET_HVT, tsc_hz set),
- *    %rsp = stack_top, interrupts off, CR0.WP, EFER.NXE, SSE enabled
- *    (CR4.OSFXSR|OSXMMEXCPT); the guest loads its own IDT.
- *
- * Hypercalls: the guest writes, with a 32-bit OUT, the guest-physical
- * address of an argument block to I/O port CR_HVT_PORT_BASE + number.
- * Blocks and every address in them must lie inside guest memory; the
- * tender checks each (with overflow checks) and each device handle, and
- * stops the guest with a message naming the hypercall and the bad field
- * otherwise. `cr_gpa` keeps guest addresses opaque so that tender code
- * cannot dereference one without going through its checked translation.
- */
-#define CR_HVT_PORT_BASE 0x500
-
-enum cr_hvt_hypercall {
-	CR_HVT_WALLTIME = 1, /* struct cr_hvt_walltime */
-	CR_HVT_PUTS = 2, /* struct cr_hvt_puts */
-	CR_HVT_POLL = 3, /* struct cr_hvt_poll */
-	CR_HVT_NET_WRITE = 4, /* struct cr_hvt_net_io */
-	CR_HVT_NET_READ = 5, /* struct cr_hvt_net_io */
-	CR_HVT_BLOCK_WRITE = 6, /* struct cr_hvt_block_io */
-	CR_HVT_BLOCK_READ = 7, /* struct cr_hvt_block_io */
-	CR_HVT_BLOCK_FLUSH = 8, /* struct cr_hvt_block_io (handle only) */
-	CR_HVT_HALT = 9, /* struct cr_hvt_halt: exit with a status */
-	CR_HVT_ABORT = 10, /* struct cr_hvt_abort: stop with a reason */
-	CR_HVT_HYPERCALLS /* one past the last */
-};
-
-typedef struct cr_gpa {
-	uint64_t gpa;
-} cr_gpa;
-
-struct cr_hvt_walltime {
-	int64_t ns; /* out: wall clock, ns since the epoch */
-};
-
-struct cr_hvt_puts {
-	cr_gpa data; /* in: bytes to write to the console */
-	uint64_t len;
-};
-
-struct cr_hvt_poll {
-	uint64_t timeout_ns; /* in: longest time to wait; 0 only polls */
-	uint64_t ready_set; /* out: bit i set = device i (boot-info order) has input */
-	int32_t ret; /* out: 0, or -errno */
-	uint32_t pad;
-};
-
-struct cr_hvt_net_io {
-	uint64_t handle; /* in: the device's index in the boot-info block */
-	cr_gpa data; /* in: frame buffer */
-	uint64_t len; /* in: frame length (write) or buffer size (read);
-	                 out (read): the frame's length */
-	int32_t ret; /* out: 0, -EAGAIN (nothing to read), -errno */
-	uint32_t pad;
-};
-
-struct cr_hvt_block_io {
-	uint64_t handle; /* in: the device's index in the boot-info block */
-	uint64_t offset; /* in: byte offset, a multiple of the sector size */
-	cr_gpa data; /* in: buffer */
-	uint64_t len; /* in: bytes, a multiple of the sector size, <= 1 MiB */
-	int32_t ret; /* out: 0, or -errno (-EROFS, -EIO...) */
-	uint32_t pad;
-};
-
-struct cr_hvt_halt {
-	int32_t status; /* in: the exit status */
-	uint32_t pad;
-};
-
-struct cr_hvt_abort {
-	cr_gpa reason; /* in: text printed by the tender (at most 4 KiB) */
-	uint64_t len;
-	uint64_t rip, rsp, rbp; /* in: where the guest stopped, for the report */
-};
+/* The hvt target (a KVM guest, issue #13) adds its entry state and
+ * hypercalls here when it exists; CR_ABI_TARGET_HVT is reserved so that
+ * tenders already refuse its images by name. */
 
 #endif
