@@ -97,6 +97,21 @@ $(BUILD)/$(1)/obj/%.S.o: %.S Makefile
 endef
 $(foreach t,$(TARGETS),$(eval $(call target_rules,$(t))))
 
+# Constructor check: `cirage impls --check` asserts that every constructor
+# the tool's implementation table (tools/cirage/impl.c) names is declared
+# with the type the table gives it; compiled against each target's headers
+# and flags, so a table and a header that disagree fail here, naming the
+# implementation, rather than in a user's generated main.c.
+define ctor_check
+libs: $(BUILD)/$(1)/ctor-check.stamp
+$(BUILD)/$(1)/ctor-check.stamp: $(BUILD)/bin/cirage $(wildcard include/cirage/*.h include/cirage/*/*.h)
+	@mkdir -p $$(dir $$@)
+	$(BUILD)/bin/cirage impls --check -t $(1) >$(BUILD)/$(1)/ctor-check.c
+	$(CC) $$(filter-out -flto%,$$($(1)_CFLAGS)) -fsyntax-only $(BUILD)/$(1)/ctor-check.c
+	touch $$@
+endef
+$(foreach t,$(TARGETS),$(eval $(call ctor_check,$(t))))
+
 # ---- sanitizer build of the unix library and the unit tests ----------------
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 san_SRCS  := $(unix_SRCS)

@@ -49,7 +49,7 @@ out=$("$CIRAGE" 2>&1); rc=$?
 check no_arguments_usage_2 [ $rc -eq 2 -a -n "$(grep '^usage: cirage' <<<"$out")" ]
 
 out=$("$CIRAGE" biuld 2>&1); rc=$?
-if [ $rc -eq 2 ] && grep -qF "unknown command 'biuld' (valid: configure, build, run, describe, inspect, clean, help); did you mean 'build'?" <<<"$out"; then
+if [ $rc -eq 2 ] && grep -qF "unknown command 'biuld' (valid: configure, build, run, describe, inspect, impls, clean, help); did you mean 'build'?" <<<"$out"; then
 	pass unknown_command_suggests
 else fail unknown_command_suggests "rc=$rc: $out"; fi
 

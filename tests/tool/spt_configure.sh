@@ -47,8 +47,9 @@ if [ $rc -eq 1 ] && grep -q "cirage.toml:4:.*cannot provide a 'kv_rw' device" <<
 	pass spt_each_unavailable_device_reported
 else fail spt_each_unavailable_device_reported "rc=$rc: $out"; fi
 
-# A stack on spt is Cirage's own stack over a netif of the same name that
-# the tender attaches; its address comes from the keys --ipv4 and
+# A stack on spt is Cirage's own stack built over a netif; the manifest
+# has none, so one is implied (net.netif), attached by the tender under the
+# stack's name and opened first; the address comes from the keys --ipv4 and
 # --ipv4-gateway that the implementation contributes.
 d=$(new_app spt_stack <<'EOF'
 name = "x"
@@ -59,7 +60,10 @@ EOF
 )
 out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
 M=$d/_build/main.c
-if [ $rc -eq 0 ] && grep -qF 'rc = cr_spt_net_stack_open(&dev_net, "net", cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer());' "$M" &&
+if [ $rc -eq 0 ] && grep -qF 'rc = cr_spt_netif_open(&lower_net_netif, "net");' "$M" &&
+	grep -qF 'rc = cr_net_stack_build(&dev_net, lower_net_netif, cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer());' "$M" &&
+	[ "$(grep -n 'cr_spt_netif_open(&lower' "$M" | cut -d: -f1)" -lt "$(grep -n 'cr_net_stack_build(&dev_net' "$M" | cut -d: -f1)" ] &&
+	grep -qF 'return x_start(dev_net);' "$M" &&
 	grep -qF '{"net", CR_ABI_DEV_NET, 0},' "$M" && grep -qF 'cr_ipv4_prefix cr_key_ipv4(void)' "$d/_build/cirage_app.h"; then
 	pass spt_stack_is_ours_over_tender_netif
 else fail spt_stack_is_ours_over_tender_netif "rc=$rc: $out $(grep -n 'net' "$M" | head -20)"; fi

@@ -22,6 +22,7 @@
 #include "crunch.h"
 #include "gen.h"
 #include "impl.h"
+#include "impls.h"
 #include "inspect.h"
 #include "util.h"
 
@@ -53,6 +54,7 @@ static const char main_usage[] =
     "                                 build if needed, then run it with ARGS\n"
     "  describe [--dot] [DIR]         show the devices, their graph and the keys\n"
     "  inspect IMAGE                  show what a freestanding image (spt) holds\n"
+    "  impls [-t TARGET] [--check]    list the device implementations of each target\n"
     "  clean [DIR]                    remove DIR/_build\n"
     "  help [COMMAND]                 show help for a command\n"
     "\n"
@@ -436,9 +438,12 @@ static int do_configure(const char *dir, const struct cr_config_args *args, bool
 	if (rc == 0)
 		rc = write_crunch(c, trees, gen_dir, &nchanged);
 	if (rc == 0 && !quiet) {
-		printf("cirage: configured %s for %s: %zu device%s, %zu key%s; generated %s/ "
-		       "(%zu file%s changed)\n",
-		       c->name, c->target->name, c->ndevs, c->ndevs == 1 ? "" : "s", c->nkeys,
+		size_t nimplied = c->ndevs - c->nmdevs;
+		printf("cirage: configured %s for %s: %zu device%s", c->name, c->target->name,
+		       c->nmdevs, c->nmdevs == 1 ? "" : "s");
+		if (nimplied)
+			printf(" (and %zu implied: cirage describe shows them)", nimplied);
+		printf(", %zu key%s; generated %s/ (%zu file%s changed)\n", c->nkeys,
 		       c->nkeys == 1 ? "" : "s", gen_dir, nchanged, nchanged == 1 ? "" : "s");
 		if (!c->target->generate_only)
 			printf("cirage: next: cirage build %s\n", dir);
@@ -989,7 +994,7 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 		if (!a->value && (!rn || strcmp(a->kind, "net") != 0 || net_added))
 			continue; /* the tender will say what is missing */
 		cr_buf_init(&b);
-		cr_buf_printf(&b, "--%s:%s=", a->kind, c->devs[a->dev].name);
+		cr_buf_printf(&b, "--%s:%s=", a->kind, a->name);
 		if (given(user, nuser, cr_buf_str(&b))) {
 			cr_buf_free(&b);
 			continue;
@@ -1009,7 +1014,7 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 			        "cirage: net device '%s' on tap %s (host " RUN_TAP_NET
 			        ".1/24); the "
 			        "unikernel is " RUN_TAP_NET ".2\n",
-			        c->devs[a->dev].name, rn->tap_name);
+			        a->name, rn->tap_name);
 		} else {
 			/* user-mode networking, with the forwards asked for */
 			cr_buf_puts(&b, "user");
@@ -1018,7 +1023,7 @@ static char **tender_command(const char *dir, const struct cr_target *t, const c
 			fprintf(stderr,
 			        "cirage: net device '%s' on user-mode networking (the unikernel "
 			        "is 10.0.2.15)",
-			        c->devs[a->dev].name);
+			        a->name);
 			for (int k = 0; k < rn->nfwd; k++) {
 				const char *f = rn->fwd[k], *proto = "tcp";
 				if (strncmp(f, "tcp:", 4) == 0 || strncmp(f, "udp:", 4) == 0) {
@@ -1207,18 +1212,20 @@ static void describe_dot(const struct cr_config *c)
 		const struct cr_cdev *dev = &c->devs[c->order[i]];
 		cr_buf_reset(&b);
 		cr_buf_printf(&b, "%s\n%s: %s", dev->name, dev->kind->name, dev->impl->name);
-		printf("\tdev_%s [label=", dev->name);
+		if (dev->implied_by >= 0)
+			cr_buf_puts(&b, "\n(implied)");
+		printf("\t%s [label=", dev->cvar);
 		dot_string(cr_buf_str(&b));
-		printf("];\n");
+		printf("%s];\n", dev->implied_by >= 0 ? ", style=dashed" : "");
 	}
-	for (size_t i = 0; i < c->ndevs; i++)
-		printf("\tapp -> dev_%s;\n", c->devs[i].name);
+	for (size_t i = 0; i < c->nmdevs; i++)
+		printf("\tapp -> %s;\n", c->devs[i].cvar);
 	for (size_t i = 0; i < c->ndevs; i++) {
 		const struct cr_cdev *dev = &c->devs[i];
 		for (size_t k = 0; k < dev->nopts; k++)
 			if (dev->opts[k].ref >= 0)
-				printf("\tdev_%s -> dev_%s [label=\"%s\"];\n", dev->name,
-				       c->devs[dev->opts[k].ref].name, dev->impl->opts[k].name);
+				printf("\t%s -> %s [label=\"%s\"];\n", dev->cvar,
+				       c->devs[dev->opts[k].ref].cvar, dev->impl->opts[k].name);
 	}
 	printf("}\n");
 	cr_buf_free(&b);
@@ -1246,6 +1253,9 @@ static void describe_text(const struct cr_config *c)
 		const struct cr_cdev *dev = &c->devs[c->order[i]];
 		printf("  %s: %s over %s (%s)\n", dev->name, dev->kind->name, dev->impl->name,
 		       dev->impl->summary);
+		if (dev->implied_by >= 0)
+			printf("      implied by %s, which is built over it\n",
+			       c->devs[dev->implied_by].name);
 		for (size_t k = 0; k < dev->nopts; k++) {
 			const struct cr_copt *o = &dev->opts[k];
 			const struct cr_impl_opt *opt = &dev->impl->opts[k];
@@ -1259,8 +1269,8 @@ static void describe_text(const struct cr_config *c)
 				       o->given ? "" : " (default)");
 		}
 		if (dev->attach >= 0)
-			printf("      attach: --%s:%s=%s%s%s\n", dev->impl->attach, dev->name,
-			       dev->impl->attach_meta,
+			printf("      attach: --%s:%s=%s%s%s\n", dev->impl->attach,
+			       dev->attach_name, dev->impl->attach_meta,
 			       c->attach[dev->attach].tender ? " (to the tender)" : "",
 			       c->attach[dev->attach].value ? "" : " (required at boot)");
 		if (dev->ndeps) {
@@ -1420,6 +1430,51 @@ static int cmd_clean(int argc, char **argv)
 	return rc;
 }
 
+/* ---- impls ------------------------------------------------------------------- */
+
+static int cmd_impls(int argc, char **argv)
+{
+	const char *target = NULL;
+	bool check = false;
+
+	for (int i = 1; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+		if (is_help(argv[i])) {
+			command_help(find_command("impls"), stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--check") == 0) {
+			check = true;
+			continue;
+		}
+		v = option_value(argc, argv, &i, "--target", "-t", &missing);
+		if (missing)
+			return usage_error("impls", "-t needs a target");
+		if (!v)
+			return usage_error(
+			    "impls", "unknown argument '%s' (valid: -t TARGET, --check)", argv[i]);
+		target = v;
+	}
+	if (target && !cr_target_find(target))
+		return usage_error("impls", "unknown target '%s'", target);
+	if (check) {
+		struct cr_buf b;
+		const struct cr_target *t = target ? cr_target_find(target) : NULL;
+		if (!t || t->unavailable || t->generate_only)
+			return usage_error("impls", "--check needs -t and a buildable target");
+		cr_buf_init(&b);
+		cr_impls_check_file(t, &b);
+		fputs(cr_buf_str(&b), stdout);
+		cr_buf_free(&b);
+		return b.oom ? EXIT_ERROR : 0;
+	}
+	for (const char *const *n = cr_target_names(); *n; n++)
+		if (!target || strcmp(*n, target) == 0)
+			cr_impls_list(cr_target_find(*n));
+	return 0;
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 static int cmd_help(int argc, char **argv);
@@ -1482,6 +1537,15 @@ static const struct command commands[] = {
      "\n"
      "exit status: 0, or 1 when the file cannot be read or is not a valid image\n"
      "(the message says what is wrong).\n"},
+    {"impls", cmd_impls, "cirage impls [-t TARGET] [--check]",
+     "List the device implementations of each target (or of TARGET), kind by kind:\n"
+     "what each is built over (its lower devices, and whether one is implied when the\n"
+     "manifest has none), its options, attachment point, the runtime keys it adds and\n"
+     "its constructor's C type.\n"
+     "\n"
+     "  --check   print instead a C file asserting that every available constructor\n"
+     "            of TARGET is declared with that type (the build of Cirage compiles\n"
+     "            it for each target).\n"},
     {"clean", cmd_clean, "cirage clean [DIR]",
      "Remove DIR/_build (everything cirage generated or built); sources are never\n"
      "touched.\n"},
@@ -1498,8 +1562,8 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
-static const char *const command_names[] = {"configure", "build", "run",  "describe",
-                                            "inspect",   "clean", "help", NULL};
+static const char *const command_names[] = {"configure", "build", "run",  "describe", "inspect",
+                                            "impls",     "clean", "help", NULL};
 
 static int unknown_command(const char *name)
 {

@@ -98,6 +98,108 @@ static void list_opts(struct cr_buf *b, const struct cr_impl *impl, const char *
 		cr_buf_join(b, names);
 }
 
+/* The implementation a device of kind gets on this target: the one chosen
+ * with --OPTION=IMPL, else the target's default (NULL: none). */
+static const struct cr_impl *impl_for_kind(const struct cr_config *c, const char *kind)
+{
+	int ch = choice_for(kind);
+
+	if (ch >= 0 && c->args.choice[ch])
+		return cr_impl_find(c->target->name, kind, c->args.choice[ch]);
+	return cr_impl_default(c->target->name, kind);
+}
+
+/* Whether the manifest has a device of kind. */
+static bool manifest_has_kind(const struct cr_config *c, const char *kind)
+{
+	for (size_t j = 0; j < c->m->ndevices; j++)
+		if (c->m->devices[j].kind && strcmp(c->m->devices[j].kind->s, kind) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the lower device that opt of dev refers to will be implied:
+ * the manifest names none and has no device of its kind. */
+static bool lower_is_implied(const struct cr_config *c, const struct cr_cdev *dev,
+                             const struct cr_impl_opt *opt)
+{
+	return opt->type == CR_OPT_DEVICE && opt->implied &&
+	       !cr_manifest_lookup(dev->m->table, opt->name) &&
+	       !manifest_has_kind(c, opt->ref_kind);
+}
+
+/* The device option of impl whose implied lower device (or one under it)
+ * takes an option named key, or NULL. */
+static const struct cr_impl_opt *
+lower_opt_for(const struct cr_config *c, const struct cr_impl *impl, const char *key, int depth)
+{
+	for (size_t k = 0; impl->opts[k].name && depth < 8; k++) {
+		const struct cr_impl_opt *opt = &impl->opts[k];
+		const struct cr_impl *lower;
+		if (opt->type != CR_OPT_DEVICE || !opt->implied)
+			continue;
+		lower = impl_for_kind(c, opt->ref_kind);
+		if (lower &&
+		    (cr_impl_opt_find(lower, key) || lower_opt_for(c, lower, key, depth + 1)))
+			return opt;
+	}
+	return NULL;
+}
+
+/* An option of a manifest device that its implementation does not take
+ * but a lower device does: fine when that lower device is implied (it gets
+ * the option, see imply_devices); otherwise an error saying where the
+ * option goes. Returns whether the option was dealt with. */
+static bool lower_takes(const struct cr_config *c, const struct cr_cdev *dev, const char *key,
+                        struct cr_diag *d, const struct cr_mentry *e)
+{
+	const struct cr_impl_opt *opt;
+	const struct cr_mentry *named;
+
+	if (dev->implied_by >= 0 || !(opt = lower_opt_for(c, dev->impl, key, 0)))
+		return false;
+	if (lower_is_implied(c, dev, opt))
+		return true;
+	named = cr_manifest_lookup(dev->m->table, opt->name);
+	if (named && named->val->type == CR_MV_STRING)
+		cr_diag_error(d, e->line, e->col,
+		              "option '%s' of device '%s' belongs to the %s it is built over, "
+		              "which is '%s' here: set %s on device '%s'",
+		              key, dev->name, opt->ref_kind, named->val->s, key, named->val->s);
+	else
+		cr_diag_error(d, e->line, e->col,
+		              "option '%s' of device '%s' belongs to the %s it is built over, "
+		              "and the manifest has its own %s device: set %s on that device, "
+		              "and name it with %s = \"NAME\"",
+		              key, dev->name, opt->ref_kind, opt->ref_kind, key, opt->name);
+	return true;
+}
+
+/* ", and for its implied netif: tap" in an unknown option's list. */
+static void lower_opts(const struct cr_config *c, const struct cr_cdev *dev, struct cr_buf *b,
+                       const char **names, size_t max)
+{
+	size_t n = 0;
+
+	while (names[n])
+		n++;
+	for (size_t k = 0; dev->impl->opts[k].name; k++) {
+		const struct cr_impl_opt *opt = &dev->impl->opts[k];
+		const struct cr_impl *lower;
+		size_t first = n;
+		if (!lower_is_implied(c, dev, opt) || !(lower = impl_for_kind(c, opt->ref_kind)))
+			continue;
+		for (size_t i = 0; lower->opts[i].name && n + 1 < max; i++)
+			if (lower->opts[i].type != CR_OPT_DEVICE)
+				names[n++] = lower->opts[i].name;
+		names[n] = NULL;
+		if (n > first) {
+			cr_buf_printf(b, ", and for its implied %s: ", opt->ref_kind);
+			cr_buf_join(b, names + first);
+		}
+	}
+}
+
 static void configure_option(struct cr_config *c, struct cr_cdev *dev, const struct cr_mentry *e,
                              struct cr_diag *d)
 {
@@ -108,6 +210,8 @@ static void configure_option(struct cr_config *c, struct cr_cdev *dev, const str
 	bool type_ok;
 	struct stat st;
 
+	if (!opt && lower_takes(c, dev, e->key, d, e))
+		return;
 	if (!opt) {
 		struct cr_buf b;
 		const char *names[32];
@@ -124,6 +228,7 @@ static void configure_option(struct cr_config *c, struct cr_cdev *dev, const str
 			    &b, "unknown option '%s' for device '%s' (%s '%s' on %s; valid: kind, ",
 			    e->key, dev->name, dev->kind->name, impl->name, c->target->name);
 			list_opts(&b, impl, names, 32);
+			lower_opts(c, dev, &b, names, 32);
 			cr_buf_puts(&b, ")");
 			cr_buf_suggest(&b, e->key, names);
 		}
@@ -198,17 +303,143 @@ static void configure_option(struct cr_config *c, struct cr_cdev *dev, const str
 		oom(d);
 }
 
+/* The implementation of a device of kind (the manifest device md, or one
+ * implied by it when lower_of is set: "built over a netif"), reporting
+ * why there is none. */
+static const struct cr_impl *choose_impl(const struct cr_config *c, const char *kind,
+                                         const struct cr_mdevice *md, const char *lower_of,
+                                         struct cr_diag *d)
+{
+	const struct cr_impl *impl = impl_for_kind(c, kind);
+	const char *names[16];
+	int ch = choice_for(kind);
+	bool chosen = ch >= 0 && c->args.choice[ch];
+	struct cr_buf who;
+
+	cr_buf_init(&who);
+	if (lower_of)
+		cr_buf_printf(&who, "device '%s' is built over a %s, and", md->name, kind);
+	else
+		cr_buf_printf(&who, "device '%s':", md->name);
+	cr_impl_names(c->target->name, kind, true, names, 16);
+	if (!impl) {
+		cr_diag_error(d, md->line, md->col,
+		              "%s the %s target cannot provide a %s device (no implementation of "
+		              "%s exists for %s yet)",
+		              cr_buf_str(&who), c->target->name, kind, kind, c->target->name);
+	} else if (impl->unavailable && !names[0] && !chosen) {
+		/* nothing on this target provides the kind yet */
+		struct cr_buf b;
+		size_t n = 0;
+		cr_buf_init(&b);
+		if (lower_of)
+			cr_buf_printf(&b, "%s ", cr_buf_str(&who));
+		cr_buf_printf(&b,
+		              "target %s cannot provide a '%s' device yet: %s (available on %s: ",
+		              c->target->name, kind, impl->unavailable, c->target->name);
+		for (size_t k = 0; cr_kinds[k].name; k++) {
+			const char *avail[2];
+			if (cr_impl_names(c->target->name, cr_kinds[k].name, true, avail, 2))
+				cr_buf_printf(&b, "%s%s", n++ ? ", " : "", cr_kinds[k].name);
+		}
+		cr_buf_puts(&b, n ? ")" : "none)");
+		cr_diag_error(d, md->line, md->col, "%s", cr_buf_str(&b));
+		cr_buf_free(&b);
+		impl = NULL;
+	} else if (impl->unavailable) {
+		struct cr_buf b;
+		cr_buf_init(&b);
+		if (lower_of)
+			cr_buf_printf(&b, "%s it cannot be provided: ", cr_buf_str(&who));
+		else
+			cr_buf_printf(&b, "device '%s' cannot be provided: ", md->name);
+		cr_buf_printf(&b, "%s (%s implementation '%s'", impl->unavailable, kind,
+		              impl->name);
+		if (chosen)
+			cr_buf_printf(&b, ", chosen with --%s=%s", cr_impl_choices[ch].option,
+			              impl->name);
+		cr_buf_printf(&b, "); available on %s: ", c->target->name);
+		if (names[0])
+			cr_buf_join(&b, names);
+		else
+			cr_buf_puts(&b, "none");
+		cr_diag_error(d, md->line, md->col, "%s", cr_buf_str(&b));
+		cr_buf_free(&b);
+		impl = NULL;
+	}
+	cr_buf_free(&who);
+	return impl;
+}
+
+/* Give dev its implementation's options: those of table the device takes
+ * (all but "kind", for a manifest device; for an implied one, those its
+ * implementation has that no device above it takes), then defaults, and
+ * report required ones that are missing. */
+static void configure_options(struct cr_config *c, struct cr_cdev *dev, struct cr_diag *d)
+{
+	const struct cr_impl *impl = dev->impl;
+	const struct cr_mv *table = dev->m->table;
+
+	for (dev->nopts = 0; impl->opts[dev->nopts].name; dev->nopts++)
+		;
+	dev->opts = calloc(dev->nopts ? dev->nopts : 1, sizeof(*dev->opts));
+	if (!dev->opts) {
+		dev->impl = NULL;
+		oom(d);
+		return;
+	}
+	for (size_t k = 0; k < dev->nopts; k++)
+		dev->opts[k].ref = -1;
+	for (size_t k = 0; k < table->nentries; k++) {
+		const struct cr_mentry *e = &table->entries[k];
+		bool taken_above = false;
+		if (strcmp(e->key, "kind") == 0)
+			continue;
+		if (dev->implied_by >= 0) {
+			if (!cr_impl_opt_find(impl, e->key))
+				continue;
+			for (int up = dev->implied_by; up >= 0 && !taken_above;
+			     up = c->devs[up].implied_by)
+				taken_above = cr_impl_opt_find(c->devs[up].impl, e->key) != NULL;
+			if (taken_above)
+				continue;
+		}
+		configure_option(c, dev, e, d);
+	}
+	for (size_t k = 0; k < dev->nopts; k++) {
+		const struct cr_impl_opt *opt = &impl->opts[k];
+		if (dev->opts[k].given || opt->type == CR_OPT_DEVICE)
+			continue;
+		if (opt->def) {
+			dev->opts[k].text = xstrdup(opt->def);
+			dev->opts[k].set = dev->opts[k].text != NULL;
+		} else if (opt->required) {
+			cr_diag_error(d, dev->m->line, dev->m->col,
+			              "device '%s' (%s '%s' on %s) needs the option '%s' (%s): add "
+			              "%s = ... to %s",
+			              dev->name, dev->kind->name, impl->name, c->target->name,
+			              opt->name, opt->doc, opt->name,
+			              dev->implied_by >= 0 ? "the device it is implied by" : "it");
+		}
+	}
+}
+
 static void configure_device(struct cr_config *c, size_t i, struct cr_diag *d)
 {
 	struct cr_cdev *dev = &c->devs[i];
 	const struct cr_mdevice *md = &c->m->devices[i];
-	const char *kind, *names[16];
-	const struct cr_impl *impl;
-	int ch;
+	const char *kind;
 
 	dev->m = md;
 	dev->name = md->name;
+	dev->attach_name = md->name;
+	dev->implied_by = -1;
 	dev->attach = -1;
+	dev->cvar = xasprintf("dev_%s", md->name);
+	if (!dev->cvar) {
+		oom(d);
+		return;
+	}
 	if (!md->kind) {
 		struct cr_buf b;
 		cr_buf_init(&b);
@@ -233,83 +464,66 @@ static void configure_device(struct cr_config *c, size_t i, struct cr_diag *d)
 		cr_buf_free(&b);
 		return;
 	}
-	ch = choice_for(kind);
-	if (ch >= 0 && c->args.choice[ch])
-		impl = cr_impl_find(c->target->name, kind, c->args.choice[ch]);
-	else
-		impl = cr_impl_default(c->target->name, kind);
-	cr_impl_names(c->target->name, kind, true, names, 16);
-	if (!impl) {
-		cr_diag_error(d, md->line, md->col,
-		              "device '%s': the %s target cannot provide a %s device (no "
-		              "implementation of %s exists for %s yet)",
-		              md->name, c->target->name, kind, kind, c->target->name);
-		return;
-	}
-	if (impl->unavailable && !names[0] && !(ch >= 0 && c->args.choice[ch])) {
-		/* nothing on this target provides the kind yet */
-		struct cr_buf b;
-		size_t n = 0;
-		cr_buf_init(&b);
-		cr_buf_printf(&b,
-		              "target %s cannot provide a '%s' device yet: %s (available on %s: ",
-		              c->target->name, kind, impl->unavailable, c->target->name);
-		for (size_t k = 0; cr_kinds[k].name; k++) {
-			const char *avail[2];
-			if (cr_impl_names(c->target->name, cr_kinds[k].name, true, avail, 2))
-				cr_buf_printf(&b, "%s%s", n++ ? ", " : "", cr_kinds[k].name);
-		}
-		cr_buf_puts(&b, n ? ")" : "none)");
-		cr_diag_error(d, md->line, md->col, "%s", cr_buf_str(&b));
-		cr_buf_free(&b);
-		return;
-	}
-	if (impl->unavailable) {
-		struct cr_buf b;
-		cr_buf_init(&b);
-		cr_buf_printf(&b, "device '%s' cannot be provided: %s (%s implementation '%s'",
-		              md->name, impl->unavailable, kind, impl->name);
-		if (ch >= 0 && c->args.choice[ch])
-			cr_buf_printf(&b, ", chosen with --%s=%s", cr_impl_choices[ch].option,
-			              impl->name);
-		cr_buf_printf(&b, "); available on %s: ", c->target->name);
-		if (names[0])
-			cr_buf_join(&b, names);
-		else
-			cr_buf_puts(&b, "none");
-		cr_diag_error(d, md->line, md->col, "%s", cr_buf_str(&b));
-		cr_buf_free(&b);
-		return;
-	}
-	dev->impl = impl;
-	for (dev->nopts = 0; impl->opts[dev->nopts].name; dev->nopts++)
-		;
-	dev->opts = calloc(dev->nopts ? dev->nopts : 1, sizeof(*dev->opts));
-	if (!dev->opts) {
-		dev->impl = NULL;
-		oom(d);
-		return;
-	}
-	for (size_t k = 0; k < dev->nopts; k++)
-		dev->opts[k].ref = -1;
-	for (size_t k = 0; k < md->table->nentries; k++) {
-		const struct cr_mentry *e = &md->table->entries[k];
-		if (strcmp(e->key, "kind") != 0)
-			configure_option(c, dev, e, d);
-	}
-	for (size_t k = 0; k < dev->nopts; k++) {
-		const struct cr_impl_opt *opt = &impl->opts[k];
-		if (dev->opts[k].given || opt->type == CR_OPT_DEVICE)
-			continue;
-		if (opt->def) {
-			dev->opts[k].text = xstrdup(opt->def);
-			dev->opts[k].set = dev->opts[k].text != NULL;
-		} else if (opt->required) {
-			cr_diag_error(d, md->line, md->col,
-			              "device '%s' (%s '%s' on %s) needs the option '%s' (%s): add "
-			              "%s = ... to it",
-			              md->name, kind, impl->name, c->target->name, opt->name,
-			              opt->doc, opt->name);
+	dev->impl = choose_impl(c, kind, md, NULL, d);
+	if (dev->impl)
+		configure_options(c, dev, d);
+}
+
+/* Add the devices that layered implementations are built over and the
+ * manifest leaves implied (cr_impl_opt.implied): for each, a device of
+ * the lower kind named "UPPER.OPTION", attached under UPPER's name. Runs
+ * over the devices it adds too, so lower devices may imply their own. */
+static void imply_devices(struct cr_config *c, struct cr_diag *d)
+{
+	for (size_t i = 0; i < c->ndevs; i++) {
+		for (size_t k = 0; c->devs[i].impl && k < c->devs[i].nopts; k++) {
+			const struct cr_impl_opt *opt = &c->devs[i].impl->opts[k];
+			struct cr_cdev *devs, *low;
+			const char *base = c->devs[i].cvar;
+			size_t depth = 0;
+			if (!lower_is_implied(c, &c->devs[i], opt))
+				continue;
+			for (int up = c->devs[i].implied_by; up >= 0; up = c->devs[up].implied_by)
+				depth++;
+			if (depth >= 8) {
+				cr_diag_error(d, c->devs[i].m->line, c->devs[i].m->col,
+				              "device '%s' implies devices more than 8 deep: name "
+				              "the devices it is built over in [devices]",
+				              c->devs[i].name);
+				return;
+			}
+			base += strncmp(base, "dev_", 4) == 0 ? 4 : 6; /* "dev_", "lower_" */
+			devs = realloc(c->devs, (c->ndevs + 2) * sizeof(*devs));
+			if (!devs) {
+				oom(d);
+				return;
+			}
+			c->devs = devs;
+			low = &c->devs[c->ndevs];
+			memset(low, 0, sizeof(*low));
+			low->m = c->devs[i].m;
+			low->implied_by = (int)i;
+			low->attach = -1;
+			low->attach_name = c->devs[i].attach_name;
+			low->name_owned = xasprintf("%s.%s", c->devs[i].name, opt->name);
+			low->cvar = xasprintf("lower_%s_%s", base, opt->name);
+			if (!low->name_owned || !low->cvar) {
+				free(low->name_owned);
+				free(low->cvar);
+				oom(d);
+				return;
+			}
+			for (char *p = low->cvar; *p; p++)
+				if (*p == '.')
+					*p = '_';
+			low->name = low->name_owned;
+			low->kind = cr_kind_find(opt->ref_kind);
+			c->ndevs++;
+			if (!low->kind)
+				continue;
+			low->impl = choose_impl(c, opt->ref_kind, low->m, c->devs[i].name, d);
+			if (low->impl)
+				configure_options(c, low, d);
 		}
 	}
 }
@@ -335,7 +549,7 @@ static void list_of_kind(struct cr_buf *b, const struct cr_config *c, const char
 {
 	size_t n = 0;
 
-	for (size_t j = 0; j < c->ndevs; j++) {
+	for (size_t j = 0; j < c->nmdevs; j++) {
 		if (!c->devs[j].kind || strcmp(c->devs[j].kind->name, kind) != 0)
 			continue;
 		cr_buf_printf(b, "%s%s", n ? ", " : "", c->devs[j].name);
@@ -405,13 +619,23 @@ static void resolve_refs(struct cr_config *c, size_t i, struct cr_diag *d)
 			}
 		} else if (opt->required) {
 			size_t n = 0;
-			for (size_t m = 0; m < c->ndevs; m++)
+			bool implied = false;
+			for (size_t m = c->nmdevs; m < c->ndevs; m++)
+				if (c->devs[m].implied_by == (int)i &&
+				    strcmp(strrchr(c->devs[m].name, '.') + 1, opt->name) == 0) {
+					j = (int)m;
+					n = 1;
+					implied = true;
+				}
+			for (size_t m = 0; !implied && m < c->nmdevs; m++)
 				if (c->devs[m].kind &&
 				    strcmp(c->devs[m].kind->name, opt->ref_kind) == 0) {
 					j = (int)m;
 					n++;
 				}
-			if (n == 1) {
+			if (n == 1 && !c->devs[j].impl) {
+				/* its kind or implementation was reported already */
+			} else if (n == 1) {
 				o->ref = j;
 				o->set = true;
 				o->text = xstrdup(c->devs[j].name);
@@ -441,6 +665,36 @@ static void resolve_refs(struct cr_config *c, size_t i, struct cr_diag *d)
 		if (o->ref >= 0)
 			o->set = true;
 		cr_buf_free(&b);
+	}
+}
+
+/* A device of an exclusive kind (a netif, a block device) carries at most
+ * one device built over it. */
+static void check_exclusive(struct cr_config *c, struct cr_diag *d)
+{
+	for (size_t j = 0; j < c->ndevs; j++) {
+		int first = -1;
+		if (!c->devs[j].kind || !c->devs[j].kind->exclusive)
+			continue;
+		for (size_t i = 0; i < c->ndevs; i++) {
+			const struct cr_cdev *up = &c->devs[i];
+			bool over = false;
+			for (size_t k = 0; k < up->nopts; k++)
+				over = over || up->opts[k].ref == (int)j;
+			if (!over)
+				continue;
+			if (first < 0) {
+				first = (int)i;
+				continue;
+			}
+			cr_diag_error(d, up->m->line, up->m->col,
+			              "devices '%s' and '%s' are both built over %s '%s', which "
+			              "carries one: give each its own %s (e.g. %s_%s = { kind = "
+			              "\"%s\" }) and name it in the device's options",
+			              c->devs[first].name, up->name, c->devs[j].kind->name,
+			              c->devs[j].name, c->devs[j].kind->name, up->name,
+			              c->devs[j].kind->name, c->devs[j].kind->name);
+		}
 	}
 }
 
@@ -1021,6 +1275,7 @@ static void attachments(struct cr_config *c, struct cr_diag *d)
 		c->attach = a;
 		a = &c->attach[c->nattach];
 		a->kind = dev->impl->attach;
+		a->name = dev->attach_name;
 		a->dev = i;
 		a->tender = dev->impl->tender_attach;
 		a->value = NULL;
@@ -1052,11 +1307,11 @@ static void tender_devices(struct cr_config *c, struct cr_diag *d)
 		const struct cr_cdev *dev = &c->devs[i];
 		if (!dev->impl || !dev->impl->tender_attach)
 			continue;
-		if (strlen(dev->name) >= CR_ABI_NAME_MAX)
+		if (strlen(dev->attach_name) >= CR_ABI_NAME_MAX)
 			cr_diag_error(d, dev->m->line, dev->m->col,
 			              "device name '%s' is too long for %s: the %s tender attaches "
 			              "it by name, at most %d characters",
-			              dev->name, c->target->name, c->target->tender,
+			              dev->attach_name, c->target->name, c->target->tender,
 			              CR_ABI_NAME_MAX - 1);
 		if (++n == CR_ABI_DEVICES_MAX + 1)
 			cr_diag_error(d, dev->m->line, dev->m->col,
@@ -1080,7 +1335,7 @@ void cr_config_prototype(const struct cr_config *c, struct cr_buf *out)
 	size_t n = 0;
 
 	cr_buf_printf(out, "int %s(", c->start);
-	for (size_t i = 0; i < c->ndevs; i++) {
+	for (size_t i = 0; i < c->nmdevs; i++) {
 		const struct cr_kind *k = c->devs[i].kind;
 		if (!k && c->m->devices[i].kind)
 			k = cr_kind_find(c->m->devices[i].kind->s);
@@ -1141,7 +1396,7 @@ struct cr_config *cr_config_from_text(const char *dir, const char *text, size_t 
 	}
 	c->name = c->m->name->s;
 	c->start = c->m->start->s;
-	c->ndevs = c->m->ndevices;
+	c->ndevs = c->nmdevs = c->m->ndevices;
 	c->devs = calloc(c->ndevs + 1, sizeof(*c->devs));
 	if (!c->devs) {
 		oom(d);
@@ -1149,9 +1404,11 @@ struct cr_config *cr_config_from_text(const char *dir, const char *text, size_t 
 	}
 	for (size_t i = 0; i < c->ndevs; i++)
 		configure_device(c, i, d);
+	imply_devices(c, d);
 	for (size_t i = 0; i < c->ndevs; i++)
 		if (c->devs[i].impl)
 			resolve_refs(c, i, d);
+	check_exclusive(c, d);
 	if (d->errors == errors)
 		order_devices(c, d);
 	for (size_t i = 0; i < c->m->nkeys; i++)
@@ -1211,6 +1468,8 @@ void cr_config_free(struct cr_config *c)
 			free(c->devs[i].opts[k].text);
 		free(c->devs[i].opts);
 		free(c->devs[i].deps);
+		free(c->devs[i].cvar);
+		free(c->devs[i].name_owned);
 	}
 	free(c->devs);
 	free(c->order);

@@ -36,9 +36,17 @@ struct cr_copt {
 	int ref; /* CR_OPT_DEVICE: index of the device named, else -1 */
 };
 
+/* A device: one of the manifest's, or one implied by a device built over
+ * it (see cr_impl_opt.implied). */
 struct cr_cdev {
+	/* The manifest entry: the device's own, or for an implied device the
+	 * one of the device it was implied by (its line is where errors go). */
 	const struct cr_mdevice *m;
-	const char *name;
+	const char *name; /* "net", or "net.netif" when implied */
+	char *name_owned; /* name, when implied (allocated) */
+	char *cvar; /* its variable in main.c: "dev_net", "lower_net_netif" */
+	const char *attach_name; /* attached as --KIND:ATTACH_NAME=...: "net" */
+	int implied_by; /* the device it was implied for, or -1 */
 	const struct cr_kind *kind; /* NULL when the kind is invalid */
 	const struct cr_impl *impl; /* NULL when none could be chosen */
 	struct cr_copt *opts;
@@ -60,6 +68,7 @@ struct cr_ckey {
 
 struct cr_cattach {
 	const char *kind; /* "block" */
+	const char *name; /* the device's attach_name */
 	size_t dev; /* index into devs */
 	char *doc;
 	const char *value; /* default (points into the device's options), or NULL */
@@ -79,8 +88,9 @@ struct cr_config {
 	size_t nsources;
 	size_t start_source; /* index into sources of the start function */
 	int start_line;
-	struct cr_cdev *devs; /* in manifest order */
+	struct cr_cdev *devs; /* the manifest's in its order, then implied ones */
 	size_t ndevs;
+	size_t nmdevs; /* the manifest's: the start function's parameters */
 	size_t *order; /* boot order: indices into devs */
 	struct cr_ckey *keys; /* manifest keys, then implementations' keys */
 	size_t nkeys;

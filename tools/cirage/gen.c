@@ -147,9 +147,9 @@ void cr_gen_app_header(const struct cr_config *c, struct cr_buf *out)
 	cr_buf_free(&acc);
 	cr_buf_puts(out, "\n/* The start function: called in the fiber \"main\" once every device "
 	                 "is\n * open; its return value is the image's exit status.");
-	if (c->ndevs) {
+	if (c->nmdevs) {
 		cr_buf_puts(out, " Devices, in manifest\n * order:");
-		for (size_t i = 0; i < c->ndevs; i++) {
+		for (size_t i = 0; i < c->nmdevs; i++) {
 			cr_buf_puts(out, i ? ", " : " ");
 			describe_impl(&c->devs[i], out);
 		}
@@ -253,7 +253,7 @@ static void ctor_arg(const struct cr_config *c, const struct cr_cdev *dev, const
 		return;
 	}
 	if (strcmp(arg, "@name") == 0) {
-		cr_gen_c_string(out, dev->name);
+		cr_gen_c_string(out, dev->attach_name);
 		return;
 	}
 	if (strncmp(arg, "@key:", 5) == 0) { /* a runtime key's value */
@@ -281,7 +281,7 @@ static void ctor_arg(const struct cr_config *c, const struct cr_cdev *dev, const
 		break;
 	case CR_OPT_DEVICE:
 		if (o->ref >= 0)
-			cr_buf_printf(out, "dev_%s", c->devs[o->ref].name);
+			cr_buf_puts(out, c->devs[o->ref].cvar);
 		else
 			cr_buf_puts(out, "NULL");
 		break;
@@ -297,7 +297,7 @@ static void open_device(const struct cr_config *c, const struct cr_cdev *dev, st
 {
 	const struct cr_impl *impl = dev->impl;
 
-	cr_buf_printf(out, "\trc = %s(&dev_%s", impl->ctor, dev->name);
+	cr_buf_printf(out, "\trc = %s(&%s", impl->ctor, dev->cvar);
 	for (size_t k = 0; k < CR_IMPL_MAX_ARGS && impl->args[k]; k++) {
 		cr_buf_puts(out, ", ");
 		ctor_arg(c, dev, impl->args[k], out);
@@ -372,7 +372,7 @@ static void gen_notes(const struct cr_config *c, struct cr_buf *out)
 			read_only = o->set && strcmp(o->text, "true") == 0;
 		}
 		cr_buf_puts(out, "\t\t\t{");
-		cr_gen_c_string(out, dev->name);
+		cr_gen_c_string(out, dev->attach_name);
 		cr_buf_printf(out, ", %s, %s},\n", dev->impl->abi_kind,
 		              read_only ? "CR_ABI_DEV_READ_ONLY" : "0");
 	}
@@ -393,10 +393,20 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	header_comment(c, out, "Runtime keys, device attachments, and boot.");
 	cr_buf_printf(out,
 	              "#include <stdint.h>\n#include <stdio.h>\n\n%s#include <cirage/keys.h>\n"
-	              "#include <cirage/platform/platform.h>\n#include <%s>\n\n#include "
-	              "\"cirage_app.h\"\n",
+	              "#include <cirage/platform/platform.h>\n#include <%s>\n",
 	              c->target->abi_target ? "#include <cirage/tender/abi.h>\n" : "",
 	              c->target->header);
+	/* the headers of portable implementations, each once */
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const char *h = c->devs[i].impl->header;
+		bool seen = false;
+		for (size_t j = 0; h && j < i; j++)
+			seen = seen ||
+			       (c->devs[j].impl->header && strcmp(c->devs[j].impl->header, h) == 0);
+		if (h && !seen)
+			cr_buf_printf(out, "#include <%s>\n", h);
+	}
+	cr_buf_puts(out, "\n#include \"cirage_app.h\"\n");
 	if (c->target->abi_target)
 		gen_notes(c, out);
 	if (cr_gen_has_crunch(c)) {
@@ -435,7 +445,7 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 			cr_buf_puts(out, "\t{.kind = ");
 			cr_gen_c_string(out, a->kind);
 			cr_buf_puts(out, ", .name = ");
-			cr_gen_c_string(out, c->devs[a->dev].name);
+			cr_gen_c_string(out, a->name);
 			cr_buf_puts(out, ", .doc = ");
 			cr_gen_c_string(out, a->doc);
 			cr_buf_puts(out, ", .value = ");
@@ -451,8 +461,7 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	cr_buf_puts(out, "\n/* Open the devices, each after those it is built on, then run the "
 	                 "application. */\nstatic int cr_gen_app_main(void *arg)\n{\n");
 	for (size_t i = 0; i < c->ndevs; i++)
-		cr_buf_printf(out, "\t%s *dev_%s = NULL;\n", c->devs[i].kind->ctype,
-		              c->devs[i].name);
+		cr_buf_printf(out, "\t%s *%s = NULL;\n", c->devs[i].kind->ctype, c->devs[i].cvar);
 	if (c->ndevs)
 		cr_buf_puts(out, "\tint rc;\n\n");
 	cr_buf_puts(out, "\t(void)arg;\n");
@@ -466,8 +475,8 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 		cr_buf_printf(&msg,
 		              "cirage: device '%s' (%s over %s) needs a %s: pass --%s:%s=%s, or "
 		              "set %s in cirage.toml\n",
-		              dev->name, dev->kind->name, dev->impl->name, a->doc, a->kind,
-		              dev->name, dev->impl->attach_meta ? dev->impl->attach_meta : "VALUE",
+		              dev->name, dev->kind->name, dev->impl->name, a->doc, a->kind, a->name,
+		              dev->impl->attach_meta ? dev->impl->attach_meta : "VALUE",
 		              dev->impl->attach_opt ? dev->impl->attach_opt : "it");
 		cr_buf_printf(out, "\tif (!cr_gen_attach[%d].value) {\n\t\tcr_printf(\"%%s\", ",
 		              guest_attach(c, (int)i));
@@ -478,8 +487,8 @@ void cr_gen_main(const struct cr_config *c, struct cr_buf *out)
 	for (size_t i = 0; i < c->ndevs; i++)
 		open_device(c, &c->devs[c->order[i]], out);
 	cr_buf_printf(out, "\treturn %s(", c->start);
-	for (size_t i = 0; i < c->ndevs; i++)
-		cr_buf_printf(out, "%sdev_%s", i ? ", " : "", c->devs[i].name);
+	for (size_t i = 0; i < c->nmdevs; i++)
+		cr_buf_printf(out, "%s%s", i ? ", " : "", c->devs[i].cvar);
 	cr_buf_puts(out, ");\n}\n");
 
 	cr_buf_puts(out, "\nint main(int argc, char **argv)\n{\n\tint rc;\n\n"

@@ -4,20 +4,26 @@
  *
  * To add an implementation, add a struct cr_impl below; to add a target,
  * add a struct cr_target and its implementations. Nothing else in the
- * tool names a target or an implementation.
+ * tool names a target or an implementation. A layered implementation
+ * (built over other devices) declares each lower device as an option of
+ * type CR_OPT_DEVICE and passes it to its constructor by that option's
+ * name; docs/architecture.md walks through adding one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "impl.h"
+#include "keyval.h"
+#include "util.h"
 
 const struct cr_kind cr_kinds[] = {
-    {"stack", "cr_stack", "a network stack: TCP and UDP"},
-    {"netif", "cr_netif", "a network interface: Ethernet frames"},
-    {"block", "cr_block", "a block device: fixed-size sectors"},
-    {"kv_ro", "cr_kv_ro", "a read-only key-value store"},
-    {"kv_rw", "cr_kv_rw", "a read-write key-value store"},
-    {NULL, NULL, NULL},
+    {"stack", "cr_stack", "a network stack: TCP and UDP", false},
+    {"netif", "cr_netif", "a network interface: Ethernet frames", true},
+    {"block", "cr_block", "a block device: fixed-size sectors", true},
+    {"kv_ro", "cr_kv_ro", "a read-only key-value store", false},
+    {"kv_rw", "cr_kv_rw", "a read-write key-value store", false},
+    {NULL, NULL, NULL, false},
 };
 
 const char *const cr_kind_names[] = {"stack", "netif", "block", "kv_ro", "kv_rw", NULL};
@@ -64,69 +70,70 @@ static const struct cr_target targets[] = {
 
 /* ---- unix ---------------------------------------------------------------- */
 
-static const struct cr_impl_opt no_opts[] = {{NULL, 0, NULL, false, NULL, NULL}};
+static const struct cr_impl_opt no_opts[] = {{NULL, 0, NULL, false, NULL, NULL, false}};
 
 static const struct cr_impl_opt unix_tap_opts[] = {
-    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt unix_file_opts[] = {
-    {"file", CR_OPT_FILE, NULL, false, NULL, "disk image file, relative to the app's folder"},
-    {"read_only", CR_OPT_BOOL, NULL, false, "false", "open the image read-only"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"file", CR_OPT_FILE, NULL, false, NULL, "disk image file, relative to the app's folder",
+     false},
+    {"read_only", CR_OPT_BOOL, NULL, false, "false", "open the image read-only", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt spt_tap_opts[] = {
     {"tap", CR_OPT_STRING, NULL, false, NULL,
-     "tap interface `cirage run` attaches (--net:NAME=TAP to the tender)"},
-    {NULL, 0, NULL, false, NULL, NULL},
+     "tap interface `cirage run` attaches (--net:NAME=TAP to the tender)", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt spt_file_opts[] = {
     {"file", CR_OPT_FILE, NULL, false, NULL,
-     "disk image file `cirage run` attaches, relative to the app's folder"},
+     "disk image file `cirage run` attaches, relative to the app's folder", false},
     {"read_only", CR_OPT_BOOL, NULL, false, "false",
-     "the tender attaches it read-only (CR_ABI_DEV_READ_ONLY in the manifest note)"},
-    {NULL, 0, NULL, false, NULL, NULL},
+     "the tender attaches it read-only (CR_ABI_DEV_READ_ONLY in the manifest note)", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt dir_opts[] = {
-    {"source", CR_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"source", CR_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt direct_opts[] = {
-    {"netif", CR_OPT_DEVICE, "netif", true, NULL, "the netif the stack runs over"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"netif", CR_OPT_DEVICE, "netif", true, NULL, "the netif the stack runs over", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt crunch_opts[] = {
     {"source", CR_OPT_DIR, NULL, true, NULL,
-     "directory compiled into the image, relative to the app's folder"},
-    {NULL, 0, NULL, false, NULL, NULL},
+     "directory compiled into the image, relative to the app's folder", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt test_chain_opts[] = {
-    {"lower", CR_OPT_DEVICE, "netif", false, NULL, "netif under this one"},
-    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"lower", CR_OPT_DEVICE, "netif", false, NULL, "netif under this one", false},
+    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt test_loop_opts[] = {
-    {"backing", CR_OPT_DEVICE, "kv_ro", false, NULL, "store holding the image"},
-    {"size", CR_OPT_INT, NULL, false, "512", "size in sectors"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"backing", CR_OPT_DEVICE, "kv_ro", false, NULL, "store holding the image", false},
+    {"size", CR_OPT_INT, NULL, false, "512", "size in sectors", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt over_block_opts[] = {
-    {"block", CR_OPT_DEVICE, "block", true, NULL, "the block device under the store"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"block", CR_OPT_DEVICE, "block", true, NULL, "the block device under the store", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_opt test_dir_opts[] = {
-    {"source", CR_OPT_DIR, NULL, true, NULL, "directory, relative to the app's folder"},
-    {NULL, 0, NULL, false, NULL, NULL},
+    {"source", CR_OPT_DIR, NULL, true, NULL, "directory, relative to the app's folder", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
 static const struct cr_impl_key no_keys[] = {{NULL, NULL, NULL, NULL}};
@@ -137,8 +144,15 @@ static const struct cr_impl_key direct_keys[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-/* Cirage's own stack (lib/net) over a netif of the same name that the
- * target attaches (a tap on unix, the tender's on spt). */
+/* Cirage's own stack (lib/net), over a netif. */
+static const struct cr_impl_opt net_stack_opts[] = {
+    {"netif", CR_OPT_DEVICE, "netif", true, NULL,
+     "the netif the stack runs over (default: the manifest's one netif, else one "
+     "implied and attached under the stack's name)",
+     .implied = true},
+    {NULL, 0, NULL, false, NULL, NULL, false},
+};
+
 static const struct cr_impl_key net_keys[] = {
     {"ipv4", "ipv4", "0.0.0.0/0", "IPv4 address/prefix of the stack (0.0.0.0: DHCP)"},
     {"ipv4-gateway", "ipaddr", "0.0.0.0", "IPv4 default gateway (0.0.0.0: none)"},
@@ -158,21 +172,6 @@ static const struct cr_impl impls[] = {
         .opts = no_opts,
         .what = "stack over the host's sockets",
         .keys = no_keys,
-    },
-    {
-        .target = "unix",
-        .kind = "stack",
-        .name = "direct",
-        .summary = "Cirage's own network stack over a tap device",
-        .ctor = "cr_unix_net_stack_open",
-        .args = {"@attach", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns", "@key:tcp-buffer"},
-        .opts = unix_tap_opts,
-        .attach = "net",
-        .attach_opt = "tap",
-        .attach_meta = "TAP",
-        .attach_doc = "tap interface",
-        .what = "our stack over tap '%s'",
-        .keys = net_keys,
     },
     {
         .target = "unix",
@@ -225,6 +224,7 @@ static const struct cr_impl impls[] = {
         .name = "crunch",
         .summary = "a directory compiled into the image",
         .ctor = "cr_crunch_kv_ro_open",
+        .header = "cirage/compose/crunch.h",
         .args = {"@crunch"},
         .opts = crunch_opts,
         .what = "kv_ro compiled into the image",
@@ -248,23 +248,6 @@ static const struct cr_impl impls[] = {
     },
 
     /* ---- spt: devices the tender attaches; the rest later ---- */
-    {
-        .target = "spt",
-        .kind = "stack",
-        .name = "direct",
-        .summary = "Cirage's own network stack over a tap the cirage-spt tender attaches",
-        .ctor = "cr_spt_net_stack_open",
-        .args = {"@name", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns", "@key:tcp-buffer"},
-        .opts = spt_tap_opts,
-        .attach = "net",
-        .attach_opt = "tap",
-        .attach_meta = "TAP",
-        .attach_doc = "tap interface",
-        .tender_attach = true,
-        .abi_kind = "CR_ABI_DEV_NET",
-        .what = "our stack over the tender's netif",
-        .keys = net_keys,
-    },
     {
         .target = "spt",
         .kind = "netif",
@@ -306,6 +289,7 @@ static const struct cr_impl impls[] = {
         .name = "crunch",
         .summary = "a directory compiled into the image",
         .ctor = "cr_crunch_kv_ro_open",
+        .header = "cirage/compose/crunch.h",
         .args = {"@crunch"},
         .opts = crunch_opts,
         .what = "kv_ro compiled into the image",
@@ -323,6 +307,19 @@ static const struct cr_impl impls[] = {
         .opts = over_block_opts,
         .what = "kv_rw over a block device",
         .keys = no_keys,
+    },
+
+    /* ---- portable: libraries built over other devices, on every target ---- */
+    {
+        .kind = "stack",
+        .name = "direct",
+        .summary = "Cirage's own TCP/IP stack (lib/net) over a netif",
+        .header = "cirage/compose/net.h",
+        .ctor = "cr_net_stack_build",
+        .args = {"netif", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns", "@key:tcp-buffer"},
+        .opts = net_stack_opts,
+        .what = "our stack",
+        .keys = net_keys,
     },
 
     /* ---- test: configure only, for tests of the device graph ---- */
@@ -389,7 +386,7 @@ static const struct cr_impl impls[] = {
         .what = "test kv_rw '%s'",
         .keys = no_keys,
     },
-    {.target = NULL},
+    {.name = NULL},
 };
 
 const struct cr_kind *cr_kind_find(const char *name)
@@ -427,12 +424,30 @@ const char *const *cr_target_names(void)
 	return names;
 }
 
+/* Pass 0 looks at target's own implementations, pass 1 at the portable
+ * ones not shadowed by one of target's of the same kind and name. */
+static bool in_pass(const struct cr_impl *impl, const char *target, const char *kind, int pass)
+{
+	if (strcmp(impl->kind, kind) != 0)
+		return false;
+	if (pass == 0)
+		return impl->target && strcmp(impl->target, target) == 0;
+	if (impl->target)
+		return false;
+	for (size_t i = 0; impls[i].name; i++)
+		if (impls[i].target && strcmp(impls[i].target, target) == 0 &&
+		    strcmp(impls[i].kind, kind) == 0 && strcmp(impls[i].name, impl->name) == 0)
+			return false;
+	return true;
+}
+
 const struct cr_impl *cr_impl_find(const char *target, const char *kind, const char *name)
 {
-	for (size_t i = 0; impls[i].target; i++)
-		if (strcmp(impls[i].target, target) == 0 && strcmp(impls[i].kind, kind) == 0 &&
-		    strcmp(impls[i].name, name) == 0)
-			return &impls[i];
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; impls[i].name; i++)
+			if (in_pass(&impls[i], target, kind, pass) &&
+			    strcmp(impls[i].name, name) == 0)
+				return &impls[i];
 	return NULL;
 }
 
@@ -440,14 +455,15 @@ const struct cr_impl *cr_impl_default(const char *target, const char *kind)
 {
 	const struct cr_impl *first = NULL;
 
-	for (size_t i = 0; impls[i].target; i++) {
-		if (strcmp(impls[i].target, target) != 0 || strcmp(impls[i].kind, kind) != 0)
-			continue;
-		if (!impls[i].unavailable)
-			return &impls[i];
-		if (!first)
-			first = &impls[i];
-	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; impls[i].name; i++) {
+			if (!in_pass(&impls[i], target, kind, pass))
+				continue;
+			if (!impls[i].unavailable)
+				return &impls[i];
+			if (!first)
+				first = &impls[i];
+		}
 	return first;
 }
 
@@ -456,13 +472,75 @@ size_t cr_impl_names(const char *target, const char *kind, bool available_only, 
 {
 	size_t n = 0;
 
-	for (size_t i = 0; impls[i].target && n + 1 < max; i++)
-		if (strcmp(impls[i].target, target) == 0 && strcmp(impls[i].kind, kind) == 0 &&
-		    (!available_only || !impls[i].unavailable))
-			out[n++] = impls[i].name;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; impls[i].name && n + 1 < max; i++)
+			if (in_pass(&impls[i], target, kind, pass) &&
+			    (!available_only || !impls[i].unavailable))
+				out[n++] = impls[i].name;
 	if (max)
 		out[n] = NULL;
 	return n;
+}
+
+void cr_impl_each(const char *target, void (*fn)(const struct cr_impl *impl, void *arg), void *arg)
+{
+	for (size_t k = 0; cr_kinds[k].name; k++)
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; impls[i].name; i++)
+				if (in_pass(&impls[i], target, cr_kinds[k].name, pass))
+					fn(&impls[i], arg);
+}
+
+const char *cr_impl_arg_ctype(const struct cr_impl *impl, const char *arg)
+{
+	const struct cr_impl_opt *opt;
+
+	if (strcmp(arg, "@attach") == 0 || strcmp(arg, "@name") == 0)
+		return "const char *";
+	if (strcmp(arg, "@crunch") == 0)
+		return "struct cr_crunch *";
+	if (strncmp(arg, "@key:", 5) == 0) {
+		for (size_t k = 0; impl->keys && impl->keys[k].name; k++)
+			if (strcmp(impl->keys[k].name, arg + 5) == 0) {
+				const struct cr_keytype *kt = cr_keytype_find(impl->keys[k].type);
+				return kt ? kt->ctype : NULL;
+			}
+		return NULL;
+	}
+	opt = cr_impl_opt_find(impl, arg);
+	if (!opt)
+		return NULL;
+	switch (opt->type) {
+	case CR_OPT_BOOL:
+		return "bool";
+	case CR_OPT_INT:
+		return "int64_t";
+	case CR_OPT_DEVICE: {
+		static char buf[64];
+		const struct cr_kind *k = cr_kind_find(opt->ref_kind);
+		if (!k)
+			return NULL;
+		snprintf(buf, sizeof(buf), "%s *", k->ctype);
+		return buf;
+	}
+	default:
+		return "const char *";
+	}
+}
+
+void cr_impl_ctor_type(const struct cr_impl *impl, const char *name, struct cr_buf *out)
+{
+	const struct cr_kind *k = cr_kind_find(impl->kind);
+
+	if (name)
+		cr_buf_printf(out, "int %s(%s **", name, k ? k->ctype : "void");
+	else
+		cr_buf_printf(out, "int (*)(%s **", k ? k->ctype : "void");
+	for (size_t i = 0; i < CR_IMPL_MAX_ARGS && impl->args[i]; i++) {
+		const char *t = cr_impl_arg_ctype(impl, impl->args[i]);
+		cr_buf_printf(out, ", %s", t ? t : "?");
+	}
+	cr_buf_puts(out, ")");
 }
 
 const struct cr_impl_opt *cr_impl_opt_find(const struct cr_impl *impl, const char *name)

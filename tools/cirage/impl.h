@@ -21,6 +21,9 @@ struct cr_kind {
 	const char *name; /* "block" */
 	const char *ctype; /* "cr_block" */
 	const char *summary;
+	/* At most one device may be built over a device of this kind (a
+	 * netif carries one stack, a block device one store). */
+	bool exclusive;
 };
 extern const struct cr_kind cr_kinds[];
 extern const char *const cr_kind_names[]; /* NULL-terminated, for messages */
@@ -40,11 +43,18 @@ struct cr_impl_opt {
 	enum cr_opt_type type;
 	const char *ref_kind; /* CR_OPT_DEVICE */
 	/* Must be set. A required device reference that is not given names
-	 * the one device of ref_kind (an error when there are none or
-	 * several); an optional one that is not given means "none". */
+	 * the one device of ref_kind in the manifest (an error when there are
+	 * several, and when there are none unless it is implied); an optional
+	 * one that is not given means "none". */
 	bool required;
 	const char *def; /* default value as text, or NULL */
 	const char *doc;
+	/* CR_OPT_DEVICE, required: when the manifest has no device of
+	 * ref_kind, configure adds one (an implied device, named
+	 * "DEVICE.OPTION", with the target's implementation of ref_kind and
+	 * attached under DEVICE's name); the options of DEVICE that its own
+	 * implementation does not take go to it. */
+	bool implied;
 };
 
 /* A runtime key an implementation adds to the image. */
@@ -52,18 +62,32 @@ struct cr_impl_key {
 	const char *name, *type, *def, *doc;
 };
 
-/* Constructor arguments after the out-pointer: "@attach" is the value of
- * the device's attachment point, "@name" the device's name (a string),
- * "@key:NAME" the value of runtime key NAME (one of the impl's keys),
- * "@crunch" the device's compiled-in store (impl->crunch); any other word
- * names an option. */
+/* Constructor arguments after the out-pointer, and their C types:
+ *   "@attach"    the value of the device's attachment point  const char *
+ *   "@name"      the name the device is attached under        const char *
+ *   "@key:NAME"  the value of runtime key NAME (one of the     the key type's
+ *                impl's keys)                                  accessor type
+ *   "@crunch"    the device's compiled-in store (impl->crunch) struct cr_crunch *
+ *   OPTION       an option's value: a device reference is the  KIND *, const
+ *                device it names (or NULL)                     char *, bool,
+ *                                                              int64_t
+ * The constructor is `int CTOR(KIND **out, ARGS...)`. `cirage impls
+ * --check` prints a C file asserting that every constructor's declaration
+ * has exactly that type; `make` compiles it against each target's headers,
+ * so the table and the headers cannot disagree. */
 #define CR_IMPL_MAX_ARGS 6
 
 struct cr_impl {
+	/* target NULL: a portable implementation (a library in lib/, built
+	 * over other devices), available on every target; an implementation
+	 * of the same kind and name for a target comes first. */
 	const char *target, *kind, *name;
 	const char *summary; /* "over the host's sockets" */
 	const char *unavailable; /* NULL, or why it cannot be used yet */
 	const char *ctor; /* "cr_unix_block_open" */
+	/* The header declaring ctor, when it is not the target's header
+	 * (portable implementations): "cirage/compose/net.h". */
+	const char *header;
 	const char *args[CR_IMPL_MAX_ARGS + 1];
 	const struct cr_impl_opt *opts; /* terminated by a NULL name */
 	/* The attachment point (--ATTACH:NAME=VALUE at boot), or NULL. */
@@ -120,6 +144,16 @@ extern const struct cr_impl_choice cr_impl_choices[]; /* NULL-terminated */
 const struct cr_target *cr_target_find(const char *name);
 /* NULL-terminated names of visible targets, for messages. */
 const char *const *cr_target_names(void);
+
+/* The C type of constructor argument arg of impl: "cr_netif *". */
+const char *cr_impl_arg_ctype(const struct cr_impl *impl, const char *arg);
+/* Write the constructor's type to out: "int (*)(cr_stack **, cr_netif *,
+ * cr_ipv4_prefix, ...)" when name is NULL, else "int NAME(cr_stack **, ...)". */
+struct cr_buf;
+void cr_impl_ctor_type(const struct cr_impl *impl, const char *name, struct cr_buf *out);
+/* Every implementation of target (portable ones included), in table order,
+ * calling fn for each; for `cirage impls`. */
+void cr_impl_each(const char *target, void (*fn)(const struct cr_impl *impl, void *arg), void *arg);
 
 /* The implementation of kind named name on target (NULL: none). */
 const struct cr_impl *cr_impl_find(const char *target, const char *kind, const char *name);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/compose/net.h - Cirage's own network stack (lib/net) as a `stack` device
- * over a `netif`: Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP.
- * Used by the generated main.c for `--net=direct` on unix and for every
- * stack device on spt; applications only see cr_stack.
+ * cirage/compose/net.h - Cirage's own network stack (lib/net) as a `stack`
+ * device built over a `netif` device: Ethernet, ARP, IPv4, ICMP, UDP, TCP,
+ * DHCP. A portable implementation: the generated main.c builds it over
+ * whatever netif the target provides (a tap on unix with --net=direct,
+ * the tender's netif on spt); applications only see cr_stack.
  */
 #ifndef CIRAGE_NET_H
 #define CIRAGE_NET_H
@@ -35,5 +36,17 @@ struct cr_net_config {
  * (-ETIMEDOUT). Returns 0, -ENOMEM or -EINVAL (also for TCP limits out of
  * range). */
 int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_config *cfg);
+
+/* The constructor the generated main.c calls (implementation "direct" of
+ * kind stack in tools/cirage/impl.c): cr_net_stack_open with each field of
+ * the configuration from a runtime key (--ipv4, --ipv4-gateway,
+ * --tcp-conns, --tcp-buffer). */
+static inline int cr_net_stack_build(cr_stack **out, cr_netif *netif, cr_ipv4_prefix ipv4,
+                                     cr_ipaddr gateway, int64_t tcp_conns, int64_t tcp_buffer_kib)
+{
+	struct cr_net_config cfg = {ipv4, gateway, tcp_conns, tcp_buffer_kib};
+
+	return cr_net_stack_open(out, netif, &cfg);
+}
 
 #endif

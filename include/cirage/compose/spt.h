@@ -14,15 +14,9 @@
 #define CIRAGE_SPT_H
 
 #include <cirage/block.h>
-#include <cirage/keys.h>
 #include <cirage/netif.h>
-#include <cirage/stack.h>
 
 int cr_spt_netif_open(cr_netif **out, const char *name);
 int cr_spt_block_open(cr_block **out, const char *name);
-/* Cirage's own stack over the netif attached as NAME, with a static
- * address (or DHCP when ipv4 is 0.0.0.0) and an optional gateway. */
-int cr_spt_net_stack_open(cr_stack **out, const char *name, cr_ipv4_prefix ipv4, cr_ipaddr gateway,
-                          int64_t tcp_conns, int64_t tcp_buffer_kib);
 
 #endif

@@ -22,10 +22,6 @@ int cr_unix_stack_open(cr_stack **out);
 /* A netif over an existing or new tap device named tap (needs
  * CAP_NET_ADMIN to create one). */
 int cr_unix_netif_open(cr_netif **out, const char *tap);
-/* Cirage's own stack (--net=direct) over the tap device tap, with a static
- * address (or DHCP when ipv4 is 0.0.0.0) and an optional gateway. */
-int cr_unix_net_stack_open(cr_stack **out, const char *tap, cr_ipv4_prefix ipv4, cr_ipaddr gateway,
-                           int64_t tcp_conns, int64_t tcp_buffer_kib);
 /* A block device over a regular file or block device at path; 512-byte
  * sectors; a partial last sector is not exposed. read_only opens it so. */
 int cr_unix_block_open(cr_block **out, const char *path, bool read_only);
