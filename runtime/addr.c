@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include <cirage/bytes.h>
 #include <cirage/types.h>
 
 /* Parse a strict dotted quad that makes up the whole of s. */
@@ -52,17 +53,6 @@ static int parse_v4(const char *s, uint8_t out[4])
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_v6(const char *s, uint8_t out[16])
 {
 	uint16_t g[8];
@@ -83,7 +73,7 @@ static int parse_v6(const char *s, uint8_t out[16])
 		unsigned v = 0;
 		int digits = 0, h;
 
-		while ((h = hex_value(*p)) >= 0) {
+		while ((h = cr_hex_value(*p)) >= 0) {
 			if (digits == 4)
 				return -EINVAL;
 			v = v * 16 + (unsigned)h;

@@ -4,6 +4,7 @@
 #define CIRAGE_CIRAGE_H
 
 #include <cirage/block.h>
+#include <cirage/bytes.h>
 #include <cirage/console.h>
 #include <cirage/entropy.h>
 #include <cirage/fiber.h>

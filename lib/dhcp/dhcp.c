@@ -54,6 +54,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cirage/bytes.h>
+
 #include "dhcp.h"
 
 /* BOOTP header layout (RFC 2131 figure 1). */
@@ -113,19 +115,6 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static uint64_t rng_next(struct cr_dhcp *c)
 {
 	uint64_t x = c->rng;
@@ -157,7 +146,7 @@ static bool valid_host(const uint8_t a[4])
 /* A contiguous netmask: its prefix length (1-32) or -1. */
 static int mask_prefix(const uint8_t m[4])
 {
-	uint32_t v = get32(m);
+	uint32_t v = cr_get_be32(m);
 	int n = 0;
 
 	while (n < 32 && (v & (0x80000000u >> n)))
@@ -226,17 +215,17 @@ static bool take_option(struct reply *r, uint8_t code, const uint8_t *v, uint8_t
 		break;
 	case OPT_LEASE:
 		if (!r->has_lease)
-			r->lease = get32(v);
+			r->lease = cr_get_be32(v);
 		r->has_lease = true;
 		break;
 	case OPT_T1:
 		if (!r->has_t1)
-			r->t1 = get32(v);
+			r->t1 = cr_get_be32(v);
 		r->has_t1 = true;
 		break;
 	case OPT_T2:
 		if (!r->has_t2)
-			r->t2 = get32(v);
+			r->t2 = cr_get_be32(v);
 		r->has_t2 = true;
 		break;
 	case OPT_ROUTER:
@@ -266,7 +255,7 @@ static bool parse_reply(const struct cr_dhcp *c, const uint8_t *p, size_t len, s
 		return false;
 	if (p[OFF_OP] != BOOTREPLY || p[OFF_HTYPE] != 1 || p[OFF_HLEN] != 6)
 		return false;
-	if (get32(p + OFF_XID) != c->xid || memcmp(p + OFF_CHADDR, c->mac, 6) != 0)
+	if (cr_get_be32(p + OFF_XID) != c->xid || memcmp(p + OFF_CHADDR, c->mac, 6) != 0)
 		return false;
 	if (memcmp(p + OFF_COOKIE, cookie, 4) != 0)
 		return false;
@@ -335,7 +324,7 @@ static size_t build(struct cr_dhcp *c, uint8_t type, uint64_t now, uint8_t *p)
 	p[OFF_OP] = BOOTREQUEST;
 	p[OFF_HTYPE] = 1;
 	p[OFF_HLEN] = 6;
-	put32(p + OFF_XID, c->xid);
+	cr_put_be32(p + OFF_XID, c->xid);
 	if (secs > 0xffff)
 		secs = 0xffff;
 	p[OFF_SECS] = (uint8_t)(secs >> 8);

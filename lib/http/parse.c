@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cirage/bytes.h>
 #include <cirage/http.h>
 
 enum {
@@ -42,17 +43,6 @@ static bool is_tchar(unsigned char c)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 		return true;
 	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static cr_ssize_t fail(cr_http_parser *p, int status)
@@ -549,10 +539,10 @@ static cr_ssize_t chunk_size_bytes(cr_http_parser *p, const uint8_t *in, size_t 
 		uint8_t c = in[i];
 		switch (p->cstate) {
 		case CS_SIZE:
-			if (hexval(c) >= 0) {
+			if (cr_hex_value(c) >= 0) {
 				if (p->remaining > (UINT64_MAX >> 4))
 					return fail(p, 400);
-				p->remaining = (p->remaining << 4) | (uint64_t)hexval(c);
+				p->remaining = (p->remaining << 4) | (uint64_t)cr_hex_value(c);
 				p->saw_digit = 1;
 				continue;
 			}

@@ -10,22 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cirage/bytes.h>
 #include <cirage/http.h>
 
 #define CHUNK 4096
 #define KEY_BUF (CR_KV_KEY_MAX + 1)
 #define ETAG_LEN 48
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decode the %-encoded request path into key (after prefix), dropping
  * empty and "." segments. 0, or -EINVAL for a bad escape, a NUL, an
@@ -41,7 +31,7 @@ static int decode_path(const char *path, const char *prefix, char *key, bool *di
 	for (const char *s = path; *s; s++) {
 		char ch = *s;
 		if (ch == '%') {
-			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+			int hi = cr_hex_value(s[1]), lo = hi < 0 ? -1 : cr_hex_value(s[2]);
 			if (lo < 0)
 				return -EINVAL;
 			ch = (char)(hi * 16 + lo);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * lib/net/core.h - the I/O-free protocol core of Cirage's own stack:
- * Ethernet II, ARP, IPv4 (with reassembly and fragmentation), ICMP echo and
- * port unreachable, UDP, TCP (tcp.c).
+ * lib/net/core.h - the API of the I/O-free protocol core of Cirage's own
+ * stack, for the stack device (stack*.c) and tests: Ethernet II, ARP, IPv4
+ * (with reassembly and fragmentation), ICMP echo and port unreachable,
+ * UDP, TCP. Private to lib/net; the files behind it share internal.h,
+ * which lists them.
  *
  * The core does no I/O and knows nothing of fibers: the caller feeds it
  * received frames with cr_net_input, drives its timers with cr_net_tick at
@@ -153,7 +155,7 @@ cr_ssize_t cr_net_udp_recv(struct cr_net *net, int sock, void *buf, size_t len, 
 /* Datagrams waiting on sock. */
 int cr_net_udp_pending(const struct cr_net *net, int sock);
 
-/* ---- TCP (lib/net/tcp.c) ------------------------------------------------------------
+/* ---- TCP (lib/net/tcp*.c) -----------------------------------------------------------
  *
  * Connections and listeners are small integers (ids) into bounded tables.
  * A connection id is the application's from cr_net_tcp_connect or
@@ -269,15 +271,5 @@ uint32_t cr_net_tcp_sending(const struct cr_net *net);
 void cr_net_tcp_count(const struct cr_net *net, uint32_t *conns, uint32_t *buffered);
 
 void cr_net_get_stats(const struct cr_net *net, struct cr_net_stats *out);
-
-/* Internet checksum (RFC 1071) of len bytes added to a partial sum
- * (start with 0); cr_net_csum_fold gives the final complemented 16 bits
- * in host order. */
-uint64_t cr_net_csum_add(uint64_t sum, const void *data, size_t len);
-uint16_t cr_net_csum_fold(uint64_t sum);
-static inline uint16_t cr_net_checksum(const void *data, size_t len)
-{
-	return cr_net_csum_fold(cr_net_csum_add(0, data, len));
-}
 
 #endif

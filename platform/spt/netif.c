@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cirage/tender/abi.h>
+#include <cirage/bytes.h>
 #include <cirage/fiber.h>
 #include <cirage/compose/spt.h>
 
@@ -48,24 +49,13 @@ static void put_le16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)(v >> 8);
 }
 
-/* Finish a partial checksum: the one's complement sum of the frame from
- * start, stored at start + off. */
+/* Finish a partial checksum: the internet checksum of the frame from
+ * start (the field holds the pseudo-header sum), stored at start + off. */
 static int csum_complete(uint8_t *f, size_t len, size_t start, size_t off)
 {
-	uint32_t sum = 0;
-	size_t i;
-
 	if (start >= len || off + 2 > len - start)
 		return -1;
-	for (i = start; i + 1 < len; i += 2)
-		sum += (uint32_t)(f[i] << 8 | f[i + 1]);
-	if (i < len)
-		sum += (uint32_t)f[i] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
-	f[start + off] = (uint8_t)(sum >> 8);
-	f[start + off + 1] = (uint8_t)sum;
+	cr_put_be16(f + start + off, cr_checksum(f + start, len - start));
 	return 0;
 }
 

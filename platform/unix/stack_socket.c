@@ -40,40 +40,31 @@
 #define DEFAULT_BACKLOG 128
 
 /* What flows, listeners and UDP sockets share: the registered fd, and the
- * calls in progress, so that an object closed while another fiber is
- * blocked in it is freed by the last call to leave (sock_release). */
-struct sock_ref {
+ * calls in progress (cr_closeref, cirage/fiber.h), so that an object closed
+ * while another fiber is blocked in it is freed by the last call to leave. */
+struct unix_sock {
 	struct cr_unix_io io;
-	int busy; /* calls in progress */
-	bool closed;
+	cr_closeref ref;
 };
 
-/* Leave a call; free obj (which holds ref) if it was closed meanwhile. */
-static void sock_release(struct sock_ref *ref, void *obj)
+/* Close the fd once (waking the calls blocked on it); free the object now
+ * unless calls are still in it. */
+static void sock_close(struct unix_sock *sk)
 {
-	if (--ref->busy == 0 && ref->closed)
-		free(obj);
-}
-
-/* Close obj's fd once; free obj now unless calls are still in it. */
-static void sock_close(struct sock_ref *ref, void *obj)
-{
-	ref->closed = true;
-	cr_unix_io_del(&ref->io);
-	close(ref->io.fd);
-	ref->io.fd = -1;
-	if (ref->busy == 0)
-		free(obj);
+	cr_unix_io_del(&sk->io);
+	close(sk->io.fd);
+	sk->io.fd = -1;
+	cr_closeref_close(&sk->ref);
 }
 
 struct unix_listener {
 	struct cr_tcp_listener l; /* first: the interface */
-	struct sock_ref ref;
+	struct unix_sock sk;
 };
 
 struct unix_flow {
 	struct cr_flow f; /* first: the interface */
-	struct sock_ref ref;
+	struct unix_sock sk;
 	uint64_t timeout; /* per read or write */
 	bool eof; /* the peer's end of stream was seen: reads return 0 */
 	bool rd_shut; /* local shutdown of the read side */
@@ -82,7 +73,7 @@ struct unix_flow {
 
 struct unix_udp {
 	struct cr_udp u; /* first: the interface */
-	struct sock_ref ref;
+	struct unix_sock sk;
 	int family; /* AF_INET or AF_INET6 */
 };
 
@@ -196,11 +187,6 @@ static int new_socket(const cr_sockaddr *sa, int type)
 
 /* ---- flows ---- */
 
-static void flow_release(struct unix_flow *f)
-{
-	sock_release(&f->ref, f);
-}
-
 /* Map a host error on an established connection. */
 static int conn_err(int e)
 {
@@ -229,7 +215,7 @@ static cr_ssize_t flow_read(cr_flow *flow, void *buf, size_t len)
 	if (len == 0) {
 		/* 0 only at end of stream; look without consuming. */
 		char c;
-		ssize_t n = recv(f->ref.io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		ssize_t n = recv(f->sk.io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == 0) {
 			f->eof = true;
 			return 0;
@@ -241,9 +227,9 @@ static cr_ssize_t flow_read(cr_flow *flow, void *buf, size_t len)
 	if (len > PTRDIFF_MAX)
 		len = PTRDIFF_MAX;
 	deadline = cr_deadline_after(f->timeout);
-	f->ref.busy++;
+	cr_closeref_enter(&f->sk.ref);
 	for (;;) {
-		ssize_t n = recv(f->ref.io.fd, buf, len, 0);
+		ssize_t n = recv(f->sk.io.fd, buf, len, 0);
 		if (n > 0) {
 			rc = n;
 			break;
@@ -259,15 +245,15 @@ static cr_ssize_t flow_read(cr_flow *flow, void *buf, size_t len)
 			rc = conn_err(errno);
 			break;
 		}
-		rc = cr_unix_io_wait(&f->ref.io, CR_UNIX_IO_READ, deadline);
-		if (f->ref.closed || f->rd_shut) {
+		rc = cr_unix_io_wait(&f->sk.io, CR_UNIX_IO_READ, deadline);
+		if (cr_closeref_closed(&f->sk.ref) || f->rd_shut) {
 			rc = -EPIPE;
 			break;
 		}
 		if (rc < 0)
 			break;
 	}
-	flow_release(f);
+	cr_closeref_leave(&f->sk.ref);
 	return rc;
 }
 
@@ -286,9 +272,9 @@ static cr_ssize_t flow_write(cr_flow *flow, const void *buf, size_t len)
 	if (!buf || len > PTRDIFF_MAX)
 		return -EINVAL;
 	deadline = cr_deadline_after(f->timeout);
-	f->ref.busy++;
+	cr_closeref_enter(&f->sk.ref);
 	while (done < len) {
-		ssize_t n = send(f->ref.io.fd, p + done, len - done, MSG_NOSIGNAL);
+		ssize_t n = send(f->sk.io.fd, p + done, len - done, MSG_NOSIGNAL);
 		if (n >= 0) {
 			done += (size_t)n;
 			continue;
@@ -299,15 +285,15 @@ static cr_ssize_t flow_write(cr_flow *flow, const void *buf, size_t len)
 			rc = errno == EPIPE ? -EPIPE : conn_err(errno);
 			break;
 		}
-		rc = cr_unix_io_wait(&f->ref.io, CR_UNIX_IO_WRITE, deadline);
-		if (f->ref.closed || f->wr_shut) {
+		rc = cr_unix_io_wait(&f->sk.io, CR_UNIX_IO_WRITE, deadline);
+		if (cr_closeref_closed(&f->sk.ref) || f->wr_shut) {
 			rc = -EPIPE;
 			break;
 		}
 		if (rc < 0)
 			break;
 	}
-	flow_release(f);
+	cr_closeref_leave(&f->sk.ref);
 	return rc < 0 ? rc : (cr_ssize_t)len;
 }
 
@@ -331,7 +317,7 @@ static int flow_shutdown(cr_flow *flow, enum cr_shutdown how)
 	}
 	/* ENOTCONN: the peer already reset the connection; the local side
 	 * is shut down all the same. */
-	if (shutdown(f->ref.io.fd, h) < 0 && errno != ENOTCONN)
+	if (shutdown(f->sk.io.fd, h) < 0 && errno != ENOTCONN)
 		return -errno;
 	if (how & CR_SHUT_RD)
 		f->rd_shut = true;
@@ -339,9 +325,9 @@ static int flow_shutdown(cr_flow *flow, enum cr_shutdown how)
 		f->wr_shut = true;
 	/* Wake a fiber blocked on the side just shut down. */
 	if (how & CR_SHUT_RD)
-		cr_waitq_wake_all(&f->ref.io.readers);
+		cr_waitq_wake_all(&f->sk.io.readers);
 	if (how & CR_SHUT_WR)
-		cr_waitq_wake_all(&f->ref.io.writers);
+		cr_waitq_wake_all(&f->sk.io.writers);
 	return 0;
 }
 
@@ -352,17 +338,17 @@ static void flow_close(cr_flow *flow)
 	static char drain[65536];
 	struct unix_flow *f = (struct unix_flow *)flow;
 
-	if (!f || f->ref.closed)
+	if (!f || cr_closeref_closed(&f->sk.ref))
 		return;
 	/* Closing with unread data makes the host reset the connection and
 	 * discard what we wrote but the peer has not yet received; discard
 	 * what has arrived so far (without waiting) so it closes gracefully. */
 	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(f->ref.io.fd, drain, sizeof(drain), MSG_TRUNC | MSG_DONTWAIT);
+		ssize_t n = recv(f->sk.io.fd, drain, sizeof(drain), MSG_TRUNC | MSG_DONTWAIT);
 		if (n <= 0 && !(n < 0 && errno == EINTR))
 			break;
 	}
-	sock_close(&f->ref, f);
+	sock_close(&f->sk);
 }
 
 static int flow_set_timeout(cr_flow *flow, uint64_t timeout_ns)
@@ -377,12 +363,12 @@ static int flow_set_option(cr_flow *flow, enum cr_flow_option opt, int value)
 	int on = value;
 
 	if (opt == CR_FLOW_NODELAY) {
-		if (setsockopt(f->ref.io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+		if (setsockopt(f->sk.io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
 			return -errno;
 		return 0;
 	}
 	if (opt == CR_FLOW_KEEPALIVE) {
-		if (setsockopt(f->ref.io.fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+		if (setsockopt(f->sk.io.fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
 			return -errno;
 		return 0;
 	}
@@ -408,9 +394,10 @@ static int flow_new(int fd, struct unix_flow **out)
 		close(fd);
 		return -ENOMEM;
 	}
+	cr_closeref_init(&f->sk.ref, f);
 	/* Writes are whole messages already: do not delay small ones. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	rc = cr_unix_io_add(&f->ref.io, fd);
+	rc = cr_unix_io_add(&f->sk.io, fd);
 	if (rc < 0) {
 		close(fd);
 		free(f);
@@ -425,8 +412,8 @@ static int flow_new(int fd, struct unix_flow **out)
 /* Free a flow that was never handed out. */
 static void flow_discard(struct unix_flow *f)
 {
-	cr_unix_io_del(&f->ref.io);
-	close(f->ref.io.fd);
+	cr_unix_io_del(&f->sk.io);
+	close(f->sk.io.fd);
 	free(f);
 }
 
@@ -460,7 +447,8 @@ static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr
 		close(fd);
 		return -ENOMEM;
 	}
-	rc = cr_unix_io_add(&l->ref.io, fd);
+	cr_closeref_init(&l->sk.ref, l);
+	rc = cr_unix_io_add(&l->sk.io, fd);
 	if (rc < 0) {
 		close(fd);
 		free(l);
@@ -471,11 +459,6 @@ static int tcp_listen(cr_stack *stack, const cr_sockaddr *local, int backlog, cr
 	return 0;
 }
 
-static void listener_release(struct unix_listener *l)
-{
-	sock_release(&l->ref, l);
-}
-
 static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, cr_sockaddr *peer)
 {
 	struct unix_listener *l = (struct unix_listener *)tl;
@@ -484,11 +467,11 @@ static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, c
 
 	if (!out)
 		return -EINVAL;
-	l->ref.busy++;
+	cr_closeref_enter(&l->sk.ref);
 	for (;;) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		int fd = accept4(l->ref.io.fd, (struct sockaddr *)&ss, &len,
+		int fd = accept4(l->sk.io.fd, (struct sockaddr *)&ss, &len,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			struct unix_flow *f;
@@ -516,8 +499,8 @@ static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, c
 #if EWOULDBLOCK != EAGAIN
 		case EWOULDBLOCK:
 #endif
-			rc = cr_unix_io_wait(&l->ref.io, CR_UNIX_IO_READ, deadline);
-			if (l->ref.closed)
+			rc = cr_unix_io_wait(&l->sk.io, CR_UNIX_IO_READ, deadline);
+			if (cr_closeref_closed(&l->sk.ref))
 				rc = -EBADF;
 			break;
 		default:
@@ -527,22 +510,22 @@ static int tcp_accept(cr_tcp_listener *tl, uint64_t timeout_ns, cr_flow **out, c
 		if (rc < 0)
 			break;
 	}
-	listener_release(l);
+	cr_closeref_leave(&l->sk.ref);
 	return rc;
 }
 
 static int tcp_local(cr_tcp_listener *tl, cr_sockaddr *out)
 {
-	return local_of(((struct unix_listener *)tl)->ref.io.fd, out);
+	return local_of(((struct unix_listener *)tl)->sk.io.fd, out);
 }
 
 static void tcp_listener_close(cr_tcp_listener *tl)
 {
 	struct unix_listener *l = (struct unix_listener *)tl;
 
-	if (!l || l->ref.closed)
+	if (!l || cr_closeref_closed(&l->sk.ref))
 		return;
-	sock_close(&l->ref, l);
+	sock_close(&l->sk);
 }
 
 /* ---- TCP connect ---- */
@@ -592,7 +575,7 @@ static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t time
 				rc = -errno;
 				break;
 			}
-			rc = cr_unix_io_wait(&f->ref.io, CR_UNIX_IO_WRITE, deadline);
+			rc = cr_unix_io_wait(&f->sk.io, CR_UNIX_IO_WRITE, deadline);
 			if (rc < 0)
 				break;
 		}
@@ -606,11 +589,6 @@ static int tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t time
 }
 
 /* ---- UDP ---- */
-
-static void udp_release(struct unix_udp *u)
-{
-	sock_release(&u->ref, u);
-}
 
 static int udp_bind(cr_stack *stack, const cr_sockaddr *local, cr_udp **out)
 {
@@ -637,7 +615,8 @@ static int udp_bind(cr_stack *stack, const cr_sockaddr *local, cr_udp **out)
 		close(fd);
 		return -ENOMEM;
 	}
-	rc = cr_unix_io_add(&u->ref.io, fd);
+	cr_closeref_init(&u->sk.ref, u);
+	rc = cr_unix_io_add(&u->sk.io, fd);
 	if (rc < 0) {
 		close(fd);
 		free(u);
@@ -665,10 +644,10 @@ static cr_ssize_t udp_sendto(cr_udp *cu, const void *buf, size_t len, const cr_s
 	if (rc < 0)
 		return rc;
 	deadline = cr_deadline_after(UDP_SEND_WAIT);
-	u->ref.busy++;
+	cr_closeref_enter(&u->sk.ref);
 	for (;;) {
 		ssize_t n =
-		    sendto(u->ref.io.fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&ss, slen);
+		    sendto(u->sk.io.fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&ss, slen);
 		if (n >= 0) {
 			rc = n;
 			break;
@@ -679,13 +658,13 @@ static cr_ssize_t udp_sendto(cr_udp *cu, const void *buf, size_t len, const cr_s
 			rc = -errno;
 			break;
 		}
-		rc = cr_unix_io_wait(&u->ref.io, CR_UNIX_IO_WRITE, deadline);
-		if (u->ref.closed)
+		rc = cr_unix_io_wait(&u->sk.io, CR_UNIX_IO_WRITE, deadline);
+		if (cr_closeref_closed(&u->sk.ref))
 			rc = -EBADF;
 		if (rc < 0)
 			break;
 	}
-	udp_release(u);
+	cr_closeref_leave(&u->sk.ref);
 	return rc;
 }
 
@@ -700,11 +679,11 @@ static cr_ssize_t udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_sockaddr *f
 		return -EINVAL;
 	if (len > PTRDIFF_MAX)
 		len = PTRDIFF_MAX;
-	u->ref.busy++;
+	cr_closeref_enter(&u->sk.ref);
 	for (;;) {
 		struct sockaddr_storage ss;
 		socklen_t slen = sizeof(ss);
-		ssize_t n = recvfrom(u->ref.io.fd, buf, len, 0, (struct sockaddr *)&ss, &slen);
+		ssize_t n = recvfrom(u->sk.io.fd, buf, len, 0, (struct sockaddr *)&ss, &slen);
 		if (n >= 0) {
 			if (from)
 				from_host(&ss, from);
@@ -717,28 +696,28 @@ static cr_ssize_t udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_sockaddr *f
 			rc = -errno;
 			break;
 		}
-		rc = cr_unix_io_wait(&u->ref.io, CR_UNIX_IO_READ, deadline);
-		if (u->ref.closed)
+		rc = cr_unix_io_wait(&u->sk.io, CR_UNIX_IO_READ, deadline);
+		if (cr_closeref_closed(&u->sk.ref))
 			rc = -EBADF;
 		if (rc < 0)
 			break;
 	}
-	udp_release(u);
+	cr_closeref_leave(&u->sk.ref);
 	return rc;
 }
 
 static int udp_local(cr_udp *cu, cr_sockaddr *out)
 {
-	return local_of(((struct unix_udp *)cu)->ref.io.fd, out);
+	return local_of(((struct unix_udp *)cu)->sk.io.fd, out);
 }
 
 static void udp_close(cr_udp *cu)
 {
 	struct unix_udp *u = (struct unix_udp *)cu;
 
-	if (!u || u->ref.closed)
+	if (!u || cr_closeref_closed(&u->sk.ref))
 		return;
-	sock_close(&u->ref, u);
+	sock_close(&u->sk);
 }
 
 /* ---- addresses ---- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Fuzz the I/O-free network core (lib/net/core.c) with a fixed
+ * Fuzz the I/O-free network core (lib/net, core.h) with a fixed
  * configuration (02:00:00:00:00:02, 10.0.0.2/24, gateway 10.0.0.1, MTU
  * 1500, UDP sockets bound on ports 7 and 53). The input is a sequence of
  * records: one operation byte, a 16-bit big-endian length, that many bytes:
@@ -12,11 +12,16 @@
  * Every emitted frame must be 14..1514 bytes, and every emitted IPv4
  * header must carry a valid checksum. Seeds: tests/fuzz/corpus/net_input.
  */
-// fuzz-sources: lib/net/core.c lib/net/tcp.c lib/net/checksum.c
+// fuzz-sources: lib/net/net.c lib/net/ethernet.c lib/net/arp.c lib/net/ipv4.c
+// fuzz-sources: lib/net/ipv4_reass.c lib/net/icmp.c lib/net/udp.c runtime/checksum.c
+// fuzz-sources: lib/net/tcp.c lib/net/tcp_api.c lib/net/tcp_in.c lib/net/tcp_ack.c
+// fuzz-sources: lib/net/tcp_out.c lib/net/tcp_syn.c lib/net/tcp_timer.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+
+#include <cirage/bytes.h>
 
 #include "../../lib/net/core.h"
 
@@ -32,8 +37,7 @@ static int check_send(void *ctx, const void *frame, size_t len)
 	}
 	if (f[12] == 0x08 && f[13] == 0x00) {
 		size_t ihl = (size_t)(f[14] & 0xf) * 4;
-		if (len < 14 + 20 || ihl < 20 || 14 + ihl > len ||
-		    cr_net_checksum(f + 14, ihl) != 0) {
+		if (len < 14 + 20 || ihl < 20 || 14 + ihl > len || cr_checksum(f + 14, ihl) != 0) {
 			fprintf(stderr, "fuzz_net_input: emitted a bad IPv4 header\n");
 			abort();
 		}

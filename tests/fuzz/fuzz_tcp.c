@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Fuzz the TCP input path of the network core (lib/net/tcp.c) against
+ * Fuzz the TCP input path of the network core (lib/net/tcp_in.c) against
  * connections in every state.
  *
  * Our side: 02:00:00:00:00:02, 10.0.0.2/24, MTU 1500, 4 KiB buffers (16
@@ -48,12 +48,17 @@
  * cr_net_destroy frees everything. Seeds: tests/fuzz/corpus/tcp.
  * FUZZ_TCP_TRACE=1 prints every segment in and out and every call.
  */
-// fuzz-sources: lib/net/core.c lib/net/tcp.c lib/net/checksum.c
+// fuzz-sources: lib/net/net.c lib/net/ethernet.c lib/net/arp.c lib/net/ipv4.c
+// fuzz-sources: lib/net/ipv4_reass.c lib/net/icmp.c lib/net/udp.c runtime/checksum.c
+// fuzz-sources: lib/net/tcp.c lib/net/tcp_api.c lib/net/tcp_in.c lib/net/tcp_ack.c
+// fuzz-sources: lib/net/tcp_out.c lib/net/tcp_syn.c lib/net/tcp_timer.c
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+
+#include <cirage/bytes.h>
 
 #include "../../lib/net/core.h"
 
@@ -179,7 +184,7 @@ static uint16_t tcp_sum(const uint8_t *ip, const uint8_t *th, size_t tlen)
 	ph[8] = 0;
 	ph[9] = 6;
 	wr16(ph + 10, (uint16_t)tlen);
-	return cr_net_csum_fold(cr_net_csum_add(cr_net_csum_add(0, ph, 12), th, tlen));
+	return cr_csum_fold(cr_csum_add(cr_csum_add(0, ph, 12), th, tlen));
 }
 
 /* Check the options of an emitted segment; returns its timestamp (0: none). */
@@ -255,7 +260,7 @@ static int core_send(void *ctx, const void *data, size_t len)
 	tot = rd16(ip + 2);
 	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || 14 + tot > len)
 		fail("emitted bad IPv4 lengths");
-	if (cr_net_checksum(ip, ihl) != 0)
+	if (cr_checksum(ip, ihl) != 0)
 		fail("emitted a bad IPv4 header checksum");
 	if (rd32(ip + 12) != OUR_IP)
 		fail("emitted an IPv4 packet from another address");
@@ -366,7 +371,7 @@ static size_t eth_ip(uint8_t *f, size_t plen, uint16_t id, uint16_t frag)
 	wr16(ip + 10, 0);
 	wr32(ip + 12, PEER_IP);
 	wr32(ip + 16, OUR_IP);
-	wr16(ip + 10, cr_net_checksum(ip, 20));
+	wr16(ip + 10, cr_checksum(ip, 20));
 	return 14 + 20 + plen;
 }
 

@@ -128,7 +128,7 @@ static size_t ipf(uint8_t *f, uint32_t src, uint32_t dst, uint8_t proto, uint16_
 	wr16(ip + 10, 0);
 	wr32(ip + 12, src);
 	wr32(ip + 16, dst);
-	wr16(ip + 10, cr_net_checksum(ip, 20));
+	wr16(ip + 10, cr_checksum(ip, 20));
 	memcpy(ip + 20, payload, plen);
 	return 14 + 20 + plen;
 }
@@ -143,7 +143,7 @@ static size_t echo_req(uint8_t *icmp, size_t datalen)
 	wr16(icmp + 6, 7);
 	for (i = 0; i < datalen; i++)
 		icmp[8 + i] = (uint8_t)(i * 7 + 3);
-	wr16(icmp + 2, cr_net_checksum(icmp, 8 + datalen));
+	wr16(icmp + 2, cr_checksum(icmp, 8 + datalen));
 	return 8 + datalen;
 }
 
@@ -165,8 +165,8 @@ static size_t udp(uint8_t *u, uint32_t src, uint32_t dst, uint16_t sport, uint16
 		ph[8] = 0;
 		ph[9] = 17;
 		wr16(ph + 10, (uint16_t)(8 + len));
-		sum = cr_net_csum_add(cr_net_csum_add(0, ph, 12), u, 8 + len);
-		c = cr_net_csum_fold(sum);
+		sum = cr_csum_add(cr_csum_add(0, ph, 12), u, 8 + len);
+		c = cr_csum_fold(sum);
 		wr16(u + 6, c ? c : 0xffff);
 	}
 	return 8 + len;
@@ -193,18 +193,18 @@ TEST(checksum)
 {
 	static const uint8_t rfc[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 	size_t len, off;
-	CHECK_EQ(cr_net_checksum(rfc, 8), (uint16_t)~0xddf2);
+	CHECK_EQ(cr_checksum(rfc, 8), (uint16_t)~0xddf2);
 	srand(1);
 	for (len = 0; len < 300; len++) {
 		for (off = 0; off < 4; off++) {
 			size_t i;
 			for (i = 0; i < len; i++)
 				data[off + i] = (uint8_t)rand();
-			CHECK_EQ(cr_net_checksum(data + off, len), naive_csum(data + off, len));
+			CHECK_EQ(cr_checksum(data + off, len), naive_csum(data + off, len));
 		}
 	}
 	memset(data, 0xff, 4000);
-	CHECK_EQ(cr_net_checksum(data, 4000), naive_csum(data, 4000));
+	CHECK_EQ(cr_checksum(data, 4000), naive_csum(data, 4000));
 }
 
 /* ---- ARP ---- */
@@ -359,7 +359,7 @@ static void check_ip_header(const uint8_t *ip, uint32_t src, uint32_t dst, uint8
 	CHECK_EQ(ip[9], proto);
 	CHECK_EQ(rd32(ip + 12), src);
 	CHECK_EQ(rd32(ip + 16), dst);
-	CHECK_EQ(cr_net_checksum(ip, 20), 0);
+	CHECK_EQ(cr_checksum(ip, 20), 0);
 }
 
 static void ping_once(uint8_t ttl)
@@ -377,12 +377,12 @@ static void ping_once(uint8_t ttl)
 	CHECK_EQ(rd16(r + 16), 20 + il);
 	CHECK_EQ(r[34], 0);
 	CHECK_EQ(r[35], 0);
-	CHECK_EQ(cr_net_checksum(r + 34, il), 0);
+	CHECK_EQ(cr_checksum(r + 34, il), 0);
 	/* identifier, sequence and data byte-exact; checksum as computed */
 	CHECK(memcmp(r + 38, seg + 4, il - 4) == 0);
 	seg[0] = 0;
 	wr16(seg + 2, 0);
-	wr16(seg + 2, cr_net_checksum(seg, il));
+	wr16(seg + 2, cr_checksum(seg, il));
 	CHECK(memcmp(r + 34, seg, il) == 0);
 	cr_net_destroy(net);
 }
@@ -409,7 +409,7 @@ TEST(ip_options_skipped)
 	ip[0] = 0x46;
 	wr16(ip + 2, (uint16_t)(24 + il));
 	wr16(ip + 10, 0);
-	wr16(ip + 10, cr_net_checksum(ip, 24));
+	wr16(ip + 10, cr_checksum(ip, 24));
 	cr_net_input(net, frame, n + 4, 0);
 	CHECK_EQ(cap->n, 1);
 	check_ip_header(cap->f[0] + 14, OUR_IP, PEER_IP, 1);
@@ -439,11 +439,11 @@ TEST(malformed_dropped)
 	memcpy(frame, good, n);
 	wr16(frame + 16, (uint16_t)(n - 14 + 1));
 	wr16(frame + 24, 0);
-	wr16(frame + 24, cr_net_checksum(frame + 14, 20));
+	wr16(frame + 24, cr_checksum(frame + 14, 20));
 	cr_net_input(net, frame, n, 0);
 	wr16(frame + 16, 19);
 	wr16(frame + 24, 0);
-	wr16(frame + 24, cr_net_checksum(frame + 14, 20));
+	wr16(frame + 24, cr_checksum(frame + 14, 20));
 	cr_net_input(net, frame, n, 0);
 	/* IHL below 5 and beyond the frame; version 6 */
 	memcpy(frame, good, n);
@@ -606,7 +606,7 @@ TEST(reassembly_overlap_dropped)
 	/* the second fragment claims to start 8 bytes earlier */
 	wr16(ip + 6, (uint16_t)(rd16(ip + 6) - 1));
 	wr16(ip + 10, 0);
-	wr16(ip + 10, cr_net_checksum(ip, 20));
+	wr16(ip + 10, cr_checksum(ip, 20));
 	cr_net_input(net, frags[0], flens[0], 0);
 	cr_net_input(net, frags[1], flens[1], 0);
 	cr_net_input(net, frags[2], flens[2], 0);
@@ -624,7 +624,7 @@ TEST(reassembly_overlap_dropped)
 	ip = frags[1] + 14;
 	wr16(ip + 2, (uint16_t)(rd16(ip + 2) - 8));
 	wr16(ip + 10, 0);
-	wr16(ip + 10, cr_net_checksum(ip, 20));
+	wr16(ip + 10, cr_checksum(ip, 20));
 	cr_net_input(net, frags[1], flens[1] - 8, CR_SEC(40));
 	cr_net_input(net, frags[0], flens[0], CR_SEC(40));
 	cr_net_input(net, frags[2], flens[2], CR_SEC(40));
@@ -636,7 +636,7 @@ TEST(reassembly_overlap_dropped)
 	wr16(ip + 2, 20 + 16);
 	wr16(ip + 6, 0x2000 | 2);
 	wr16(ip + 10, 0);
-	wr16(ip + 10, cr_net_checksum(ip, 20));
+	wr16(ip + 10, cr_checksum(ip, 20));
 	cr_net_input(net, frags[0], 14 + 20 + 16, CR_SEC(40));
 	make_frags(frags, flens, 4000, 11);
 	cr_net_input(net, frags[1], flens[1], CR_SEC(40));
@@ -693,7 +693,7 @@ TEST(closed_port_unreachable_rate_limited)
 	check_ip_header(r + 14, OUR_IP, PEER_IP, 1);
 	CHECK_EQ(r[34], 3);
 	CHECK_EQ(r[35], 3);
-	CHECK_EQ(cr_net_checksum(r + 34, cap->len[0] - 34), 0);
+	CHECK_EQ(cr_checksum(r + 34, cap->len[0] - 34), 0);
 	CHECK_EQ(cap->len[0], 14 + 20 + 8 + 20 + 8);
 	CHECK(memcmp(r + 42, frame + 14, 28) == 0);
 	/* a burst of 300: limited to the bucket */
@@ -745,7 +745,7 @@ TEST(fragmentation_on_send)
 		const uint8_t *ip = cap->f[i] + 14;
 		CHECK(cap->len[i] <= MTU + 14);
 		CHECK(memcmp(cap->f[i], host_mac, 6) == 0);
-		CHECK_EQ(cr_net_checksum(ip, 20), 0);
+		CHECK_EQ(cr_checksum(ip, 20), 0);
 		CHECK_EQ(rd16(ip + 6) & 0x1fff, i * 185);
 		CHECK_EQ(!!(rd16(ip + 6) & 0x2000), i < 3);
 		CHECK_EQ(rd16(ip + 2), 14 + 20 + (i < 3 ? 1480 : 5008 - 3 * 1480) - 14);
@@ -841,7 +841,7 @@ TEST(unconfigured_dhcp_port_and_raw_send)
 	u = ip + 20;
 	CHECK(memcmp(f, bcast, 6) == 0);
 	CHECK_EQ(rd16(f + 12), 0x0800);
-	CHECK_EQ(cr_net_checksum(ip, 20), 0);
+	CHECK_EQ(cr_checksum(ip, 20), 0);
 	CHECK_EQ(rd32(ip + 12), 0);
 	CHECK_EQ(rd32(ip + 16), 0xffffffffu);
 	CHECK_EQ(rd16(u), 68);

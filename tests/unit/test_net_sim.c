@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Deterministic network simulation: two of our stacks joined by the
- * in-memory link (lib/netsim) with seeded loss, duplication, reordering,
- * delay and corruption, exchanging UDP datagrams through the cr_stack API.
+ * in-memory link (tests/support/memlink.h) with seeded loss, duplication,
+ * reordering, delay and corruption, exchanging UDP datagrams through the
+ * cr_stack API.
  * For every seed, every datagram that arrives must be byte-for-byte the one
  * that was sent (corrupted frames are caught by the checksums, never
  * delivered), duplicates may arrive but nothing is invented, and enough

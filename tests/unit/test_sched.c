@@ -194,6 +194,56 @@ TEST(waitq_timeout)
 	CHECK_EQ(in_sched(main_waitq_timeout, NULL), 0);
 }
 
+/* ---- close while blocked (cr_closeref) ---- */
+
+struct refobj {
+	cr_closeref ref;
+	cr_waitq q;
+};
+
+static int ref_waiter(void *arg)
+{
+	struct refobj *o = arg;
+	int w = 1;
+	/* closed meanwhile: true, and o may be gone */
+	return cr_closeref_wait(&o->ref, &o->q, CR_FOREVER, &w) && w == 0 ? 1 : 0;
+}
+
+static int main_closeref(void *arg)
+{
+	struct refobj *o = malloc(sizeof(*o));
+	cr_fiber *f[2];
+	int r0 = -1, r1 = -1;
+	(void)arg;
+
+	CHECK(o != NULL);
+	cr_closeref_init(&o->ref, o);
+	cr_waitq_init(&o->q);
+	CHECK_EQ(cr_fiber_spawn(&f[0], "r1", ref_waiter, o, 0), 0);
+	CHECK_EQ(cr_fiber_spawn(&f[1], "r2", ref_waiter, o, 0), 0);
+	cr_fiber_yield(); /* both block in o */
+	CHECK(!cr_closeref_closed(&o->ref));
+	CHECK(cr_closeref_close(&o->ref)); /* users inside: we wake them */
+	cr_waitq_wake_all(&o->q);
+	CHECK_EQ(cr_fiber_join(f[0], &r0), 0);
+	CHECK_EQ(cr_fiber_join(f[1], &r1), 0);
+	CHECK_EQ(r0, 1); /* the last of them freed o (ASan would tell otherwise) */
+	CHECK_EQ(r1, 1);
+	/* nobody inside: closing frees at once */
+	o = malloc(sizeof(*o));
+	CHECK(o != NULL);
+	cr_closeref_init(&o->ref, o);
+	cr_closeref_enter(&o->ref);
+	CHECK(!cr_closeref_leave(&o->ref));
+	CHECK(!cr_closeref_close(&o->ref));
+	return 0;
+}
+
+TEST(closeref_close_while_blocked)
+{
+	CHECK_EQ(in_sched(main_closeref, NULL), 0);
+}
+
 TEST(waitq_outside_fiber)
 {
 	cr_waitq q = CR_WAITQ_INIT;
@@ -438,6 +488,7 @@ int main(void)
 	RUN(waitq_wake_one_then_all_fifo);
 	RUN(waitq_timeout);
 	RUN(waitq_outside_fiber);
+	RUN(closeref_close_while_blocked);
 	RUN(timers_fire_in_order_and_cancel);
 	RUN(detached_fibers_freed);
 	RUN(idle_uses_no_cpu);

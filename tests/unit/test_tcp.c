@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests of TCP in the I/O-free core (lib/net/tcp.c): a hand-driven
+ * Unit tests of TCP in the I/O-free core (lib/net/tcp*.c): a hand-driven
  * peer (10.0.0.1) sends segments built here, on a virtual clock, and every
  * segment the core emits is parsed and checked against RFC 9293, 7323,
  * 2018, 6298, 5681 and 5961.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <cirage/bytes.h>
 
 #include "../../lib/net/core.h"
 #include "check.h"
@@ -236,8 +238,8 @@ static void peer(const struct seg *s)
 	ph[8] = 0;
 	ph[9] = 6;
 	wr16(ph + 10, (uint16_t)tlen);
-	sum = cr_net_csum_add(cr_net_csum_add(0, ph, 12), t, tlen);
-	wr16(t + 16, cr_net_csum_fold(sum));
+	sum = cr_csum_add(cr_csum_add(0, ph, 12), t, tlen);
+	wr16(t + 16, cr_csum_fold(sum));
 	if (corrupt_next == 1)
 		t[4] ^= 0x10;
 	corrupt_next = 0;
@@ -251,7 +253,7 @@ static void peer(const struct seg *s)
 	wr16(ip + 10, 0);
 	wr32(ip + 12, PEER_IP);
 	wr32(ip + 16, OUR_IP);
-	wr16(ip + 10, cr_net_checksum(ip, 20));
+	wr16(ip + 10, cr_checksum(ip, 20));
 	cr_net_input(net, f, 14 + 20 + tlen, now);
 }
 
@@ -282,7 +284,7 @@ static struct seg out(int i)
 	CHECK(len >= 54);
 	CHECK_EQ(rd16(f + 12), 0x0800);
 	CHECK_EQ(ip[9], 6);
-	CHECK_EQ(cr_net_checksum(ip, 20), 0);
+	CHECK_EQ(cr_checksum(ip, 20), 0);
 	CHECK_EQ(rd32(ip + 16), PEER_IP);
 	tlen = rd16(ip + 2) - 20u;
 	CHECK(tlen + 34 <= len);
@@ -292,7 +294,7 @@ static struct seg out(int i)
 	ph[8] = 0;
 	ph[9] = 6;
 	wr16(ph + 10, (uint16_t)tlen);
-	CHECK_EQ(cr_net_csum_fold(cr_net_csum_add(cr_net_csum_add(0, ph, 12), t, tlen)), 0);
+	CHECK_EQ(cr_csum_fold(cr_csum_add(cr_csum_add(0, ph, 12), t, tlen)), 0);
 	s.sport = rd16(t);
 	s.dport = rd16(t + 2);
 	s.seq = rd32(t + 4);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Deterministic simulation of lib/net's TCP (tcp.c): two I/O-free cores
+ * Deterministic simulation of lib/net's TCP (tcp*.c): two I/O-free cores
  * (10.9.0.1 = A, the client, and 10.9.0.2 = B, the server) joined by a link
  * model written here, on a virtual clock. The link has the semantics of
  * tests/support/memlink.h (per direction: delay +/- jitter without
@@ -53,6 +53,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cirage/bytes.h>
 #include <cirage/types.h>
 
 #include "../../lib/net/core.h"
@@ -222,7 +223,7 @@ static const char *frame_problem(const uint8_t *f, size_t len, const uint8_t *ma
 	tot = rd16(f + 16);
 	if ((f[14] >> 4) != 4 || ihl < 20 || tot < ihl || 14 + tot > len)
 		return "bad IPv4 lengths";
-	if (cr_net_checksum(f + 14, ihl) != 0)
+	if (cr_checksum(f + 14, ihl) != 0)
 		return "bad IPv4 header checksum";
 	if (rd32(f + 14 + 12) != ip)
 		return "wrong source address";
@@ -236,8 +237,7 @@ static const char *frame_problem(const uint8_t *f, size_t len, const uint8_t *ma
 	ph[9] = 6;
 	ph[10] = (uint8_t)((tot - ihl) >> 8);
 	ph[11] = (uint8_t)(tot - ihl);
-	if (cr_net_csum_fold(
-	        cr_net_csum_add(cr_net_csum_add(0, ph, 12), f + 14 + ihl, tot - ihl)) != 0)
+	if (cr_csum_fold(cr_csum_add(cr_csum_add(0, ph, 12), f + 14 + ihl, tot - ihl)) != 0)
 		return "bad TCP checksum";
 	if ((f[14 + ihl + 13] & (F_SYN | F_RST)) == (F_SYN | F_RST))
 		return "SYN and RST together";
@@ -684,14 +684,14 @@ static uint64_t pseudo_sum(const uint8_t *f, size_t tlen)
 	ph[9] = 6;
 	ph[10] = (uint8_t)(tlen >> 8);
 	ph[11] = (uint8_t)tlen;
-	return cr_net_csum_add(0, ph, 12);
+	return cr_csum_add(0, ph, 12);
 }
 
 static void tcp_csum_fill(uint8_t *f, size_t ihl, size_t tlen)
 {
 	uint8_t *th = f + 14 + ihl;
 	th[16] = th[17] = 0;
-	uint16_t c = cr_net_csum_fold(cr_net_csum_add(pseudo_sum(f, tlen), th, tlen));
+	uint16_t c = cr_csum_fold(cr_csum_add(pseudo_sum(f, tlen), th, tlen));
 	th[16] = (uint8_t)(c >> 8);
 	th[17] = (uint8_t)c;
 }
@@ -699,7 +699,7 @@ static void tcp_csum_fill(uint8_t *f, size_t ihl, size_t tlen)
 static void ip_csum_fill(uint8_t *f, size_t ihl)
 {
 	f[24] = f[25] = 0;
-	uint16_t c = cr_net_checksum(f + 14, ihl);
+	uint16_t c = cr_checksum(f + 14, ihl);
 	f[24] = (uint8_t)(c >> 8);
 	f[25] = (uint8_t)c;
 }
@@ -730,13 +730,12 @@ static int host_send_meta(void *ctx, const void *frame, size_t len, const struct
 	tot = rd16(f + 16);
 	doff = ihl >= 20 && 14 + ihl + 13 < len ? (size_t)(f[14 + ihl + 12] >> 4) * 4 : 0;
 	hl = 14 + ihl + doff;
-	if (ihl < 20 || doff < 20 || hl > len || 14 + tot != len ||
-	    cr_net_checksum(f + 14, ihl) != 0) {
+	if (ihl < 20 || doff < 20 || hl > len || 14 + tot != len || cr_checksum(f + 14, ihl) != 0) {
 		sim_fail(s, "%c: send_meta with bad IPv4/TCP lengths", NAME(h->idx));
 		return 0;
 	}
 	if (m->flags & CR_NETIF_META_CSUM_PARTIAL) {
-		uint16_t want = (uint16_t)~cr_net_csum_fold(pseudo_sum(f, tot - ihl));
+		uint16_t want = (uint16_t)~cr_csum_fold(pseudo_sum(f, tot - ihl));
 		if (m->csum_start != 14 + ihl || m->csum_offset != 16 ||
 		    rd16(f + 14 + ihl + 16) != want) {
 			sim_fail(s,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * lib/net/checksum.c - the Internet checksum (RFC 1071).
+ * runtime/checksum.c - the internet checksum (RFC 1071), cirage/bytes.h.
  *
  * The one's complement sum is accumulated 32 bits at a time in a 64-bit
  * register (no carry handling until the end), eight bytes per step in the
@@ -13,9 +13,9 @@
  */
 #include <string.h>
 
-#include "core.h"
+#include <cirage/bytes.h>
 
-uint64_t cr_net_csum_add(uint64_t sum, const void *data, size_t len)
+uint64_t cr_csum_add(uint64_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	uint32_t w;
@@ -50,7 +50,7 @@ uint64_t cr_net_csum_add(uint64_t sum, const void *data, size_t len)
 	return sum;
 }
 
-uint16_t cr_net_csum_fold(uint64_t sum)
+uint16_t cr_csum_fold(uint64_t sum)
 {
 	uint16_t r;
 	uint8_t b[2];
