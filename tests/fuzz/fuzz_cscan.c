@@ -13,10 +13,10 @@
 
 static void check(const char *text, size_t len, const char *ident)
 {
-	struct cr_cscan_def def;
+	struct cscan_def def;
 	int lines = 1;
 
-	if (cr_cscan_find(text, len, ident, &def) < 0)
+	if (cscan_find(text, len, ident, &def) < 0)
 		return;
 	for (size_t i = 0; i < len; i++)
 		lines += text[i] == '\n';

@@ -1,5 +1,9 @@
-// fuzz-sources: tools/cirage/manifest.c tools/cirage/util.c tools/cirage/configure.c
+// fuzz-sources: tools/cirage/toml.c tools/cirage/toml_lex.c tools/cirage/manifest.c
+// fuzz-sources: tools/cirage/util.c tools/cirage/config.c tools/cirage/config_devices.c
+// fuzz-sources: tools/cirage/config_graph.c tools/cirage/config_keys.c
+// fuzz-sources: tools/cirage/config_sources.c tools/cirage/config_attach.c
 // fuzz-sources: tools/cirage/impl.c tools/cirage/keyval.c tools/cirage/cscan.c tools/cirage/gen.c
+// fuzz-sources: tools/cirage/saved_config.c
 // fuzz-sources: tools/cirage/rt_keys.c tools/cirage/rt_addr.c tools/cirage/rt_host.c
 /* SPDX-License-Identifier: ISC */
 /*
@@ -17,9 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "configure.h"
+#include "config.h"
 #include "gen.h"
 #include "manifest.h"
+#include "saved_config.h"
 
 static char app_dir[64];
 
@@ -77,37 +82,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	struct cr_diag d = {.file = "cirage.toml", .report = sink};
-	struct cr_config_args args = {.target = "unix"};
-	struct cr_manifest *m;
-	struct cr_config *c;
+	struct diag d = {.file = "cirage.toml", .report = sink};
+	struct config_args args = {.target = "unix"};
+	struct manifest *m;
+	struct config *c;
 
-	m = cr_manifest_parse((const char *)data, size, &d);
+	m = manifest_parse((const char *)data, size, &d);
 	if (!m && d.errors == 0)
 		abort(); /* a rejected manifest always says why */
 	if (m && d.errors != 0)
 		abort();
-	cr_manifest_free(m);
+	manifest_free(m);
 
 	if (size > 0 && (data[0] & 1))
 		args.target = "test";
 	if (size > 1 && (data[1] & 1))
 		args.choice[0] = "direct";
 	d.errors = 0;
-	c = cr_config_from_text(app_dir, (const char *)data, size, &args, &d);
+	c = config_from_text(app_dir, (const char *)data, size, &args, &d);
 	if (!c && d.errors == 0)
 		abort();
 	if (c) {
-		struct cr_buf b;
-		cr_buf_init(&b);
-		cr_gen_app_header(c, &b);
-		cr_gen_main(c, &b);
-		cr_gen_makefile(c, "/cirage", &b);
-		cr_gen_config(c, "/cirage", &b);
+		struct buf b;
+		buf_init(&b);
+		gen_app_header(c, &b);
+		gen_main(c, &b);
+		gen_makefile(c, "/cirage", &b);
+		saved_config_write(c, "/cirage", &b);
 		if (b.oom)
 			abort();
-		cr_buf_free(&b);
-		cr_config_free(c);
+		buf_free(&b);
+		config_free(c);
 	}
 	return 0;
 }

@@ -5,14 +5,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cirage/kv.h>
 
@@ -23,7 +20,7 @@
 
 /* ---- content types ---------------------------------------------------------- */
 
-const char *cr_crunch_content_type(const char *name)
+const char *crunch_content_type(const char *name)
 {
 	return cr_http_content_type(name); /* lib/http/mime.c, via rt_mime.c */
 }
@@ -68,7 +65,7 @@ static void sha_block(uint32_t h[8], const uint8_t *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
-void cr_crunch_sha256(const void *data, size_t len, uint8_t out[32])
+void crunch_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -95,10 +92,10 @@ void cr_crunch_sha256(const void *data, size_t len, uint8_t out[32])
 /* ---- the scan ----------------------------------------------------------------- */
 
 struct scan {
-	const struct cr_config *c;
-	const struct cr_cdev *dev;
-	struct cr_crunch_tree *t;
-	struct cr_diag *d;
+	const struct config *c;
+	const struct config_device *dev;
+	struct crunch_tree *t;
+	struct diag *d;
 	int line, col;
 	size_t cap;
 	bool have_skip;
@@ -128,12 +125,12 @@ static const char *file_kind(mode_t m)
 }
 
 /* "htdocs/css/site.css": the path as the user knows it, for messages. */
-static void shown_path(const struct scan *s, const char *key, struct cr_buf *b)
+static void shown_path(const struct scan *s, const char *key, struct buf *b)
 {
-	cr_buf_puts(b, s->t->source);
+	buf_puts(b, s->t->source);
 	if (*key)
-		cr_buf_printf(b, "%s%s", s->t->source[strlen(s->t->source) - 1] == '/' ? "" : "/",
-		              key);
+		buf_printf(b, "%s%s", s->t->source[strlen(s->t->source) - 1] == '/' ? "" : "/",
+		           key);
 }
 
 static void scan_error(struct scan *s, const char *key, const char *fmt, ...)
@@ -141,44 +138,44 @@ static void scan_error(struct scan *s, const char *key, const char *fmt, ...)
 
 static void scan_error(struct scan *s, const char *key, const char *fmt, ...)
 {
-	struct cr_buf b;
+	struct buf b;
 	va_list ap;
 
-	cr_buf_init(&b);
-	cr_buf_puts(&b, "'");
+	buf_init(&b);
+	buf_puts(&b, "'");
 	shown_path(s, key, &b);
-	cr_buf_puts(&b, "' ");
+	buf_puts(&b, "' ");
 	va_start(ap, fmt);
-	cr_buf_vprintf(&b, fmt, ap);
+	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	cr_diag_error(s->d, s->line, s->col, "%s", cr_buf_str(&b));
-	cr_buf_free(&b);
+	diag_error(s->d, s->line, s->col, "%s", buf_str(&b));
+	buf_free(&b);
 }
 
 static void limit_error(struct scan *s, const char *key, const char *what)
 {
-	struct cr_buf b;
+	struct buf b;
 
-	cr_buf_init(&b);
+	buf_init(&b);
 	shown_path(s, key, &b);
-	cr_diag_error(s->d, s->line, s->col,
-	              "directory '%s' (option 'source' of device '%s') is too large to compile "
-	              "into the image: %s (reached at '%s'); remove files from it, or serve it "
-	              "from a directory instead (--kv=dir on unix)",
-	              s->t->source, s->dev->name, what, cr_buf_str(&b));
-	cr_buf_free(&b);
+	diag_error(s->d, s->line, s->col,
+	           "directory '%s' (option 'source' of device '%s') is too large to compile "
+	           "into the image: %s (reached at '%s'); remove files from it, or serve it "
+	           "from a directory instead (--kv=dir on unix)",
+	           s->t->source, s->dev->name, what, buf_str(&b));
+	buf_free(&b);
 	s->stop = true;
 }
 
-static struct cr_crunch_node *add_node(struct scan *s, const char *key)
+static struct crunch_node *add_node(struct scan *s, const char *key)
 {
-	struct cr_crunch_node *n;
+	struct crunch_node *n;
 	const char *slash = strrchr(key, '/');
 
-	if (s->t->n >= CR_CRUNCH_MAX_ENTRIES) {
+	if (s->t->n >= CRUNCH_MAX_ENTRIES) {
 		char what[128];
 		snprintf(what, sizeof(what), "more than %u files and directories",
-		         CR_CRUNCH_MAX_ENTRIES);
+		         CRUNCH_MAX_ENTRIES);
 		limit_error(s, key, what);
 		return NULL;
 	}
@@ -186,7 +183,7 @@ static struct cr_crunch_node *add_node(struct scan *s, const char *key)
 		size_t cap = s->cap ? 2 * s->cap : 64;
 		n = realloc(s->t->nodes, cap * sizeof(*n));
 		if (!n) {
-			cr_diag_error(s->d, 0, 0, "out of memory");
+			diag_oom(s->d);
 			s->stop = true;
 			return NULL;
 		}
@@ -197,7 +194,7 @@ static struct cr_crunch_node *add_node(struct scan *s, const char *key)
 	memset(n, 0, sizeof(*n));
 	n->key = strdup(key);
 	if (!n->key) {
-		cr_diag_error(s->d, 0, 0, "out of memory");
+		diag_oom(s->d);
 		s->stop = true;
 		return NULL;
 	}
@@ -206,55 +203,39 @@ static struct cr_crunch_node *add_node(struct scan *s, const char *key)
 	return n;
 }
 
-/* Read the regular file at path (size st->st_size) into node n. */
-static void read_file(struct scan *s, const char *path, const char *key, struct cr_crunch_node *n,
-                      const struct stat *st)
+/* Read the regular file at path (size st->st_size, by lstat) into node n. */
+static void read_store_file(struct scan *s, const char *path, const char *key,
+                            struct crunch_node *n, const struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	struct stat st2;
-	size_t size = (size_t)st->st_size, got = 0;
+	struct file_data f;
+	size_t size = (size_t)st->st_size;
 	uint8_t sum[32];
+	int err = read_file(path, READ_FILE_UNTRUSTED, size, &f);
 
-	if (fd < 0) {
-		scan_error(s, key, "cannot be read: %s", strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_size != st->st_size) {
-		scan_error(s, key, "changed while it was being read; configure again");
-		close(fd);
-		return;
-	}
-	n->data = malloc(size ? size : 1);
-	if (!n->data) {
-		cr_diag_error(s->d, 0, 0, "out of memory");
+	if (err == -ENOMEM) {
+		diag_oom(s->d);
 		s->stop = true;
-		close(fd);
 		return;
 	}
-	while (got < size) {
-		ssize_t r = read(fd, n->data + got, size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			scan_error(s, key, "cannot be read: %s",
-			           r < 0 ? strerror(errno) : "it shrank while being read");
-			close(fd);
-			return;
-		}
-		got += (size_t)r;
+	if (err == -EFBIG || err == -EISDIR || err == -EINVAL ||
+	    (!err && f.st.st_size != st->st_size)) {
+		scan_error(s, key, "changed while it was being read; configure again");
+		free(f.data);
+		return;
 	}
-	close(fd);
+	if (err || f.len < size) {
+		scan_error(s, key, "cannot be read: %s",
+		           err ? strerror(-err) : "it shrank while being read");
+		free(f.data);
+		return;
+	}
+	n->data = (unsigned char *)f.data;
 	n->size = size;
-	n->mtime_ns = mtime_ns(&st2);
-	n->content_type = cr_crunch_content_type(key + n->name_off);
-	cr_crunch_sha256(n->data, size, sum);
-	for (int i = 0; i < CR_CRUNCH_ETAG_HEX / 2; i++)
+	n->mtime_ns = mtime_ns(&f.st);
+	n->content_type = crunch_content_type(key + n->name_off);
+	crunch_sha256(n->data, size, sum);
+	for (int i = 0; i < CRUNCH_ETAG_HEX / 2; i++)
 		snprintf(n->etag + 2 * i, 3, "%02x", sum[i]);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Scan the directory at path, whose key is key ("" for the root). */
@@ -286,31 +267,30 @@ static void scan_dir(struct scan *s, const char *path, const char *key)
 	}
 	closedir(dir);
 	if (e) {
-		cr_diag_error(s->d, 0, 0, "out of memory");
+		diag_oom(s->d);
 		s->stop = true;
 	}
 	/* name order, so that errors come in a stable order */
-	if (names)
-		qsort(names, nnames, sizeof(*names), cmp_names);
+	strv_sort(names, nnames);
 	for (size_t i = 0; i < nnames && !s->stop; i++) {
-		struct cr_buf cpath, ckey;
-		struct cr_crunch_node *n;
+		struct buf cpath, ckey;
+		struct crunch_node *n;
 		struct stat st;
 
-		cr_buf_init(&cpath);
-		cr_buf_init(&ckey);
-		cr_buf_printf(&cpath, "%s/%s", path, names[i]);
-		cr_buf_printf(&ckey, "%s%s%s", key, *key ? "/" : "", names[i]);
+		buf_init(&cpath);
+		buf_init(&ckey);
+		buf_printf(&cpath, "%s/%s", path, names[i]);
+		buf_printf(&ckey, "%s%s%s", key, *key ? "/" : "", names[i]);
 		if (cpath.oom || ckey.oom) {
-			cr_diag_error(s->d, 0, 0, "out of memory");
+			diag_oom(s->d);
 			s->stop = true;
-		} else if (lstat(cr_buf_str(&cpath), &st) < 0) {
-			scan_error(s, cr_buf_str(&ckey), "cannot be read: %s", strerror(errno));
+		} else if (lstat(buf_str(&cpath), &st) < 0) {
+			scan_error(s, buf_str(&ckey), "cannot be read: %s", strerror(errno));
 		} else if (S_ISDIR(st.st_mode) && s->have_skip && st.st_dev == s->skip_dev &&
 		           st.st_ino == s->skip_ino) {
 			/* the application's own _build/ */
 		} else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-			scan_error(s, cr_buf_str(&ckey),
+			scan_error(s, buf_str(&ckey),
 			           "is %s: a compiled-in store (device '%s', kv_ro 'crunch') holds "
 			           "only regular files and directories; %s",
 			           file_kind(st.st_mode), s->dev->name,
@@ -318,37 +298,35 @@ static void scan_dir(struct scan *s, const char *path, const char *key)
 			                                 "points to, or remove it"
 			                               : "remove it");
 		} else if (ckey.len > CR_KV_KEY_MAX) {
-			scan_error(s, cr_buf_str(&ckey),
+			scan_error(s, buf_str(&ckey),
 			           "has a key of %zu bytes, longer than a key can be (%d bytes): "
 			           "shorten the path",
 			           ckey.len, CR_KV_KEY_MAX);
 		} else if (S_ISREG(st.st_mode) &&
-		           (uint64_t)st.st_size > CR_CRUNCH_MAX_BYTES - s->t->bytes) {
+		           (uint64_t)st.st_size > CRUNCH_MAX_BYTES - s->t->bytes) {
 			char what[160];
 			snprintf(
 			    what, sizeof(what),
 			    "its files hold more than %u MiB (%u bytes), the most a compiled-in "
 			    "store holds",
-			    CR_CRUNCH_MAX_BYTES >> 20, CR_CRUNCH_MAX_BYTES);
-			limit_error(s, cr_buf_str(&ckey), what);
-		} else if ((n = add_node(s, cr_buf_str(&ckey)))) {
+			    CRUNCH_MAX_BYTES >> 20, CRUNCH_MAX_BYTES);
+			limit_error(s, buf_str(&ckey), what);
+		} else if ((n = add_node(s, buf_str(&ckey)))) {
 			if (S_ISDIR(st.st_mode)) {
 				n->is_dir = true;
 				n->mtime_ns = mtime_ns(&st);
 				s->t->ndirs++;
-				scan_dir(s, cr_buf_str(&cpath), cr_buf_str(&ckey));
+				scan_dir(s, buf_str(&cpath), buf_str(&ckey));
 			} else {
 				s->t->bytes += (uint64_t)st.st_size;
 				s->t->nfiles++;
-				read_file(s, cr_buf_str(&cpath), cr_buf_str(&ckey), n, &st);
+				read_store_file(s, buf_str(&cpath), buf_str(&ckey), n, &st);
 			}
 		}
-		cr_buf_free(&cpath);
-		cr_buf_free(&ckey);
+		buf_free(&cpath);
+		buf_free(&ckey);
 	}
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+	strv_free(names, nnames);
 }
 
 /* The table's order (include/cirage/compose/crunch.h): directory as a byte
@@ -368,14 +346,14 @@ static int dir_name_cmp(const char *adir, size_t alen, const char *aname, const 
 
 static int node_cmp(const void *pa, const void *pb)
 {
-	const struct cr_crunch_node *a = pa, *b = pb;
+	const struct crunch_node *a = pa, *b = pb;
 
 	return dir_name_cmp(a->key, a->name_off ? a->name_off - 1 : 0, a->key + a->name_off, b->key,
 	                    b->name_off ? b->name_off - 1 : 0, b->key + b->name_off);
 }
 
 /* The node whose key is the dlen bytes at dir, or NULL. */
-static struct cr_crunch_node *find_dir(struct cr_crunch_tree *t, const char *dir, size_t dlen)
+static struct crunch_node *find_dir(struct crunch_tree *t, const char *dir, size_t dlen)
 {
 	size_t lo = 0, hi = t->n, plen = dlen;
 	char name[256];
@@ -388,7 +366,7 @@ static struct cr_crunch_node *find_dir(struct cr_crunch_tree *t, const char *dir
 	name[dlen - plen] = '\0';
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		struct cr_crunch_node *m = &t->nodes[mid];
+		struct crunch_node *m = &t->nodes[mid];
 		int c = dir_name_cmp(dir, plen ? plen - 1 : 0, name, m->key,
 		                     m->name_off ? m->name_off - 1 : 0, m->key + m->name_off);
 		if (c == 0)
@@ -402,14 +380,14 @@ static struct cr_crunch_node *find_dir(struct cr_crunch_tree *t, const char *dir
 }
 
 /* Sort the nodes and give each directory its range. */
-static void index_tree(struct cr_crunch_tree *t)
+static void index_tree(struct crunch_tree *t)
 {
 	if (t->n)
 		qsort(t->nodes, t->n, sizeof(*t->nodes), node_cmp);
 	for (size_t i = 0; i < t->n;) {
-		const struct cr_crunch_node *a = &t->nodes[i];
+		const struct crunch_node *a = &t->nodes[i];
 		size_t dlen = a->name_off ? a->name_off - 1 : 0, j = i + 1;
-		struct cr_crunch_node *dir;
+		struct crunch_node *dir;
 
 		while (j < t->n && (t->nodes[j].name_off ? t->nodes[j].name_off - 1 : 0) == dlen &&
 		       memcmp(t->nodes[j].key, a->key, dlen) == 0)
@@ -424,12 +402,12 @@ static void index_tree(struct cr_crunch_tree *t)
 	}
 }
 
-struct cr_crunch_tree *cr_crunch_scan(const struct cr_config *c, const struct cr_cdev *dev,
-                                      struct cr_diag *d)
+struct crunch_tree *crunch_scan(const struct config *c, const struct config_device *dev,
+                                struct diag *d)
 {
-	const struct cr_impl_opt *opt = cr_impl_opt_find(dev->impl, "source");
-	const struct cr_copt *o = opt ? &dev->opts[opt - dev->impl->opts] : NULL;
-	const struct cr_mentry *me = cr_manifest_lookup(dev->m->table, "source");
+	const struct impl_option *opt = impl_option_find(dev->impl, "source");
+	const struct config_option *o = opt ? &dev->opts[opt - dev->impl->opts] : NULL;
+	const struct toml_entry *me = toml_lookup(dev->m->table, "source");
 	struct scan s = {.c = c, .dev = dev, .d = d};
 	int errors = d->errors;
 	struct stat st;
@@ -441,22 +419,21 @@ struct cr_crunch_tree *cr_crunch_scan(const struct cr_config *c, const struct cr
 	s.col = o->col;
 	s.t = calloc(1, sizeof(*s.t));
 	if (!s.t) {
-		cr_diag_error(d, 0, 0, "out of memory");
+		diag_oom(d);
 		return NULL;
 	}
 	s.t->device = dev->name;
-	s.t->source = strdup(me && me->val->type == CR_MV_STRING ? me->val->s : o->text);
+	s.t->source = strdup(me && me->val->type == TOML_STRING ? me->val->s : o->text);
 	s.t->source_abs = strdup(o->text);
 	if (!s.t->source || !s.t->source_abs) {
-		cr_diag_error(d, 0, 0, "out of memory");
-		cr_crunch_free(s.t);
+		diag_oom(d);
+		crunch_free(s.t);
 		return NULL;
 	}
 	if (stat(o->text, &st) == 0)
 		s.t->root_mtime_ns = mtime_ns(&st);
-	build = malloc(strlen(c->dir_abs) + sizeof("/" CR_GEN_DIR));
+	build = path_join(c->dir_abs, GEN_DIR);
 	if (build) {
-		sprintf(build, "%s/%s", c->dir_abs, CR_GEN_DIR);
 		if (lstat(build, &st) == 0 && S_ISDIR(st.st_mode)) {
 			s.have_skip = true;
 			s.skip_dev = st.st_dev;
@@ -466,14 +443,14 @@ struct cr_crunch_tree *cr_crunch_scan(const struct cr_config *c, const struct cr
 	}
 	scan_dir(&s, o->text, "");
 	if (d->errors != errors) {
-		cr_crunch_free(s.t);
+		crunch_free(s.t);
 		return NULL;
 	}
 	index_tree(s.t);
 	return s.t;
 }
 
-void cr_crunch_free(struct cr_crunch_tree *t)
+void crunch_free(struct crunch_tree *t)
 {
 	if (!t)
 		return;
@@ -490,29 +467,29 @@ void cr_crunch_free(struct cr_crunch_tree *t)
 /* ---- generation ----------------------------------------------------------------- */
 
 /* Text for a one-line C comment. */
-static void comment(struct cr_buf *out, const char *s)
+static void comment(struct buf *out, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if (*s == '*' && s[1] == '/')
-			cr_buf_puts(out, "* ");
+			buf_puts(out, "* ");
 		else if (ch < 0x20 || ch == 0x7f)
-			cr_buf_putc(out, '?');
+			buf_putc(out, '?');
 		else
-			cr_buf_putc(out, *s);
+			buf_putc(out, *s);
 	}
 }
 
 /* The bytes as C string literals, one per line of the value (at most
  * about 76 characters each). Built a line at a time: a store can hold
  * millions of bytes. */
-static void data_literal(struct cr_buf *out, const unsigned char *p, uint64_t n)
+static void data_literal(struct buf *out, const unsigned char *p, uint64_t n)
 {
 	char line[96];
 	size_t col = 0;
 
 	if (n == 0) {
-		cr_buf_puts(out, "\t\"\"");
+		buf_puts(out, "\t\"\"");
 		return;
 	}
 	for (uint64_t i = 0; i < n; i++) {
@@ -554,85 +531,85 @@ static void data_literal(struct cr_buf *out, const unsigned char *p, uint64_t n)
 		if (i + 1 < n && (ch == '\n' || col >= 74)) {
 			line[col++] = '"';
 			line[col++] = '\n';
-			cr_buf_add(out, line, col);
+			buf_add(out, line, col);
 			col = 0;
 		}
 	}
 	line[col++] = '"';
-	cr_buf_add(out, line, col);
+	buf_add(out, line, col);
 }
 
-void cr_crunch_gen(const struct cr_config *c, const struct cr_crunch_tree *t, struct cr_buf *out)
+void crunch_gen(const struct config *c, const struct crunch_tree *t, struct buf *out)
 {
-	cr_buf_printf(out,
-	              "/* Generated by cirage configure -t %s from cirage.toml; do not edit.\n"
-	              " * The compiled-in store of device '%s' (kv_ro 'crunch'): the folder ",
-	              c->target->name, t->device);
+	buf_printf(out,
+	           "/* Generated by cirage configure -t %s from cirage.toml; do not edit.\n"
+	           " * The compiled-in store of device '%s' (kv_ro 'crunch'): the folder ",
+	           c->target->name, t->device);
 	comment(out, t->source_abs);
-	cr_buf_printf(
+	buf_printf(
 	    out,
 	    "\n * as read at configure time, %zu file%s (%" PRIu64 " bytes) and %zu director%s.\n"
 	    " * ETags: the first %d hex digits of the SHA-256 of each file. Served by\n"
 	    " * lib/crunch (include/cirage/compose/crunch.h); `cirage build` regenerates it. */\n"
 	    "#include <cirage/compose/crunch.h>\n",
 	    t->nfiles, t->nfiles == 1 ? "" : "s", t->bytes, t->ndirs, t->ndirs == 1 ? "y" : "ies",
-	    CR_CRUNCH_ETAG_HEX);
+	    CRUNCH_ETAG_HEX);
 	for (size_t i = 0; i < t->n; i++) {
-		const struct cr_crunch_node *n = &t->nodes[i];
+		const struct crunch_node *n = &t->nodes[i];
 		if (n->is_dir)
 			continue;
-		cr_buf_puts(out, "\n/* ");
+		buf_puts(out, "\n/* ");
 		comment(out, n->key);
-		cr_buf_printf(
-		    out, ": %" PRIu64 " byte%s */\nstatic const unsigned char cr_data_%zu[] =\n",
-		    n->size, n->size == 1 ? "" : "s", i);
+		buf_printf(out,
+		           ": %" PRIu64 " byte%s */\nstatic const unsigned char cr_data_%zu[] =\n",
+		           n->size, n->size == 1 ? "" : "s", i);
 		data_literal(out, n->data, n->size);
-		cr_buf_puts(out, ";\n");
+		buf_puts(out, ";\n");
 	}
 	if (t->n) {
-		cr_buf_puts(
+		buf_puts(
 		    out,
 		    "\n/* Sorted by directory, then name (include/cirage/compose/crunch.h). */\n"
 		    "static const struct cr_crunch_entry cr_entries[] = {\n");
 		for (size_t i = 0; i < t->n; i++) {
-			const struct cr_crunch_node *n = &t->nodes[i];
-			cr_buf_puts(out, "\t{.key = ");
-			cr_gen_c_string(out, n->key);
+			const struct crunch_node *n = &t->nodes[i];
+			buf_puts(out, "\t{.key = ");
+			gen_c_string(out, n->key);
 			if (n->is_dir) {
-				cr_buf_printf(out,
-				              ",\n\t .mtime_ns = INT64_C(%" PRId64 "),\n"
-				              "\t .etag = \"\",\n"
-				              "\t .name_off = %" PRIu32 ",\n"
-				              "\t .first = %" PRIu32 ",\n"
-				              "\t .count = %" PRIu32 ",\n"
-				              "\t .is_dir = true},\n",
-				              n->mtime_ns, n->name_off, n->first, n->count);
+				buf_printf(out,
+				           ",\n\t .mtime_ns = INT64_C(%" PRId64 "),\n"
+				           "\t .etag = \"\",\n"
+				           "\t .name_off = %" PRIu32 ",\n"
+				           "\t .first = %" PRIu32 ",\n"
+				           "\t .count = %" PRIu32 ",\n"
+				           "\t .is_dir = true},\n",
+				           n->mtime_ns, n->name_off, n->first, n->count);
 			} else {
-				cr_buf_printf(out,
-				              ",\n\t .data = cr_data_%zu,\n"
-				              "\t .size = UINT64_C(%" PRIu64 "),\n"
-				              "\t .mtime_ns = INT64_C(%" PRId64 "),\n"
-				              "\t .content_type = ",
-				              i, n->size, n->mtime_ns);
-				cr_gen_c_string(out, n->content_type);
-				cr_buf_printf(out,
-				              ",\n\t .etag = \"%s\",\n"
-				              "\t .name_off = %" PRIu32 "},\n",
-				              n->etag, n->name_off);
+				buf_printf(out,
+				           ",\n\t .data = cr_data_%zu,\n"
+				           "\t .size = UINT64_C(%" PRIu64 "),\n"
+				           "\t .mtime_ns = INT64_C(%" PRId64 "),\n"
+				           "\t .content_type = ",
+				           i, n->size, n->mtime_ns);
+				gen_c_string(out, n->content_type);
+				buf_printf(out,
+				           ",\n\t .etag = \"%s\",\n"
+				           "\t .name_off = %" PRIu32 "},\n",
+				           n->etag, n->name_off);
 			}
 		}
-		cr_buf_puts(out, "};\n");
+		buf_puts(out, "};\n");
 	}
-	cr_buf_printf(out,
-	              "\nstatic const struct cr_crunch_store cr_store = {\n"
-	              "\t.entries = %s,\n"
-	              "\t.nentries = %zu,\n"
-	              "\t.root_count = %" PRIu32 ",\n"
-	              "\t.root_mtime_ns = INT64_C(%" PRId64 "),\n"
-	              "};\n\n"
-	              "/* The device, opened by the generated main.c. */\n"
-	              "extern struct cr_crunch cr_gen_crunch_%s;\n"
-	              "struct cr_crunch cr_gen_crunch_%s = {.store = &cr_store};\n",
-	              t->n ? "cr_entries" : "NULL", t->n, t->root_count, t->root_mtime_ns,
-	              t->device, t->device);
+	buf_printf(out,
+	           "\nstatic const struct cr_crunch_store cr_store = {\n"
+	           "\t.entries = %s,\n"
+	           "\t.nentries = %zu,\n"
+	           "\t.root_count = %" PRIu32 ",\n"
+	           "\t.root_mtime_ns = INT64_C(%" PRId64 "),\n"
+	           "};\n\n"
+	           "/* The device, opened by the generated main.c. */\n"
+	           "extern struct cr_crunch cr_gen_crunch_%s;\n"
+	           "struct cr_crunch cr_gen_crunch_%s = {.store = &cr_store};\n",
+	           t->n ? "cr_entries" : "NULL", t->n, t->root_count, t->root_mtime_ns, t->device,
+	           t->device);
 }

@@ -156,7 +156,7 @@ static bool static_before(const char *t, size_t i)
 	return false;
 }
 
-int cr_cscan_find(const char *text, size_t len, const char *ident, struct cr_cscan_def *out)
+int cscan_find(const char *text, size_t len, const char *ident, struct cscan_def *out)
 {
 	size_t n = strlen(ident), depth = 0, parens = 0;
 	char *t;

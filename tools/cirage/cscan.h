@@ -13,12 +13,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct cr_cscan_def {
+struct cscan_def {
 	int line; /* 1-based; 0 when not found */
 	bool is_static; /* "static" appears in the definition's specifiers */
 };
 
 /* Find the first definition of ident. Returns 0, or -ENOMEM. */
-int cr_cscan_find(const char *text, size_t len, const char *ident, struct cr_cscan_def *out);
+int cscan_find(const char *text, size_t len, const char *ident, struct cscan_def *out);
 
 #endif

@@ -2,11 +2,11 @@
 /*
  * impl.c - the targets and device implementations the tool knows.
  *
- * To add an implementation, add a struct cr_impl below; to add a target,
- * add a struct cr_target and its implementations. Nothing else in the
+ * To add an implementation, add a struct impl below; to add a target,
+ * add a struct target and its implementations. Nothing else in the
  * tool names a target or an implementation. A layered implementation
  * (built over other devices) declares each lower device as an option of
- * type CR_OPT_DEVICE and passes it to its constructor by that option's
+ * type IMPL_OPT_DEVICE and passes it to its constructor by that option's
  * name; docs/architecture.md walks through adding one.
  */
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include "keyval.h"
 #include "util.h"
 
-const struct cr_kind cr_kinds[] = {
+const struct device_kind device_kinds[] = {
     {"stack", "cr_stack", "a network stack: TCP and UDP", false},
     {"netif", "cr_netif", "a network interface: Ethernet frames", true},
     {"block", "cr_block", "a block device: fixed-size sectors", true},
@@ -26,15 +26,15 @@ const struct cr_kind cr_kinds[] = {
     {NULL, NULL, NULL, false},
 };
 
-const char *const cr_kind_names[] = {"stack", "netif", "block", "kv_ro", "kv_rw", NULL};
+const char *const device_kind_names[] = {"stack", "netif", "block", "kv_ro", "kv_rw", NULL};
 
-const struct cr_impl_choice cr_impl_choices[] = {
+const struct impl_choice impl_choices[] = {
     {"net", "stack", "implementation of every stack device"},
     {"kv", "kv_ro", "implementation of every kv_ro device"},
     {NULL, NULL, NULL},
 };
 
-static const struct cr_target targets[] = {
+static const struct target targets[] = {
     {
         .name = "unix",
         .header = "cirage/compose/unix.h",
@@ -70,90 +70,90 @@ static const struct cr_target targets[] = {
 
 /* ---- unix ---------------------------------------------------------------- */
 
-static const struct cr_impl_opt no_opts[] = {{NULL, 0, NULL, false, NULL, NULL, false}};
+static const struct impl_option no_opts[] = {{NULL, 0, NULL, false, NULL, NULL, false}};
 
-static const struct cr_impl_opt unix_tap_opts[] = {
-    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
+static const struct impl_option unix_tap_opts[] = {
+    {"tap", IMPL_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt unix_file_opts[] = {
-    {"file", CR_OPT_FILE, NULL, false, NULL, "disk image file, relative to the app's folder",
+static const struct impl_option unix_file_opts[] = {
+    {"file", IMPL_OPT_FILE, NULL, false, NULL, "disk image file, relative to the app's folder",
      false},
-    {"read_only", CR_OPT_BOOL, NULL, false, "false", "open the image read-only", false},
+    {"read_only", IMPL_OPT_BOOL, NULL, false, "false", "open the image read-only", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt spt_tap_opts[] = {
-    {"tap", CR_OPT_STRING, NULL, false, NULL,
+static const struct impl_option spt_tap_opts[] = {
+    {"tap", IMPL_OPT_STRING, NULL, false, NULL,
      "tap interface `cirage run` attaches (--net:NAME=TAP to the tender)", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt spt_file_opts[] = {
-    {"file", CR_OPT_FILE, NULL, false, NULL,
+static const struct impl_option spt_file_opts[] = {
+    {"file", IMPL_OPT_FILE, NULL, false, NULL,
      "disk image file `cirage run` attaches, relative to the app's folder", false},
-    {"read_only", CR_OPT_BOOL, NULL, false, "false",
+    {"read_only", IMPL_OPT_BOOL, NULL, false, "false",
      "the tender attaches it read-only (CR_ABI_DEV_READ_ONLY in the manifest note)", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt dir_opts[] = {
-    {"source", CR_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder", false},
+static const struct impl_option dir_opts[] = {
+    {"source", IMPL_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt direct_opts[] = {
-    {"netif", CR_OPT_DEVICE, "netif", true, NULL, "the netif the stack runs over", false},
+static const struct impl_option direct_opts[] = {
+    {"netif", IMPL_OPT_DEVICE, "netif", true, NULL, "the netif the stack runs over", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt crunch_opts[] = {
-    {"source", CR_OPT_DIR, NULL, true, NULL,
+static const struct impl_option crunch_opts[] = {
+    {"source", IMPL_OPT_DIR, NULL, true, NULL,
      "directory compiled into the image, relative to the app's folder", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt test_chain_opts[] = {
-    {"lower", CR_OPT_DEVICE, "netif", false, NULL, "netif under this one", false},
-    {"tap", CR_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
+static const struct impl_option test_chain_opts[] = {
+    {"lower", IMPL_OPT_DEVICE, "netif", false, NULL, "netif under this one", false},
+    {"tap", IMPL_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt test_loop_opts[] = {
-    {"backing", CR_OPT_DEVICE, "kv_ro", false, NULL, "store holding the image", false},
-    {"size", CR_OPT_INT, NULL, false, "512", "size in sectors", false},
+static const struct impl_option test_loop_opts[] = {
+    {"backing", IMPL_OPT_DEVICE, "kv_ro", false, NULL, "store holding the image", false},
+    {"size", IMPL_OPT_INT, NULL, false, "512", "size in sectors", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt over_block_opts[] = {
-    {"block", CR_OPT_DEVICE, "block", true, NULL, "the block device under the store", false},
+static const struct impl_option over_block_opts[] = {
+    {"block", IMPL_OPT_DEVICE, "block", true, NULL, "the block device under the store", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_opt test_dir_opts[] = {
-    {"source", CR_OPT_DIR, NULL, true, NULL, "directory, relative to the app's folder", false},
+static const struct impl_option test_dir_opts[] = {
+    {"source", IMPL_OPT_DIR, NULL, true, NULL, "directory, relative to the app's folder", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_key no_keys[] = {{NULL, NULL, NULL, NULL}};
+static const struct impl_key no_keys[] = {{NULL, NULL, NULL, NULL}};
 
-static const struct cr_impl_key direct_keys[] = {
+static const struct impl_key direct_keys[] = {
     {"ipv4", "ipv4", "10.0.0.2/24", "IPv4 address and prefix of the stack"},
     {"ipv4-gateway", "ipaddr", NULL, "IPv4 gateway"},
     {NULL, NULL, NULL, NULL},
 };
 
 /* Cirage's own stack (lib/net), over a netif. */
-static const struct cr_impl_opt net_stack_opts[] = {
-    {"netif", CR_OPT_DEVICE, "netif", true, NULL,
+static const struct impl_option net_stack_opts[] = {
+    {"netif", IMPL_OPT_DEVICE, "netif", true, NULL,
      "the netif the stack runs over (default: the manifest's one netif, else one "
      "implied and attached under the stack's name)",
      .implied = true},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct cr_impl_key net_keys[] = {
+static const struct impl_key net_keys[] = {
     {"ipv4", "ipv4", "0.0.0.0/0", "IPv4 address/prefix of the stack (0.0.0.0: DHCP)"},
     {"ipv4-gateway", "ipaddr", "0.0.0.0", "IPv4 default gateway (0.0.0.0: none)"},
     {"tcp-conns", "int", "256", "TCP connections at most (open, closing and TIME_WAIT)"},
@@ -162,7 +162,7 @@ static const struct cr_impl_key net_keys[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-static const struct cr_impl impls[] = {
+static const struct impl impls[] = {
     {
         .target = "unix",
         .kind = "stack",
@@ -389,11 +389,11 @@ static const struct cr_impl impls[] = {
     {.name = NULL},
 };
 
-const struct cr_kind *cr_kind_find(const char *name)
+const struct device_kind *device_kind_find(const char *name)
 {
-	for (size_t i = 0; cr_kinds[i].name; i++)
-		if (strcmp(cr_kinds[i].name, name) == 0)
-			return &cr_kinds[i];
+	for (size_t i = 0; device_kinds[i].name; i++)
+		if (strcmp(device_kinds[i].name, name) == 0)
+			return &device_kinds[i];
 	return NULL;
 }
 
@@ -403,7 +403,7 @@ static bool test_targets_visible(void)
 	return e && strcmp(e, "1") == 0;
 }
 
-const struct cr_target *cr_target_find(const char *name)
+const struct target *target_find(const char *name)
 {
 	for (size_t i = 0; targets[i].name; i++)
 		if (strcmp(targets[i].name, name) == 0 &&
@@ -412,7 +412,7 @@ const struct cr_target *cr_target_find(const char *name)
 	return NULL;
 }
 
-const char *const *cr_target_names(void)
+const char *const *target_names(void)
 {
 	static const char *names[sizeof(targets) / sizeof(targets[0])];
 	size_t n = 0;
@@ -424,9 +424,20 @@ const char *const *cr_target_names(void)
 	return names;
 }
 
+void target_join_buildable(struct buf *out)
+{
+	const char *const *names = target_names();
+
+	for (size_t i = 0, n = 0; names[i]; i++) {
+		const struct target *t = target_find(names[i]);
+		if (t && !t->unavailable && !t->generate_only)
+			buf_printf(out, "%s%s", n++ ? ", " : "", names[i]);
+	}
+}
+
 /* Pass 0 looks at target's own implementations, pass 1 at the portable
  * ones not shadowed by one of target's of the same kind and name. */
-static bool in_pass(const struct cr_impl *impl, const char *target, const char *kind, int pass)
+static bool in_pass(const struct impl *impl, const char *target, const char *kind, int pass)
 {
 	if (strcmp(impl->kind, kind) != 0)
 		return false;
@@ -441,7 +452,7 @@ static bool in_pass(const struct cr_impl *impl, const char *target, const char *
 	return true;
 }
 
-const struct cr_impl *cr_impl_find(const char *target, const char *kind, const char *name)
+const struct impl *impl_find(const char *target, const char *kind, const char *name)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; impls[i].name; i++)
@@ -451,9 +462,9 @@ const struct cr_impl *cr_impl_find(const char *target, const char *kind, const c
 	return NULL;
 }
 
-const struct cr_impl *cr_impl_default(const char *target, const char *kind)
+const struct impl *impl_default(const char *target, const char *kind)
 {
-	const struct cr_impl *first = NULL;
+	const struct impl *first = NULL;
 
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; impls[i].name; i++) {
@@ -467,8 +478,8 @@ const struct cr_impl *cr_impl_default(const char *target, const char *kind)
 	return first;
 }
 
-size_t cr_impl_names(const char *target, const char *kind, bool available_only, const char **out,
-                     size_t max)
+size_t impl_names(const char *target, const char *kind, bool available_only, const char **out,
+                  size_t max)
 {
 	size_t n = 0;
 
@@ -482,18 +493,18 @@ size_t cr_impl_names(const char *target, const char *kind, bool available_only, 
 	return n;
 }
 
-void cr_impl_each(const char *target, void (*fn)(const struct cr_impl *impl, void *arg), void *arg)
+void impl_each(const char *target, void (*fn)(const struct impl *impl, void *arg), void *arg)
 {
-	for (size_t k = 0; cr_kinds[k].name; k++)
+	for (size_t k = 0; device_kinds[k].name; k++)
 		for (int pass = 0; pass < 2; pass++)
 			for (size_t i = 0; impls[i].name; i++)
-				if (in_pass(&impls[i], target, cr_kinds[k].name, pass))
+				if (in_pass(&impls[i], target, device_kinds[k].name, pass))
 					fn(&impls[i], arg);
 }
 
-const char *cr_impl_arg_ctype(const struct cr_impl *impl, const char *arg)
+const char *impl_arg_ctype(const struct impl *impl, const char *arg)
 {
-	const struct cr_impl_opt *opt;
+	const struct impl_option *opt;
 
 	if (strcmp(arg, "@attach") == 0 || strcmp(arg, "@name") == 0)
 		return "const char *";
@@ -502,22 +513,22 @@ const char *cr_impl_arg_ctype(const struct cr_impl *impl, const char *arg)
 	if (strncmp(arg, "@key:", 5) == 0) {
 		for (size_t k = 0; impl->keys && impl->keys[k].name; k++)
 			if (strcmp(impl->keys[k].name, arg + 5) == 0) {
-				const struct cr_keytype *kt = cr_keytype_find(impl->keys[k].type);
+				const struct key_type *kt = key_type_find(impl->keys[k].type);
 				return kt ? kt->ctype : NULL;
 			}
 		return NULL;
 	}
-	opt = cr_impl_opt_find(impl, arg);
+	opt = impl_option_find(impl, arg);
 	if (!opt)
 		return NULL;
 	switch (opt->type) {
-	case CR_OPT_BOOL:
+	case IMPL_OPT_BOOL:
 		return "bool";
-	case CR_OPT_INT:
+	case IMPL_OPT_INT:
 		return "int64_t";
-	case CR_OPT_DEVICE: {
+	case IMPL_OPT_DEVICE: {
 		static char buf[64];
-		const struct cr_kind *k = cr_kind_find(opt->ref_kind);
+		const struct device_kind *k = device_kind_find(opt->ref_kind);
 		if (!k)
 			return NULL;
 		snprintf(buf, sizeof(buf), "%s *", k->ctype);
@@ -528,22 +539,22 @@ const char *cr_impl_arg_ctype(const struct cr_impl *impl, const char *arg)
 	}
 }
 
-void cr_impl_ctor_type(const struct cr_impl *impl, const char *name, struct cr_buf *out)
+void impl_ctor_type(const struct impl *impl, const char *name, struct buf *out)
 {
-	const struct cr_kind *k = cr_kind_find(impl->kind);
+	const struct device_kind *k = device_kind_find(impl->kind);
 
 	if (name)
-		cr_buf_printf(out, "int %s(%s **", name, k ? k->ctype : "void");
+		buf_printf(out, "int %s(%s **", name, k ? k->ctype : "void");
 	else
-		cr_buf_printf(out, "int (*)(%s **", k ? k->ctype : "void");
-	for (size_t i = 0; i < CR_IMPL_MAX_ARGS && impl->args[i]; i++) {
-		const char *t = cr_impl_arg_ctype(impl, impl->args[i]);
-		cr_buf_printf(out, ", %s", t ? t : "?");
+		buf_printf(out, "int (*)(%s **", k ? k->ctype : "void");
+	for (size_t i = 0; i < IMPL_MAX_ARGS && impl->args[i]; i++) {
+		const char *t = impl_arg_ctype(impl, impl->args[i]);
+		buf_printf(out, ", %s", t ? t : "?");
 	}
-	cr_buf_puts(out, ")");
+	buf_puts(out, ")");
 }
 
-const struct cr_impl_opt *cr_impl_opt_find(const struct cr_impl *impl, const char *name)
+const struct impl_option *impl_option_find(const struct impl *impl, const char *name)
 {
 	for (size_t i = 0; impl->opts[i].name; i++)
 		if (strcmp(impl->opts[i].name, name) == 0)
@@ -551,20 +562,20 @@ const struct cr_impl_opt *cr_impl_opt_find(const struct cr_impl *impl, const cha
 	return NULL;
 }
 
-const char *cr_opt_type_name(enum cr_opt_type t)
+const char *impl_option_type_name(enum impl_option_type t)
 {
 	switch (t) {
-	case CR_OPT_STRING:
+	case IMPL_OPT_STRING:
 		return "a string";
-	case CR_OPT_BOOL:
+	case IMPL_OPT_BOOL:
 		return "a boolean (true or false)";
-	case CR_OPT_INT:
+	case IMPL_OPT_INT:
 		return "an integer";
-	case CR_OPT_FILE:
+	case IMPL_OPT_FILE:
 		return "a file path (a string)";
-	case CR_OPT_DIR:
+	case IMPL_OPT_DIR:
 		return "a directory path (a string)";
-	case CR_OPT_DEVICE:
+	case IMPL_OPT_DEVICE:
 		return "a device name (a string)";
 	}
 	return "a value";

@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 /* Device kinds, each with its C type (include/cirage/<kind>.h). */
-struct cr_kind {
+struct device_kind {
 	const char *name; /* "block" */
 	const char *ctype; /* "cr_block" */
 	const char *summary;
@@ -25,23 +25,23 @@ struct cr_kind {
 	 * netif carries one stack, a block device one store). */
 	bool exclusive;
 };
-extern const struct cr_kind cr_kinds[];
-extern const char *const cr_kind_names[]; /* NULL-terminated, for messages */
-const struct cr_kind *cr_kind_find(const char *name);
+extern const struct device_kind device_kinds[];
+extern const char *const device_kind_names[]; /* NULL-terminated, for messages */
+const struct device_kind *device_kind_find(const char *name);
 
-enum cr_opt_type {
-	CR_OPT_STRING,
-	CR_OPT_BOOL,
-	CR_OPT_INT,
-	CR_OPT_FILE, /* a path, made absolute against the app's folder */
-	CR_OPT_DIR, /* the same, and the directory must exist at configure */
-	CR_OPT_DEVICE, /* the name of another device, of kind ref_kind */
+enum impl_option_type {
+	IMPL_OPT_STRING,
+	IMPL_OPT_BOOL,
+	IMPL_OPT_INT,
+	IMPL_OPT_FILE, /* a path, made absolute against the app's folder */
+	IMPL_OPT_DIR, /* the same, and the directory must exist at configure */
+	IMPL_OPT_DEVICE, /* the name of another device, of kind ref_kind */
 };
 
-struct cr_impl_opt {
+struct impl_option {
 	const char *name;
-	enum cr_opt_type type;
-	const char *ref_kind; /* CR_OPT_DEVICE */
+	enum impl_option_type type;
+	const char *ref_kind; /* IMPL_OPT_DEVICE */
 	/* Must be set. A required device reference that is not given names
 	 * the one device of ref_kind in the manifest (an error when there are
 	 * several, and when there are none unless it is implied); an optional
@@ -49,7 +49,7 @@ struct cr_impl_opt {
 	bool required;
 	const char *def; /* default value as text, or NULL */
 	const char *doc;
-	/* CR_OPT_DEVICE, required: when the manifest has no device of
+	/* IMPL_OPT_DEVICE, required: when the manifest has no device of
 	 * ref_kind, configure adds one (an implied device, named
 	 * "DEVICE.OPTION", with the target's implementation of ref_kind and
 	 * attached under DEVICE's name); the options of DEVICE that its own
@@ -58,7 +58,7 @@ struct cr_impl_opt {
 };
 
 /* A runtime key an implementation adds to the image. */
-struct cr_impl_key {
+struct impl_key {
 	const char *name, *type, *def, *doc;
 };
 
@@ -75,9 +75,9 @@ struct cr_impl_key {
  * --check` prints a C file asserting that every constructor's declaration
  * has exactly that type; `make` compiles it against each target's headers,
  * so the table and the headers cannot disagree. */
-#define CR_IMPL_MAX_ARGS 6
+#define IMPL_MAX_ARGS 6
 
-struct cr_impl {
+struct impl {
 	/* target NULL: a portable implementation (a library in lib/, built
 	 * over other devices), available on every target; an implementation
 	 * of the same kind and name for a target comes first. */
@@ -88,8 +88,8 @@ struct cr_impl {
 	/* The header declaring ctor, when it is not the target's header
 	 * (portable implementations): "cirage/compose/net.h". */
 	const char *header;
-	const char *args[CR_IMPL_MAX_ARGS + 1];
-	const struct cr_impl_opt *opts; /* terminated by a NULL name */
+	const char *args[IMPL_MAX_ARGS + 1];
+	const struct impl_option *opts; /* terminated by a NULL name */
 	/* The attachment point (--ATTACH:NAME=VALUE at boot), or NULL. */
 	const char *attach; /* "block" */
 	const char *attach_opt; /* the option giving its default: "file" */
@@ -106,7 +106,7 @@ struct cr_impl {
 	const char *abi_read_only_opt;
 	/* Boot failure description; "%s" is replaced by the attach value. */
 	const char *what; /* "block over file '%s'" */
-	const struct cr_impl_key *keys; /* terminated by a NULL name */
+	const struct impl_key *keys; /* terminated by a NULL name */
 	/* The option `source` names a folder compiled into the image:
 	 * configure reads it into _build/crunch_<device>.c (tools/cirage/
 	 * crunch.c), and the constructor argument "@crunch" is that file's
@@ -114,7 +114,7 @@ struct cr_impl {
 	bool crunch;
 };
 
-struct cr_target {
+struct target {
 	const char *name;
 	const char *unavailable; /* NULL: buildable; else why not */
 	bool generate_only; /* configure works, build does not (test target) */
@@ -132,39 +132,42 @@ struct cr_target {
 };
 
 /* A configure option choosing the implementation of a kind: --net=... */
-struct cr_impl_choice {
+struct impl_choice {
 	const char *option; /* "net" */
 	const char *kind; /* "stack" */
 	const char *doc;
 };
 
-extern const struct cr_impl_choice cr_impl_choices[]; /* NULL-terminated */
+extern const struct impl_choice impl_choices[]; /* NULL-terminated */
 
 /* Targets visible now (test targets only with CIRAGE_TEST_TARGET=1). */
-const struct cr_target *cr_target_find(const char *name);
+const struct target *target_find(const char *name);
 /* NULL-terminated names of visible targets, for messages. */
-const char *const *cr_target_names(void);
+const char *const *target_names(void);
+/* Append the names of the visible targets that can be built ("unix,
+ * spt"), for messages. */
+struct buf;
+void target_join_buildable(struct buf *out);
 
 /* The C type of constructor argument arg of impl: "cr_netif *". */
-const char *cr_impl_arg_ctype(const struct cr_impl *impl, const char *arg);
+const char *impl_arg_ctype(const struct impl *impl, const char *arg);
 /* Write the constructor's type to out: "int (*)(cr_stack **, cr_netif *,
  * cr_ipv4_prefix, ...)" when name is NULL, else "int NAME(cr_stack **, ...)". */
-struct cr_buf;
-void cr_impl_ctor_type(const struct cr_impl *impl, const char *name, struct cr_buf *out);
+void impl_ctor_type(const struct impl *impl, const char *name, struct buf *out);
 /* Every implementation of target (portable ones included), in table order,
  * calling fn for each; for `cirage impls`. */
-void cr_impl_each(const char *target, void (*fn)(const struct cr_impl *impl, void *arg), void *arg);
+void impl_each(const char *target, void (*fn)(const struct impl *impl, void *arg), void *arg);
 
 /* The implementation of kind named name on target (NULL: none). */
-const struct cr_impl *cr_impl_find(const char *target, const char *kind, const char *name);
+const struct impl *impl_find(const char *target, const char *kind, const char *name);
 /* The default implementation of kind on target: the first one listed that
  * is available, else the first one listed; NULL when none. */
-const struct cr_impl *cr_impl_default(const char *target, const char *kind);
+const struct impl *impl_default(const char *target, const char *kind);
 /* Names of the implementations of kind on target into out (at most max-1,
  * NULL-terminated); available_only skips unavailable ones. */
-size_t cr_impl_names(const char *target, const char *kind, bool available_only, const char **out,
-                     size_t max);
-const struct cr_impl_opt *cr_impl_opt_find(const struct cr_impl *impl, const char *name);
-const char *cr_opt_type_name(enum cr_opt_type t);
+size_t impl_names(const char *target, const char *kind, bool available_only, const char **out,
+                  size_t max);
+const struct impl_option *impl_option_find(const struct impl *impl, const char *name);
+const char *impl_option_type_name(enum impl_option_type t);
 
 #endif

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: ISC */
-/* inspect.c - `cirage inspect IMAGE`. */
-#include <errno.h>
+/*
+ * inspect.c - `cirage inspect IMAGE`: what a freestanding image holds (its
+ * target and ABI version, its entry point and PT_LOAD segments, the
+ * devices its manifest note asks the tender to attach), read and checked
+ * by the tenders' own code (tenders/common/elf.c, compiled in by
+ * tender_elf.c), so that an image the tenders would refuse is refused
+ * here with the same message.
+ */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../../tenders/common/elf.h"
-#include "inspect.h"
+#include "cli.h"
 #include "manifest.h"
 
 /* The largest guest memory `cirage inspect` accepts segments in: the most
  * a manifest can ask for (memory = ...). */
-#define INSPECT_MEM_LIMIT ((uint64_t)CR_MEMORY_MAX_MIB << 20)
+#define INSPECT_MEM_LIMIT ((uint64_t)MANIFEST_MEMORY_MAX_MIB << 20)
 
 static void size_text(char *buf, size_t len, uint64_t n)
 {
@@ -23,7 +29,9 @@ static void size_text(char *buf, size_t len, uint64_t n)
 		snprintf(buf, len, "%" PRIu64 " bytes", n);
 }
 
-int cr_inspect(const char *path, FILE *out)
+/* Print what the image at path holds to out; an image the tenders would
+ * refuse is reported on stderr. 0, or 1 on error. */
+static int inspect_image(const char *path, FILE *out)
 {
 	struct cr_elf_image img;
 	uint8_t *data = NULL;
@@ -32,7 +40,7 @@ int cr_inspect(const char *path, FILE *out)
 	int rc;
 
 	if (cr_elf_read(path, &data, &size, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cirage: error: %s\n", err);
+		cli_error("%s", err);
 		return 1;
 	}
 	/* Check the image for spt; an image built for another target known to
@@ -46,7 +54,7 @@ int cr_inspect(const char *path, FILE *out)
 		                  sizeof(err));
 	free(data);
 	if (rc < 0) {
-		fprintf(stderr, "cirage: error: %s\n", err);
+		cli_error("%s", err);
 		return 1;
 	}
 	fprintf(out, "image:    %s (%zu bytes)\n", path, size);
@@ -78,4 +86,25 @@ int cr_inspect(const char *path, FILE *out)
 		        d->flags & CR_ABI_DEV_READ_ONLY ? " read-only" : "");
 	}
 	return 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	const char *image = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return command_help("inspect");
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("inspect", "unknown option '%s' (valid: --help)",
+			                   argv[i]);
+		if (image)
+			return usage_error("inspect", "more than one image given ('%s' and '%s')",
+			                   image, argv[i]);
+		image = argv[i];
+	}
+	if (!image)
+		return usage_error("inspect", "missing IMAGE, e.g. cirage inspect "
+		                              "examples/hello/_build/hello.spt");
+	return inspect_image(image, stdout);
 }

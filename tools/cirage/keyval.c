@@ -8,7 +8,7 @@
 
 #include "keyval.h"
 
-const struct cr_keytype cr_keytypes[] = {
+const struct key_type key_types[] = {
     {"string", CR_KEY_STRING, "const char *", "s", "STRING", "\"text\""},
     {"int", CR_KEY_INT, "int64_t", "i", "INT", "10"},
     {"bool", CR_KEY_BOOL, "bool", "b", "BOOL", "true"},
@@ -17,17 +17,17 @@ const struct cr_keytype cr_keytypes[] = {
     {NULL, 0, NULL, NULL, NULL, NULL},
 };
 
-const char *const cr_keytype_names[] = {"string", "int", "bool", "ipv4", "ipaddr", NULL};
+const char *const key_type_names[] = {"string", "int", "bool", "ipv4", "ipaddr", NULL};
 
-const struct cr_keytype *cr_keytype_find(const char *name)
+const struct key_type *key_type_find(const char *name)
 {
-	for (size_t i = 0; cr_keytypes[i].name; i++)
-		if (strcmp(cr_keytypes[i].name, name) == 0)
-			return &cr_keytypes[i];
+	for (size_t i = 0; key_types[i].name; i++)
+		if (strcmp(key_types[i].name, name) == 0)
+			return &key_types[i];
 	return NULL;
 }
 
-const char *cr_keytype_alias(const char *name)
+const char *key_type_alias(const char *name)
 {
 	static const char *const aliases[][2] = {
 	    {"str", "string"},     {"text", "string"},  {"integer", "int"}, {"int64", "int"},
@@ -41,7 +41,7 @@ const char *cr_keytype_alias(const char *name)
 	return NULL;
 }
 
-int cr_keyval_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out)
+int keyval_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out)
 {
 	struct cr_key key;
 

@@ -10,7 +10,7 @@
 
 #include <cirage/keys.h>
 
-struct cr_keytype {
+struct key_type {
 	const char *name; /* in the manifest: "int" */
 	enum cr_key_type type;
 	const char *ctype; /* accessor's return type: "int64_t" */
@@ -19,15 +19,15 @@ struct cr_keytype {
 	const char *example; /* a valid default, as TOML: "10" */
 };
 
-extern const struct cr_keytype cr_keytypes[]; /* terminated by a NULL name */
-extern const char *const cr_keytype_names[]; /* NULL-terminated */
+extern const struct key_type key_types[]; /* terminated by a NULL name */
+extern const char *const key_type_names[]; /* NULL-terminated */
 
-const struct cr_keytype *cr_keytype_find(const char *name);
+const struct key_type *key_type_find(const char *name);
 /* A likely intended type for a wrong name ("integer" -> "int"), or NULL. */
-const char *cr_keytype_alias(const char *name);
+const char *key_type_alias(const char *name);
 
 /* Parse text as an IPv4 address with optional /PREFIX (CR_KEY_IPV4) or an
  * IPv4 or IPv6 address (CR_KEY_IPADDR). 0 or -EINVAL. */
-int cr_keyval_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out);
+int keyval_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out);
 
 #endif

@@ -1,25 +1,31 @@
 /* SPDX-License-Identifier: ISC */
-/* util.c - text buffers, diagnostics and suggestions for the cirage tool. */
+/*
+ * util.c - text buffers, diagnostics, suggestions, C names, strings and
+ * paths, and reading a whole file, for the cirage tool.
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
-void cr_buf_init(struct cr_buf *b)
+void buf_init(struct buf *b)
 {
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->oom = false;
 }
 
-void cr_buf_free(struct cr_buf *b)
+void buf_free(struct buf *b)
 {
 	free(b->data);
-	cr_buf_init(b);
+	buf_init(b);
 }
 
-static bool buf_reserve(struct cr_buf *b, size_t extra)
+static bool buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -46,14 +52,14 @@ static bool buf_reserve(struct cr_buf *b, size_t extra)
 	return true;
 }
 
-void cr_buf_reset(struct cr_buf *b)
+void buf_reset(struct buf *b)
 {
 	b->len = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
 
-void cr_buf_add(struct cr_buf *b, const char *s, size_t n)
+void buf_add(struct buf *b, const char *s, size_t n)
 {
 	if (!buf_reserve(b, n))
 		return;
@@ -63,17 +69,17 @@ void cr_buf_add(struct cr_buf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
-void cr_buf_puts(struct cr_buf *b, const char *s)
+void buf_puts(struct buf *b, const char *s)
 {
-	cr_buf_add(b, s, strlen(s));
+	buf_add(b, s, strlen(s));
 }
 
-void cr_buf_putc(struct cr_buf *b, char c)
+void buf_putc(struct buf *b, char c)
 {
-	cr_buf_add(b, &c, 1);
+	buf_add(b, &c, 1);
 }
 
-void cr_buf_vprintf(struct cr_buf *b, const char *fmt, va_list ap)
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
 	int n;
@@ -87,21 +93,21 @@ void cr_buf_vprintf(struct cr_buf *b, const char *fmt, va_list ap)
 	b->len += (size_t)n;
 }
 
-void cr_buf_printf(struct cr_buf *b, const char *fmt, ...)
+void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	cr_buf_vprintf(b, fmt, ap);
+	buf_vprintf(b, fmt, ap);
 	va_end(ap);
 }
 
-const char *cr_buf_str(struct cr_buf *b)
+const char *buf_str(const struct buf *b)
 {
 	return (b->data && !b->oom) ? b->data : "";
 }
 
-char *cr_buf_take(struct cr_buf *b)
+char *buf_take(struct buf *b)
 {
 	char *s = NULL;
 
@@ -109,37 +115,37 @@ char *cr_buf_take(struct cr_buf *b)
 		s = b->data ? b->data : strdup("");
 	else
 		free(b->data);
-	cr_buf_init(b);
+	buf_init(b);
 	return s;
 }
 
-static void diag_emit(struct cr_diag *d, int line, int col, const char *severity, const char *fmt,
+static void diag_emit(struct diag *d, int line, int col, const char *severity, const char *fmt,
                       va_list ap)
 {
-	struct cr_buf msg;
+	struct buf msg;
 
-	cr_buf_init(&msg);
-	cr_buf_vprintf(&msg, fmt, ap);
+	buf_init(&msg);
+	buf_vprintf(&msg, fmt, ap);
 	if (msg.oom) {
-		cr_buf_free(&msg);
-		cr_buf_puts(&msg, "out of memory");
+		buf_free(&msg);
+		buf_puts(&msg, "out of memory");
 	}
 	if (d->report) {
-		d->report(d->ctx, d->file, line, col, severity, cr_buf_str(&msg));
+		d->report(d->ctx, d->file, line, col, severity, buf_str(&msg));
 	} else {
 		const char *file = d->file ? d->file : "cirage";
 		if (line > 0 && col > 0)
 			fprintf(stderr, "%s:%d:%d: %s: %s\n", file, line, col, severity,
-			        cr_buf_str(&msg));
+			        buf_str(&msg));
 		else if (line > 0)
-			fprintf(stderr, "%s:%d: %s: %s\n", file, line, severity, cr_buf_str(&msg));
+			fprintf(stderr, "%s:%d: %s: %s\n", file, line, severity, buf_str(&msg));
 		else
-			fprintf(stderr, "%s: %s: %s\n", file, severity, cr_buf_str(&msg));
+			fprintf(stderr, "%s: %s: %s\n", file, severity, buf_str(&msg));
 	}
-	cr_buf_free(&msg);
+	buf_free(&msg);
 }
 
-void cr_diag_error(struct cr_diag *d, int line, int col, const char *fmt, ...)
+void diag_error(struct diag *d, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -149,7 +155,7 @@ void cr_diag_error(struct cr_diag *d, int line, int col, const char *fmt, ...)
 	va_end(ap);
 }
 
-void cr_diag_note(struct cr_diag *d, int line, int col, const char *fmt, ...)
+void diag_note(struct diag *d, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -158,7 +164,12 @@ void cr_diag_note(struct cr_diag *d, int line, int col, const char *fmt, ...)
 	va_end(ap);
 }
 
-int cr_suggest_distance(const char *a, const char *b)
+void diag_oom(struct diag *d)
+{
+	diag_error(d, 0, 0, "out of memory");
+}
+
+int suggest_distance(const char *a, const char *b)
 {
 	/* Optimal string alignment over three rolling rows; words longer
 	 * than 63 bytes are never typos of our short names. */
@@ -193,7 +204,7 @@ int cr_suggest_distance(const char *a, const char *b)
 	return prev[lb];
 }
 
-const char *cr_suggest(const char *word, const char *const *candidates)
+const char *suggest(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
 	int best_d = 255;
@@ -205,7 +216,7 @@ const char *cr_suggest(const char *word, const char *const *candidates)
 	if (len == 0)
 		return NULL;
 	for (size_t i = 0; candidates[i]; i++) {
-		int d = cr_suggest_distance(word, candidates[i]);
+		int d = suggest_distance(word, candidates[i]);
 		if (d < best_d) {
 			best_d = d;
 			best = candidates[i];
@@ -214,24 +225,35 @@ const char *cr_suggest(const char *word, const char *const *candidates)
 	return best_d > 0 && best_d <= limit ? best : NULL;
 }
 
-void cr_buf_suggest(struct cr_buf *b, const char *word, const char *const *candidates)
+void buf_suggest(struct buf *b, const char *word, const char *const *candidates)
 {
-	const char *s = cr_suggest(word, candidates);
+	const char *s = suggest(word, candidates);
 
 	if (s)
-		cr_buf_printf(b, "; did you mean '%s'?", s);
+		buf_printf(b, "; did you mean '%s'?", s);
 }
 
-void cr_buf_join(struct cr_buf *b, const char *const *candidates)
+void buf_join(struct buf *b, const char *const *candidates)
 {
+	if (!candidates[0])
+		buf_puts(b, "none");
 	for (size_t i = 0; candidates[i]; i++) {
 		if (i)
-			cr_buf_puts(b, ", ");
-		cr_buf_puts(b, candidates[i]);
+			buf_puts(b, ", ");
+		buf_puts(b, candidates[i]);
 	}
 }
 
-bool cr_c_reserved(const char *ident)
+void buf_valid(struct buf *b, const char *word, const char *const *valid)
+{
+	buf_puts(b, "(valid: ");
+	buf_join(b, valid);
+	buf_puts(b, ")");
+	if (word)
+		buf_suggest(b, word, valid);
+}
+
+bool c_reserved(const char *ident)
 {
 	static const char *const words[] = {
 	    /* C11 keywords, and GNU ones gnu11 accepts */
@@ -251,7 +273,7 @@ bool cr_c_reserved(const char *ident)
 	return false;
 }
 
-bool cr_c_identifier(const char *s)
+bool c_identifier(const char *s)
 {
 	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
 		return false;
@@ -262,7 +284,7 @@ bool cr_c_identifier(const char *s)
 	return true;
 }
 
-uint64_t cr_hash_bytes(const void *p, size_t n)
+uint64_t hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t h = 14695981039346656037ULL;
@@ -272,4 +294,111 @@ uint64_t cr_hash_bytes(const void *p, size_t n)
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+char *str_dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *str_printf(const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return buf_take(&b);
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return str_printf("%.*s/%s", (int)n, dir, name);
+}
+
+static int strv_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(char **v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), strv_cmp);
+}
+
+void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int read_file(const char *path, int flags, size_t max, struct file_data *out)
+{
+	int oflags = O_RDONLY | O_CLOEXEC;
+	size_t cap, got = 0;
+	char *data;
+	int fd, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (flags & READ_FILE_UNTRUSTED)
+		oflags |= O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	fd = open(path, oflags);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &out->st) < 0)
+		err = -errno;
+	else if (S_ISDIR(out->st.st_mode))
+		err = -EISDIR;
+	else if (!S_ISREG(out->st.st_mode))
+		err = -EINVAL;
+	else if ((uint64_t)out->st.st_size > max)
+		err = -EFBIG;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	/* Room for what fstat says, and one byte more to see a file that grew. */
+	cap = (size_t)out->st.st_size + 1;
+	data = malloc(cap + 1);
+	while (data) {
+		ssize_t n;
+		if (got == cap) {
+			char *more = got > max ? NULL : realloc(data, 2 * cap + 1);
+			if (!more) {
+				err = got > max ? -EFBIG : -ENOMEM;
+				break;
+			}
+			data = more;
+			cap *= 2;
+		}
+		n = read(fd, data + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = -errno;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!data)
+		return -ENOMEM;
+	if (!err && got > max)
+		err = -EFBIG;
+	if (err) {
+		free(data);
+		return err;
+	}
+	data[got] = '\0';
+	out->data = data;
+	out->len = got;
+	return 0;
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * configure.h - a manifest checked against a target: every device with its
- * implementation, resolved options and dependencies (in boot order), every
- * runtime key with its parsed default, the sources and the start function.
- * This is everything code generation and `cirage describe` need.
+ * config.h - a manifest checked against a target (config*.c): every device
+ * with its implementation, resolved options and dependencies (in boot
+ * order), every runtime key with its parsed default, the sources, the
+ * start function and the attachment points. This is everything code
+ * generation and `cirage describe` need.
  */
-#ifndef CIRAGE_TOOL_CONFIGURE_H
-#define CIRAGE_TOOL_CONFIGURE_H
+#ifndef CIRAGE_TOOL_CONFIG_H
+#define CIRAGE_TOOL_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,48 +18,49 @@
 #include "manifest.h"
 #include "util.h"
 
-#define CR_MAX_CHOICES 8
+#define CONFIG_MAX_CHOICES 8
 
 /* What `cirage configure` was asked: the target and the implementations
  * chosen with --OPTION=IMPL (NULL: the target's default), indexed like
- * cr_impl_choices. */
-struct cr_config_args {
+ * impl_choices. */
+struct config_args {
 	const char *target;
-	const char *choice[CR_MAX_CHOICES];
+	const char *choice[CONFIG_MAX_CHOICES];
 };
 
 /* An option of a configured device, indexed like its impl's opts. */
-struct cr_copt {
+struct config_option {
 	bool set; /* given in the manifest, or defaulted */
 	bool given; /* given in the manifest */
 	int line, col; /* of the value, when given */
 	char *text; /* the value as text: absolute path, "true", "42", name */
-	int ref; /* CR_OPT_DEVICE: index of the device named, else -1 */
+	int ref; /* IMPL_OPT_DEVICE: index of the device named, else -1 */
 };
 
 /* A device: one of the manifest's, or one implied by a device built over
- * it (see cr_impl_opt.implied). */
-struct cr_cdev {
+ * it (see impl_option.implied). */
+struct config_device {
 	/* The manifest entry: the device's own, or for an implied device the
 	 * one of the device it was implied by (its line is where errors go). */
-	const struct cr_mdevice *m;
+	const struct manifest_device *m;
 	const char *name; /* "net", or "net.netif" when implied */
 	char *name_owned; /* name, when implied (allocated) */
 	char *cvar; /* its variable in main.c: "dev_net", "lower_net_netif" */
 	const char *attach_name; /* attached as --KIND:ATTACH_NAME=...: "net" */
 	int implied_by; /* the device it was implied for, or -1 */
-	const struct cr_kind *kind; /* NULL when the kind is invalid */
-	const struct cr_impl *impl; /* NULL when none could be chosen */
-	struct cr_copt *opts;
+	const struct device_kind *kind; /* NULL when the kind is invalid */
+	const struct impl *impl; /* NULL when none could be chosen */
+	struct config_option *opts;
 	size_t nopts;
 	size_t *deps; /* devices this one is built on, in option order */
 	size_t ndeps;
 	int attach; /* index into the attachment list, or -1 */
 };
 
-struct cr_ckey {
+/* A runtime key: the manifest's, or one an implementation adds. */
+struct config_key {
 	const char *name;
-	const struct cr_keytype *kt;
+	const struct key_type *kt;
 	const char *doc; /* never NULL */
 	char *default_text; /* NULL: required at boot */
 	union cr_key_value def; /* the default (strings point at default_text) */
@@ -66,7 +68,9 @@ struct cr_ckey {
 	const char *device; /* the device whose implementation adds it, or NULL */
 };
 
-struct cr_cattach {
+/* An attachment point: what a device is given at boot,
+ * --KIND:NAME=VALUE. */
+struct config_attachment {
 	const char *kind; /* "block" */
 	const char *name; /* the device's attach_name */
 	size_t dev; /* index into devs */
@@ -75,26 +79,27 @@ struct cr_cattach {
 	bool tender; /* made by the target's tender (impl->tender_attach) */
 };
 
-struct cr_config {
+/* The application configured for a target. */
+struct config {
 	char *dir; /* as given on the command line */
 	char *dir_abs;
 	char *manifest_path; /* "DIR/cirage.toml", as shown in messages */
-	struct cr_manifest *m;
+	struct manifest *m;
 	uint64_t manifest_hash;
-	const struct cr_target *target;
-	struct cr_config_args args;
+	const struct target *target;
+	struct config_args args;
 	const char *name, *start;
 	char **sources; /* relative to dir */
 	size_t nsources;
 	size_t start_source; /* index into sources of the start function */
 	int start_line;
-	struct cr_cdev *devs; /* the manifest's in its order, then implied ones */
+	struct config_device *devs; /* the manifest's in its order, then implied ones */
 	size_t ndevs;
 	size_t nmdevs; /* the manifest's: the start function's parameters */
 	size_t *order; /* boot order: indices into devs */
-	struct cr_ckey *keys; /* manifest keys, then implementations' keys */
+	struct config_key *keys; /* manifest keys, then implementations' keys */
 	size_t nkeys;
-	struct cr_cattach *attach; /* every attachment point, tender's included */
+	struct config_attachment *attach; /* every attachment point, tender's included */
 	size_t nattach;
 	int64_t memory_mib; /* memory = ... in the manifest, or 0 */
 };
@@ -102,18 +107,17 @@ struct cr_config {
 /* Load DIR/cirage.toml and check it against args. Every problem is
  * reported through d (whose file is set here to the manifest's path);
  * returns NULL when there was any. */
-struct cr_config *cr_config_load(const char *dir, const struct cr_config_args *args,
-                                 struct cr_diag *d);
+struct config *config_load(const char *dir, const struct config_args *args, struct diag *d);
 /* The same from manifest text already in memory (for tests and fuzzing):
  * dir is still used for sources and directories. */
-struct cr_config *cr_config_from_text(const char *dir, const char *text, size_t len,
-                                      const struct cr_config_args *args, struct cr_diag *d);
-void cr_config_free(struct cr_config *c);
+struct config *config_from_text(const char *dir, const char *text, size_t len,
+                                const struct config_args *args, struct diag *d);
+void config_free(struct config *c);
 
 /* "int hello_start(cr_stack *net, cr_block *disk)" for the manifest's
  * devices whose kind is valid. */
-void cr_config_prototype(const struct cr_config *c, struct cr_buf *out);
+void config_start_prototype(const struct config *c, struct buf *out);
 /* The C accessor name of a key: "cr_key_max_clients". */
-void cr_config_accessor(const char *key, struct cr_buf *out);
+void config_key_accessor(const char *key, struct buf *out);
 
 #endif
