@@ -37,16 +37,26 @@ disk = { kind = "block" }
 eth0 = { kind = "netif" }
 EOF
 
-expect_error compose_lower_ambiguous 4 \
-	"device 'net' (stack 'direct') needs a netif device (the netif the stack runs over" \
-	"there are several (eth0, eth1): choose one with netif = \"NAME\"" \
-	--args '-t unix --net=direct' --src '' <<'EOF'
+# A wrong type for the reference: one error, not a second "there is none".
+out=$(cd "$(new_app compose_lower_type "$STACK_SRC" <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
-net = { kind = "stack" }
-eth0 = { kind = "netif" }
-eth1 = { kind = "netif" }
+net = { kind = "stack", netif = 3 }
+EOF
+)" && "$CIRAGE" configure -t spt 2>&1); rc=$?
+check compose_lower_wrong_type [ $rc -eq 1 -a "$(grep -c 'error:' <<<"$out")" -eq 1 -a \
+	-n "$(grep -F "cirage.toml:4:33: error: option 'netif' of device 'net' must be a device name (a string), not an integer" <<<"$out")" ]
+
+# An implied device cannot be named: leave the option out to get it.
+expect_error compose_implied_not_nameable 5 \
+	"option 'netif' of device 'b' names 'a.netif', which is not a device of this manifest (netif devices: there is no netif device)" \
+	--args '-t spt' --src '' <<'EOF'
+name = "x"
+start = "x_start"
+[devices]
+a = { kind = "stack" }
+b = { kind = "stack", netif = "a.netif" }
 EOF
 
 expect_error compose_lower_shared 5 \
@@ -61,7 +71,7 @@ eth0 = { kind = "netif" }
 EOF
 
 expect_error compose_option_for_named_lower 4 \
-	"option 'tap' of device 'net' belongs to the netif it is built over, which is 'eth0' here: set tap on device 'eth0'" \
+	"option 'tap' of device 'net' belongs to the netif it is built over, which is 'eth0' here: set tap on device 'eth0', or leave netif out to build 'net' over a netif of its own" \
 	--args '-t spt' --src '' <<'EOF'
 name = "x"
 start = "x_start"
@@ -70,13 +80,14 @@ net = { kind = "stack", netif = "eth0", tap = "tap1" }
 eth0 = { kind = "netif" }
 EOF
 
-expect_error compose_option_for_manifest_lower 4 \
-	"option 'tap' of device 'net' belongs to the netif it is built over, and the manifest has its own netif device: set tap on that device" \
-	--args '-t spt' --src '' <<'EOF'
+# The other implementation of the kind takes the option: say so.
+expect_error compose_option_of_other_impl 4 \
+	"unknown option 'netif' for device 'net': a stack over socket (over the host's sockets) on unix takes no options besides 'kind'; stack implementation 'direct' takes it (configure with --net=direct)" \
+	--src '' <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
-net = { kind = "stack", tap = "tap1" }
+net = { kind = "stack", netif = "eth0" }
 eth0 = { kind = "netif" }
 EOF
 
@@ -101,9 +112,8 @@ EOF
 # ---- what is generated -------------------------------------------------------
 
 # A netif the manifest names: opened under its own name, before the stack,
-# and passed to the start function as well.
-d=$(new_app compose_named '#include "cirage_app.h"
-int x_start(cr_stack *net, cr_netif *eth0) { return 0; }' <<'EOF'
+# and owned by the stack: not passed to the start function.
+d=$(new_app compose_named "$STACK_SRC" <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
@@ -116,14 +126,40 @@ M=$d/_build/main.c
 if [ $rc -eq 0 ] && grep -qF 'rc = cr_spt_netif_open(&dev_eth0, "eth0");' "$M" &&
 	grep -qF 'rc = cr_net_stack_build(&dev_net, dev_eth0, ' "$M" &&
 	[ "$(grep -n 'cr_spt_netif_open(&dev_eth0' "$M" | cut -d: -f1)" -lt "$(grep -n 'cr_net_stack_build(&dev_net' "$M" | cut -d: -f1)" ] &&
-	grep -qF 'return x_start(dev_net, dev_eth0);' "$M" &&
+	grep -qF 'return x_start(dev_net);' "$M" &&
+	grep -qF 'int x_start(cr_stack *net);' "$d/_build/cirage_app.h" &&
 	grep -qF '{"eth0", CR_ABI_DEV_NET, 0},' "$M" && ! grep -q 'lower_' "$M"; then
 	pass compose_named_lower_opened_first
 else fail compose_named_lower_opened_first "rc=$rc: $out $(grep -n 'net\|eth0' "$M" | head -20)"; fi
+out=$("$CIRAGE" describe "$d" 2>&1)
+check compose_named_lower_described_as_owned \
+	[ -n "$(grep -F '      owned by net, which is built over it (not passed to x_start)' <<<"$out")" ]
+
+# A stack beside a netif of the application's own: the stack still gets
+# an implied netif (attached as "net"); the application's netif stays its
+# own, attached as "raw" and passed to the start function.
+d=$(new_app compose_beside '#include "cirage_app.h"
+int x_start(cr_stack *net, cr_netif *raw) { return 0; }' <<'EOF'
+name = "x"
+start = "x_start"
+[devices]
+net = { kind = "stack", tap = "tap1" }
+raw = { kind = "netif", tap = "tap2" }
+EOF
+)
+out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
+M=$d/_build/main.c
+if [ $rc -eq 0 ] && grep -qF 'rc = cr_net_stack_build(&dev_net, lower_net_netif, ' "$M" &&
+	grep -qF 'rc = cr_spt_netif_open(&lower_net_netif, "net");' "$M" &&
+	grep -qF 'rc = cr_spt_netif_open(&dev_raw, "raw");' "$M" &&
+	grep -qF 'return x_start(dev_net, dev_raw);' "$M" &&
+	grep -qF '{"net", CR_ABI_DEV_NET, 0},' "$M" && grep -qF '{"raw", CR_ABI_DEV_NET, 0},' "$M"; then
+	pass compose_stack_beside_own_netif
+else fail compose_stack_beside_own_netif "rc=$rc: $out $(grep -n 'net\|raw' "$M" | head -20)"; fi
 
 # Two stacks in one image: each would get its own implied netif, but both
 # add the same runtime keys (--ipv4...), which is reported, not generated.
-expect_error compose_two_stacks_keys 5 "devices 'a' and 'b' would both add the runtime key 'ipv4'" \
+expect_error compose_two_stacks_keys 5 "devices 'a' and 'b' would both add the runtime keys 'ipv4', 'ipv4-gateway', 'tcp-conns', 'tcp-buffer': the keys an implementation adds are per image" \
 	--args '-t unix --net=direct' --src '' <<'EOF'
 name = "x"
 start = "x_start"

@@ -31,6 +31,11 @@ void config_key_accessor(const char *key, struct buf *out)
 		buf_putc(out, *key == '-' ? '_' : *key);
 }
 
+bool config_is_start_param(const struct config *c, size_t i)
+{
+	return i < c->nmdevs && c->devs[i].owner < 0;
+}
+
 void config_start_prototype(const struct config *c, struct buf *out)
 {
 	size_t n = 0;
@@ -38,6 +43,8 @@ void config_start_prototype(const struct config *c, struct buf *out)
 	buf_printf(out, "int %s(", c->start);
 	for (size_t i = 0; i < c->nmdevs; i++) {
 		const struct device_kind *k = c->devs[i].kind;
+		if (!config_is_start_param(c, i))
+			continue;
 		if (!k && c->m->devices[i].kind)
 			k = device_kind_find(c->m->devices[i].kind->s);
 		if (!k)

@@ -48,6 +48,10 @@ struct config_device {
 	char *cvar; /* its variable in main.c: "dev_net", "lower_net_netif" */
 	const char *attach_name; /* attached as --KIND:ATTACH_NAME=...: "net" */
 	int implied_by; /* the device it was implied for, or -1 */
+	/* The device built over this one when its kind is exclusive (a netif
+	 * under a stack), or -1. An owned device is not a parameter of the
+	 * start function: only its owner uses it. */
+	int owner;
 	const struct device_kind *kind; /* NULL when the kind is invalid */
 	const struct impl *impl; /* NULL when none could be chosen */
 	struct config_option *opts;
@@ -117,6 +121,9 @@ void config_free(struct config *c);
 /* "int hello_start(cr_stack *net, cr_block *disk)" for the manifest's
  * devices whose kind is valid. */
 void config_start_prototype(const struct config *c, struct buf *out);
+/* Whether devs[i] is a parameter of the start function: a manifest device
+ * that no device owns (see config_device.owner). */
+bool config_is_start_param(const struct config *c, size_t i);
 /* The C accessor name of a key: "cr_key_max_clients". */
 void config_key_accessor(const char *key, struct buf *out);
 

@@ -64,22 +64,28 @@ static const struct impl *impl_for_kind(const struct config *c, const char *kind
 	return impl_default(c->target->name, kind);
 }
 
-/* Whether the manifest has a device of kind. */
-static bool manifest_has_kind(const struct config *c, const char *kind)
+/* Whether the lower device that opt of dev refers to is implied: the
+ * option may be, and the device's manifest entry does not give it (for an
+ * implied device, its options were set from its upper's entry). */
+static bool lower_is_implied(const struct config_device *dev, const struct impl_option *opt)
 {
-	for (size_t j = 0; j < c->m->ndevices; j++)
-		if (c->m->devices[j].kind && strcmp(c->m->devices[j].kind->s, kind) == 0)
-			return true;
-	return false;
+	if (opt->type != IMPL_OPT_DEVICE || !opt->implied)
+		return false;
+	if (dev->implied_by >= 0)
+		return dev->opts && !dev->opts[opt - dev->impl->opts].given;
+	return !toml_lookup(dev->m->table, opt->name);
 }
 
-/* Whether the lower device that opt of dev refers to will be implied:
- * the manifest names none and has no device of its kind. */
-static bool lower_is_implied(const struct config *c, const struct config_device *dev,
-                             const struct impl_option *opt)
+/* The manifest device named name, of kind, or NULL. */
+static const struct manifest_device *manifest_device_of_kind(const struct config *c,
+                                                             const char *name, const char *kind)
 {
-	return opt->type == IMPL_OPT_DEVICE && opt->implied &&
-	       !toml_lookup(dev->m->table, opt->name) && !manifest_has_kind(c, opt->ref_kind);
+	for (size_t j = 0; j < c->m->ndevices; j++) {
+		const struct manifest_device *md = &c->m->devices[j];
+		if (strcmp(md->name, name) == 0)
+			return md->kind && strcmp(md->kind->s, kind) == 0 ? md : NULL;
+	}
+	return NULL;
 }
 
 /* The device option of impl whose implied lower device (or one under it)
@@ -102,8 +108,10 @@ static const struct impl_option *lower_opt_for(const struct config *c, const str
 
 /* An option of a manifest device that its implementation does not take
  * but a lower device does: fine when that lower device is implied (it gets
- * the option, see imply_devices); otherwise an error saying where the
- * option goes. Returns whether the option was dealt with. */
+ * the option, see config_imply_devices); when the manifest names the lower
+ * device, an error saying where the option goes (a name that is not a
+ * device of the right kind is reported by the reference check). Returns
+ * whether the option was dealt with. */
 static bool lower_takes(const struct config *c, const struct config_device *dev, const char *key,
                         struct diag *d, const struct toml_entry *e)
 {
@@ -112,20 +120,17 @@ static bool lower_takes(const struct config *c, const struct config_device *dev,
 
 	if (dev->implied_by >= 0 || !(opt = lower_opt_for(c, dev->impl, key, 0)))
 		return false;
-	if (lower_is_implied(c, dev, opt))
+	if (lower_is_implied(dev, opt))
 		return true;
 	named = toml_lookup(dev->m->table, opt->name);
-	if (named && named->val->type == TOML_STRING)
+	if (named && named->val->type == TOML_STRING &&
+	    manifest_device_of_kind(c, named->val->s, opt->ref_kind))
 		diag_error(d, e->line, e->col,
 		           "option '%s' of device '%s' belongs to the %s it is built over, "
-		           "which is '%s' here: set %s on device '%s'",
-		           key, dev->name, opt->ref_kind, named->val->s, key, named->val->s);
-	else
-		diag_error(d, e->line, e->col,
-		           "option '%s' of device '%s' belongs to the %s it is built over, "
-		           "and the manifest has its own %s device: set %s on that device, "
-		           "and name it with %s = \"NAME\"",
-		           key, dev->name, opt->ref_kind, opt->ref_kind, key, opt->name);
+		           "which is '%s' here: set %s on device '%s', or leave %s out to "
+		           "build '%s' over a %s of its own",
+		           key, dev->name, opt->ref_kind, named->val->s, key, named->val->s,
+		           opt->name, dev->name, opt->ref_kind);
 	return true;
 }
 
@@ -141,7 +146,7 @@ static void lower_opts(const struct config *c, const struct config_device *dev, 
 		const struct impl_option *opt = &dev->impl->opts[k];
 		const struct impl *lower;
 		size_t first = n;
-		if (!lower_is_implied(c, dev, opt) || !(lower = impl_for_kind(c, opt->ref_kind)))
+		if (!lower_is_implied(dev, opt) || !(lower = impl_for_kind(c, opt->ref_kind)))
 			continue;
 		for (size_t i = 0; lower->opts[i].name && n + 1 < max; i++)
 			if (lower->opts[i].type != IMPL_OPT_DEVICE)
@@ -151,6 +156,27 @@ static void lower_opts(const struct config *c, const struct config_device *dev, 
 			buf_printf(b, ", and for its implied %s: ", opt->ref_kind);
 			buf_join(b, names + first);
 		}
+	}
+}
+
+/* "; implementation 'direct' takes it (--net=direct)" when another
+ * implementation of dev's kind on this target has an option named key. */
+static void other_impl_takes(const struct config *c, const struct config_device *dev,
+                             const char *key, struct buf *b)
+{
+	const char *names[16];
+	int ch = choice_for(dev->kind->name);
+
+	impl_names(c->target->name, dev->kind->name, true, names, 16);
+	for (size_t i = 0; names[i]; i++) {
+		const struct impl *other = impl_find(c->target->name, dev->kind->name, names[i]);
+		if (other == dev->impl || !other || !impl_option_find(other, key))
+			continue;
+		buf_printf(b, "; %s implementation '%s' takes it", dev->kind->name, other->name);
+		if (ch >= 0)
+			buf_printf(b, " (configure with --%s=%s)", impl_choices[ch].option,
+			           other->name);
+		return;
 	}
 }
 
@@ -185,6 +211,7 @@ static void configure_option(struct config *c, struct config_device *dev,
 			buf_puts(&b, ")");
 			buf_suggest(&b, e->key, names);
 		}
+		other_impl_takes(c, dev, e->key, &b);
 		diag_error(d, e->line, e->col, "%s", buf_str(&b));
 		buf_free(&b);
 		return;
@@ -325,15 +352,17 @@ static void configure_options(struct config *c, struct config_device *dev, struc
 {
 	const struct impl *impl = dev->impl;
 	const struct toml_value *table = dev->m->table;
+	size_t nopts = 0;
 
-	for (dev->nopts = 0; impl->opts[dev->nopts].name; dev->nopts++)
-		;
-	dev->opts = calloc(dev->nopts ? dev->nopts : 1, sizeof(*dev->opts));
+	while (impl->opts[nopts].name)
+		nopts++;
+	dev->opts = calloc(nopts ? nopts : 1, sizeof(*dev->opts));
 	if (!dev->opts) {
 		dev->impl = NULL;
 		diag_oom(d);
 		return;
 	}
+	dev->nopts = nopts;
 	for (size_t k = 0; k < dev->nopts; k++)
 		dev->opts[k].ref = -1;
 	for (size_t k = 0; k < table->nentries; k++) {
@@ -380,6 +409,7 @@ void config_check_device(struct config *c, size_t i, struct diag *d)
 	dev->name = md->name;
 	dev->attach_name = md->name;
 	dev->implied_by = -1;
+	dev->owner = -1;
 	dev->attach = -1;
 	dev->cvar = str_printf("dev_%s", md->name);
 	if (!dev->cvar) {
@@ -425,7 +455,7 @@ void config_imply_devices(struct config *c, struct diag *d)
 			struct config_device *devs, *low;
 			const char *base = c->devs[i].cvar;
 			size_t depth = 0;
-			if (!lower_is_implied(c, &c->devs[i], opt))
+			if (!lower_is_implied(&c->devs[i], opt))
 				continue;
 			for (int up = c->devs[i].implied_by; up >= 0; up = c->devs[up].implied_by)
 				depth++;
@@ -447,6 +477,7 @@ void config_imply_devices(struct config *c, struct diag *d)
 			memset(low, 0, sizeof(*low));
 			low->m = c->devs[i].m;
 			low->implied_by = (int)i;
+			low->owner = -1;
 			low->attach = -1;
 			low->attach_name = c->devs[i].attach_name;
 			low->name_owned = str_printf("%s.%s", c->devs[i].name, opt->name);
@@ -460,6 +491,19 @@ void config_imply_devices(struct config *c, struct diag *d)
 			for (char *p = low->cvar; *p; p++)
 				if (*p == '.')
 					*p = '_';
+			for (size_t j = 0; j < c->ndevs; j++)
+				if (strcmp(c->devs[j].cvar, low->cvar) == 0) {
+					/* "a.stack.netif" and "a_stack.netif": keep both */
+					char *unique = str_printf("%s_%zu", low->cvar, c->ndevs);
+					free(low->cvar);
+					low->cvar = unique;
+					if (!unique) {
+						free(low->name_owned);
+						diag_oom(d);
+						return;
+					}
+					break;
+				}
 			low->name = low->name_owned;
 			low->kind = device_kind_find(opt->ref_kind);
 			c->ndevs++;

@@ -42,9 +42,11 @@ static void list_of_kind(struct buf *b, const struct config *c, const char *kind
 		buf_printf(b, "there is no %s device", kind);
 }
 
+/* The manifest device named name (implied devices cannot be named: leave
+ * the option out to get one), or -1. */
 static int find_device(const struct config *c, const char *name)
 {
-	for (size_t j = 0; j < c->ndevs; j++)
+	for (size_t j = 0; j < c->nmdevs; j++)
 		if (strcmp(c->devs[j].name, name) == 0)
 			return (int)j;
 	return -1;
@@ -75,7 +77,7 @@ void config_resolve_refs(struct config *c, size_t i, struct diag *d)
 				           opt->name, dev->name, o->text, opt->ref_kind);
 				list_of_kind(&b, c, opt->ref_kind);
 				buf_puts(&b, ")");
-				for (size_t m = 0; names && m < c->ndevs; m++)
+				for (size_t m = 0; names && m < c->nmdevs; m++)
 					if (c->devs[m].kind &&
 					    strcmp(c->devs[m].kind->name, opt->ref_kind) == 0)
 						names[n++] = c->devs[m].name;
@@ -98,6 +100,8 @@ void config_resolve_refs(struct config *c, size_t i, struct diag *d)
 				o->ref = j;
 				add_dep(dev, (size_t)j, d);
 			}
+		} else if (dev->implied_by < 0 && toml_lookup(dev->m->table, opt->name)) {
+			/* given with the wrong type, which was reported already */
 		} else if (opt->required) {
 			size_t n = 0;
 			bool implied = false;
@@ -108,13 +112,17 @@ void config_resolve_refs(struct config *c, size_t i, struct diag *d)
 					n = 1;
 					implied = true;
 				}
-			for (size_t m = 0; !implied && m < c->nmdevs; m++)
-				if (c->devs[m].kind &&
+			/* not implied: the manifest's one device of the kind (never
+			 * the device itself) */
+			for (size_t m = 0; !implied && !opt->implied && m < c->nmdevs; m++)
+				if (m != i && c->devs[m].kind &&
 				    strcmp(c->devs[m].kind->name, opt->ref_kind) == 0) {
 					j = (int)m;
 					n++;
 				}
-			if (n == 1 && !c->devs[j].impl) {
+			if (!implied && opt->implied) {
+				/* the implied device could not be added: reported already */
+			} else if (n == 1 && !c->devs[j].impl) {
 				/* its kind or implementation was reported already */
 			} else if (n == 1) {
 				o->ref = j;
@@ -149,7 +157,8 @@ void config_resolve_refs(struct config *c, size_t i, struct diag *d)
 }
 
 /* A device of an exclusive kind (a netif, a block device) carries at most
- * one device built over it. */
+ * one device built over it, which owns it: it is not also handed to the
+ * start function. */
 void config_check_exclusive(struct config *c, struct diag *d)
 {
 	for (size_t j = 0; j < c->ndevs; j++) {
@@ -165,6 +174,7 @@ void config_check_exclusive(struct config *c, struct diag *d)
 				continue;
 			if (first < 0) {
 				first = (int)i;
+				c->devs[j].owner = (int)i;
 				continue;
 			}
 			diag_error(d, up->m->line, up->m->col,

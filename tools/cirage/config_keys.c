@@ -165,12 +165,39 @@ void config_check_key(struct config *c, const struct manifest_key *mk, struct di
 	add_key(c, &k, d);
 }
 
+/* Whether another device already adds dev's runtime keys (two devices of
+ * an implementation that adds keys: the keys are per image). Reports it
+ * once, naming every key in common. */
+static bool keys_taken(const struct config *c, const struct config_device *dev, struct diag *d)
+{
+	const char *other = NULL;
+	struct buf names;
+
+	buf_init(&names);
+	for (size_t k = 0; dev->impl->keys && dev->impl->keys[k].name; k++)
+		for (size_t m = 0; m < c->nkeys; m++)
+			if (c->keys[m].device &&
+			    strcmp(c->keys[m].name, dev->impl->keys[k].name) == 0) {
+				buf_printf(&names, "%s'%s'", other ? ", " : "", c->keys[m].name);
+				other = c->keys[m].device;
+			}
+	if (other)
+		diag_error(d, dev->m->line, dev->m->col,
+		           "devices '%s' and '%s' would both add the runtime key%s %s: the keys "
+		           "an implementation adds are per image, so it can serve one device "
+		           "of an image",
+		           other, dev->name, strchr(buf_str(&names), ',') ? "s" : "",
+		           buf_str(&names));
+	buf_free(&names);
+	return other != NULL;
+}
+
 /* Keys the chosen implementations add: reserved in the manifest. */
 void config_add_implementation_keys(struct config *c, struct diag *d)
 {
 	for (size_t i = 0; i < c->ndevs; i++) {
 		const struct config_device *dev = &c->devs[i];
-		if (!dev->impl)
+		if (!dev->impl || keys_taken(c, dev, d))
 			continue;
 		for (size_t k = 0; dev->impl->keys && dev->impl->keys[k].name; k++) {
 			const struct impl_key *ik = &dev->impl->keys[k];
@@ -186,16 +213,6 @@ void config_add_implementation_keys(struct config *c, struct diag *d)
 					    "adds a runtime key of that name (%s)",
 					    ik->name, dev->name, dev->kind->name, dev->impl->name,
 					    ik->doc);
-					clash = true;
-				}
-			}
-			for (size_t m = 0; m < c->nkeys; m++) {
-				if (c->keys[m].device && strcmp(c->keys[m].name, ik->name) == 0) {
-					diag_error(
-					    d, dev->m->line, dev->m->col,
-					    "devices '%s' and '%s' would both add the runtime "
-					    "key '%s'",
-					    c->keys[m].device, dev->name, ik->name);
 					clash = true;
 				}
 			}

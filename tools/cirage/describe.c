@@ -53,7 +53,8 @@ static void describe_dot(const struct config *c)
 		printf("%s];\n", dev->implied_by >= 0 ? ", style=dashed" : "");
 	}
 	for (size_t i = 0; i < c->nmdevs; i++)
-		printf("\tapp -> %s;\n", c->devs[i].cvar);
+		if (config_is_start_param(c, i))
+			printf("\tapp -> %s;\n", c->devs[i].cvar);
 	for (size_t i = 0; i < c->ndevs; i++) {
 		const struct config_device *dev = &c->devs[i];
 		for (size_t k = 0; k < dev->nopts; k++)
@@ -90,6 +91,9 @@ static void describe_text(const struct config *c)
 		if (dev->implied_by >= 0)
 			printf("      implied by %s, which is built over it\n",
 			       c->devs[dev->implied_by].name);
+		else if (dev->owner >= 0)
+			printf("      owned by %s, which is built over it (not passed to %s)\n",
+			       c->devs[dev->owner].name, c->start);
 		for (size_t k = 0; k < dev->nopts; k++) {
 			const struct config_option *o = &dev->opts[k];
 			const struct impl_option *opt = &dev->impl->opts[k];

@@ -147,12 +147,15 @@ void gen_app_header(const struct config *c, struct buf *out)
 	buf_puts(out, "\n/* The start function: called in the fiber \"main\" once every device "
 	              "is\n * open; its return value is the image's exit status.");
 	if (c->nmdevs) {
+		size_t n = 0;
 		buf_puts(out, " Devices, in manifest\n * order:");
 		for (size_t i = 0; i < c->nmdevs; i++) {
-			buf_puts(out, i ? ", " : " ");
+			if (!config_is_start_param(c, i))
+				continue;
+			buf_puts(out, n++ ? ", " : " ");
 			describe_impl(&c->devs[i], out);
 		}
-		buf_puts(out, ".");
+		buf_puts(out, n ? "." : " none.");
 	}
 	buf_puts(out, " */\n");
 	config_start_prototype(c, out);
@@ -484,8 +487,9 @@ void gen_main(const struct config *c, struct buf *out)
 	for (size_t i = 0; i < c->ndevs; i++)
 		open_device(c, &c->devs[c->order[i]], out);
 	buf_printf(out, "\treturn %s(", c->start);
-	for (size_t i = 0; i < c->nmdevs; i++)
-		buf_printf(out, "%s%s", i ? ", " : "", c->devs[i].cvar);
+	for (size_t i = 0, n = 0; i < c->nmdevs; i++)
+		if (config_is_start_param(c, i))
+			buf_printf(out, "%s%s", n++ ? ", " : "", c->devs[i].cvar);
 	buf_puts(out, ");\n}\n");
 
 	buf_puts(out, "\nint main(int argc, char **argv)\n{\n\tint rc;\n\n"

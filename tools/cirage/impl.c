@@ -147,8 +147,8 @@ static const struct impl_key direct_keys[] = {
 /* Cirage's own stack (lib/net), over a netif. */
 static const struct impl_option net_stack_opts[] = {
     {"netif", IMPL_OPT_DEVICE, "netif", true, NULL,
-     "the netif the stack runs over (default: the manifest's one netif, else one "
-     "implied and attached under the stack's name)",
+     "the netif the stack runs over; left out, one is implied, attached under the "
+     "stack's name",
      .implied = true},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };

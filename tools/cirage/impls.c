@@ -112,7 +112,10 @@ static void list_one(const struct impl *impl, void *arg)
 	for (size_t k = 0; impl->keys && impl->keys[k].name; k++)
 		printf("      adds key --%s (%s)\n", impl->keys[k].name, impl->keys[k].type);
 	impl_ctor_type(impl, impl->ctor, &b);
-	printf("      constructor: %s (<%s>)\n", buf_str(&b), ctor_header(impl, t));
+	if (impl->unavailable)
+		printf("      constructor: %s (not declared yet)\n", buf_str(&b));
+	else
+		printf("      constructor: %s (<%s>)\n", buf_str(&b), ctor_header(impl, t));
 	buf_free(&b);
 }
 

@@ -65,7 +65,8 @@ static void print_choices(FILE *f)
 		for (size_t t = 0; targets[t]; t++) {
 			const char *names[16];
 			const struct impl *def = impl_default(targets[t], ch->kind);
-			if (!impl_names(targets[t], ch->kind, false, names, 16))
+			if (target_find(targets[t])->unavailable ||
+			    !impl_names(targets[t], ch->kind, false, names, 16))
 				continue;
 			fprintf(f, "      on %s:", targets[t]);
 			for (size_t k = 0; names[k]; k++) {
