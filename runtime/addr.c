@@ -85,8 +85,8 @@ static int parse_v6(const char *s, uint8_t out[16])
 			uint8_t b[4];
 			if (n > 6 || parse_v4(start, b) < 0)
 				return -EINVAL;
-			g[n++] = (uint16_t)(b[0] << 8 | b[1]);
-			g[n++] = (uint16_t)(b[2] << 8 | b[3]);
+			g[n++] = cr_get_be16(b);
+			g[n++] = cr_get_be16(b + 2);
 			break;
 		}
 		if (digits == 0 || n == 8)
@@ -118,10 +118,8 @@ expand:
 			full[i] = g[i];
 		for (int i = 0; i < tail; i++)
 			full[8 - tail + i] = g[head + i];
-		for (int i = 0; i < 8; i++) {
-			out[2 * i] = (uint8_t)(full[i] >> 8);
-			out[2 * i + 1] = (uint8_t)full[i];
-		}
+		for (int i = 0; i < 8; i++)
+			cr_put_be16(out + 2 * i, full[i]);
 	}
 	return 0;
 }
@@ -211,7 +209,7 @@ static void put_v6(struct out *o, const uint8_t *b)
 	int best = -1, best_len = 0;
 
 	for (int i = 0; i < 8; i++)
-		g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+		g[i] = cr_get_be16(b + 2 * i);
 	if (memcmp(b, mapped, sizeof(mapped)) == 0)
 		ngroups = 6; /* the last two groups are written as a dotted quad */
 	for (int i = 0; i < ngroups;) {

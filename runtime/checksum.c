@@ -53,7 +53,6 @@ uint64_t cr_csum_add(uint64_t sum, const void *data, size_t len)
 uint16_t cr_csum_fold(uint64_t sum)
 {
 	uint16_t r;
-	uint8_t b[2];
 
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	sum = (sum & 0xffffffffu) + (sum >> 32);
@@ -62,6 +61,5 @@ uint16_t cr_csum_fold(uint64_t sum)
 	sum = (sum & 0xffff) + (sum >> 16);
 	r = (uint16_t)~sum;
 	/* r is in memory order; return it as a host-order number. */
-	memcpy(b, &r, 2);
-	return (uint16_t)((b[0] << 8) | b[1]);
+	return cr_get_be16(&r);
 }

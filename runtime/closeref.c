@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * runtime/closeref.c - closing an object while fibers are blocked in it
- * (cr_closeref, cirage/fiber.h). Memory: none; the object is freed with
- * free() by whichever of close and the calls inside it comes last.
+ * (cr_closeref, cirage/device/closeref.h). Memory: none; the object is
+ * freed with free() by whichever of close and the calls inside it comes
+ * last.
  */
 #include <stdlib.h>
 
-#include <cirage/fiber.h>
+#include <cirage/device/closeref.h>
 
 bool cr_closeref_leave(cr_closeref *r)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Runtime keys and device attachments, parsed from the command line at
- * boot (see cirage/keys.h). Target-independent: prints only through the
+ * boot (see cirage/compose/boot.h). Target-independent: prints only through the
  * console and never exits; the caller decides what a status means.
  *
  * Rules, beyond the header:
@@ -20,6 +20,8 @@
  */
 #include <string.h>
 
+#include <cirage/bytes.h>
+#include <cirage/compose/boot.h>
 #include <cirage/console.h>
 #include <cirage/keys.h>
 #include <cirage/platform/platform.h>
@@ -132,19 +134,12 @@ static const char *type_suffix(enum cr_key_type t)
 
 /* ---- value parsing ---- */
 
+/* The value of digit c in base 10 or 16, or -1. */
 static int digit_value(char c, unsigned base)
 {
-	int d;
+	int d = cr_hex_value((unsigned char)c);
 
-	if (c >= '0' && c <= '9')
-		d = c - '0';
-	else if (c >= 'a' && c <= 'f')
-		d = c - 'a' + 10;
-	else if (c >= 'A' && c <= 'F')
-		d = c - 'A' + 10;
-	else
-		return -1;
-	return (unsigned)d < base ? d : -1;
+	return d >= 0 && (unsigned)d < base ? d : -1;
 }
 
 static int parse_int(const char *s, int64_t *out_v)

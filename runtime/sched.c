@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cirage/compose/boot.h>
 #include <cirage/console.h>
 #include <cirage/fiber.h>
 #include <cirage/platform/platform.h>

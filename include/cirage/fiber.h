@@ -97,60 +97,6 @@ static inline bool cr_waitq_empty(const cr_waitq *q)
 uint64_t cr_deadline_after(uint64_t timeout_ns);
 
 /*
- * Closing an object while fibers are blocked in it (a device
- * implementer's tool; runtime/closeref.c). cirage/stack.h and flow.h let
- * one fiber close a socket, listener or flow while another is blocked in
- * it: close returns at once, the blocked call wakes and fails, and the
- * object's memory lives until the last such call has left it. A device
- * gets that by embedding a cr_closeref in each object it mallocs:
- *  - cr_closeref_init(r, obj) when it creates obj (obj: what free()
- *    takes; r is inside it);
- *  - a call that may block in obj brackets the blocking part (or all of
- *    itself) with cr_closeref_enter(r) and cr_closeref_leave(r), or
- *    blocks with cr_closeref_wait, which does both around cr_waitq_wait;
- *    while inside, cr_closeref_closed(r) tells whether obj was closed;
- *  - its close function releases what obj holds and calls
- *    cr_closeref_close(r) last: true when calls are still inside obj (the
- *    caller wakes them, before or after: they run only once it blocks; the
- *    last to leave frees obj), false when obj was freed at once.
- * After cr_closeref_leave or cr_closeref_wait returned true, obj may be
- * freed: the caller must not touch it and returns at once. Not thread
- * safe (fibers are cooperative); no allocation.
- */
-typedef struct cr_closeref {
-	void *mem; /* freed with free() by whoever is last: close or a leaving call */
-	int users; /* calls inside */
-	bool closed;
-} cr_closeref;
-
-static inline void cr_closeref_init(cr_closeref *r, void *mem)
-{
-	r->mem = mem;
-	r->users = 0;
-	r->closed = false;
-}
-
-static inline void cr_closeref_enter(cr_closeref *r)
-{
-	r->users++;
-}
-
-static inline bool cr_closeref_closed(const cr_closeref *r)
-{
-	return r->closed;
-}
-
-/* Leave: true when the object was closed meanwhile (freed here when this
- * was the last call inside it). */
-bool cr_closeref_leave(cr_closeref *r);
-/* Mark closed: true when calls are inside (the caller wakes them), false
- * when the object was freed here. */
-bool cr_closeref_close(cr_closeref *r);
-/* Enter, cr_waitq_wait(q, deadline) (its result in *w, which may be NULL),
- * leave: true when the object was closed meanwhile. */
-bool cr_closeref_wait(cr_closeref *r, cr_waitq *q, uint64_t deadline, int *w);
-
-/*
  * Timers: a callback run by the scheduler (not in a fiber, so it must not
  * block) once the monotonic clock reaches the deadline. The caller owns
  * the cr_timer memory; it must stay valid while armed.
@@ -178,18 +124,12 @@ static inline bool cr_timer_armed(const cr_timer *t)
 }
 
 /*
- * The main loop, used by the generated main.c: run main_fn(arg) in a
- * fiber named "main" and schedule every fiber until main_fn returns.
- * Returns main_fn's return value (the unikernel's exit status).
- */
-int cr_sched_main(cr_fiber_fn main_fn, void *arg, size_t stack_size);
-
-/*
  * Work that must finish before the image exits, e.g. a network stack
- * delivering what closed connections still had to send: once main_fn has
- * returned, cr_sched_main runs every registered fn(ctx), in order of
+ * delivering what closed connections still had to send: once the fiber
+ * "main" has returned, the scheduler's main loop (cr_sched_main,
+ * cirage/compose/boot.h) runs every registered fn(ctx), in order of
  * registration, in a fiber of its own while the other fibers keep running,
- * then returns main_fn's value. Each fn bounds its own wait. At most
+ * then returns main's value. Each fn bounds its own wait. At most
  * CR_EXIT_DRAIN_MAX; 0 or -ENOSPC.
  */
 #define CR_EXIT_DRAIN_MAX 8

@@ -1,21 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/keys.h - runtime keys and device attachments, parsed at boot.
+ * cirage/keys.h - the types of runtime keys' values.
  *
- * The generated main.c describes every key of the application's manifest
- * (and of its device implementations) in a table and calls
- * cr_keys_parse with the command line:
- *
- *   --KEY=VALUE         set a key (also --KEY VALUE; a bool key alone,
- *                       --KEY, means true)
- *   --KIND:NAME=VALUE   attach a host resource to a device, e.g.
- *                       --block:disk=disk.img (unix)
- *   --help              list every key with its type, default and doc
- *
- * An unknown key, a malformed value, a value out of range or a repeated
- * key is reported on the console and cr_keys_parse returns
- * CR_EXIT_USAGE; --help returns CR_KEYS_HELP. Applications read keys
- * through the typed accessors generated into cirage_app.h.
+ * A key is declared in the manifest, set at boot with --KEY=VALUE (--help
+ * lists them) and read by the application through the typed accessor
+ * generated into cirage_app.h, which returns one of these types (a string
+ * key: const char *, an int: int64_t, a bool: bool, an ipv4 key:
+ * cr_ipv4_prefix, an ipaddr: cr_ipaddr). The key table and its parsing at
+ * boot are the generated main.c's business: cirage/compose/boot.h.
  */
 #ifndef CIRAGE_KEYS_H
 #define CIRAGE_KEYS_H
@@ -37,39 +29,5 @@ union cr_key_value {
 	cr_ipv4_prefix ip4; /* CR_KEY_IPV4 */
 	cr_ipaddr ip; /* CR_KEY_IPADDR */
 };
-
-struct cr_key {
-	const char *name; /* as on the command line, without "--" */
-	enum cr_key_type type;
-	const char *doc;
-	const char *default_text; /* shown by --help; NULL = required */
-	int64_t min, max; /* CR_KEY_INT only; inclusive */
-	union cr_key_value value; /* holds the default before parsing */
-	bool set; /* given on the command line */
-};
-
-/* A device attachment point: --KIND:NAME=VALUE sets *value. */
-struct cr_attach {
-	const char *kind; /* "block", "net", "kv" */
-	const char *name; /* the device's name in the manifest */
-	const char *doc; /* e.g. "disk image file (default: disk.img)" */
-	const char *value; /* default (may be NULL); replaced when given */
-};
-
-#define CR_KEYS_HELP (-1)
-
-/* Parse argv[1..argc-1]. Returns 0 to continue booting, CR_KEYS_HELP after
- * printing help, or CR_EXIT_USAGE after printing what was wrong and a
- * hint to use --help. app_name titles the help text. */
-int cr_keys_parse(const char *app_name, struct cr_key *keys, size_t nkeys, struct cr_attach *attach,
-                  size_t nattach, int argc, char **argv);
-
-/* Parse one value as the key's type would; 0 or -EINVAL / -ERANGE. Used
- * by cr_keys_parse and by the tool to check manifest defaults. */
-int cr_key_value_parse(const struct cr_key *key, const char *text, union cr_key_value *out);
-
-/* Boot failure: print "cirage: device 'NAME' (WHAT): <strerror(err)>"
- * and exit with CR_EXIT_DEVICE. Used by the generated main.c. */
-_Noreturn void cr_boot_device_failed(const char *name, const char *what, int err);
 
 #endif

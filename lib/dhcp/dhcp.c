@@ -327,8 +327,7 @@ static size_t build(struct cr_dhcp *c, uint8_t type, uint64_t now, uint8_t *p)
 	cr_put_be32(p + OFF_XID, c->xid);
 	if (secs > 0xffff)
 		secs = 0xffff;
-	p[OFF_SECS] = (uint8_t)(secs >> 8);
-	p[OFF_SECS + 1] = (uint8_t)secs;
+	cr_put_be16(p + OFF_SECS, (uint16_t)secs);
 	/* Until we have an address we cannot receive unicast: ask for broadcast. */
 	if (!bound)
 		p[OFF_FLAGS] = 0x80;

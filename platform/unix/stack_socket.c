@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <cirage/compose/unix.h>
+#include <cirage/device/closeref.h>
 #include <cirage/platform/unix_io.h>
 
 /* How long udp_sendto waits for room in a full send queue. */
@@ -40,7 +41,7 @@
 #define DEFAULT_BACKLOG 128
 
 /* What flows, listeners and UDP sockets share: the registered fd, and the
- * calls in progress (cr_closeref, cirage/fiber.h), so that an object closed
+ * calls in progress (cr_closeref, cirage/device/closeref.h), so that an object closed
  * while another fiber is blocked in it is freed by the last call to leave. */
 struct unix_sock {
 	struct cr_unix_io io;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cirage/compose/boot.h>
 #include <cirage/console.h>
 #include <cirage/keys.h>
 #include <cirage/platform/platform.h>

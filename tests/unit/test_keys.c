@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests of the runtime keys parser (cirage/keys.h). The console is
+/* Unit tests of the runtime keys parser (cirage/compose/boot.h). The console is
  * standard output on unix: each parse runs with fd 1 sent to a temporary
  * file, so the tests can check the messages. */
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cirage/compose/boot.h>
 #include <cirage/keys.h>
 
 #include "check.h"

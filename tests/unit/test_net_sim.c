@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cirage/cirage.h>
+#include <cirage/compose/boot.h>
 #include "memlink.h"
 #include <cirage/compose/net.h>
 #include <cirage/platform/platform.h>

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cirage/cirage.h>
+#include <cirage/compose/boot.h>
+#include <cirage/device/closeref.h>
 #include <cirage/platform/platform.h>
 
 #include "check.h"

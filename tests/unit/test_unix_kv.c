@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cirage/cirage.h>
+#include <cirage/compose/boot.h>
 #include <cirage/platform/platform.h>
 #include <cirage/compose/unix.h>
 

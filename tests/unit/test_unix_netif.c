@@ -18,6 +18,7 @@
 #include <linux/if_tun.h>
 
 #include <cirage/cirage.h>
+#include <cirage/compose/boot.h>
 #include <cirage/platform/platform.h>
 #include <cirage/compose/unix.h>
 

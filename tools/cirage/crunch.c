@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cirage/bytes.h>
 #include <cirage/kv.h>
 
 #include <cirage/http.h>
@@ -48,8 +49,7 @@ static void sha_block(uint32_t h[8], const uint8_t *p)
 	uint32_t w[64], a, b, c, d, e, f, g, hh;
 
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		w[i] = cr_get_be32(p + 4 * i);
 	for (int i = 16; i < 64; i++) {
 		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
 		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -85,8 +85,7 @@ void crunch_sha256(const void *data, size_t len, uint8_t out[32])
 	if (ntail == 128)
 		sha_block(h, tail + 64);
 	for (int i = 0; i < 8; i++)
-		for (int j = 0; j < 4; j++)
-			out[4 * i + j] = (uint8_t)(h[i] >> (24 - 8 * j));
+		cr_put_be32(out + 4 * i, h[i]);
 }
 
 /* ---- the scan ----------------------------------------------------------------- */

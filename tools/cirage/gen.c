@@ -393,7 +393,8 @@ void gen_main(const struct config *c, struct buf *out)
 
 	header_comment(c, out, "Runtime keys, device attachments, and boot.");
 	buf_printf(out,
-	           "#include <stdint.h>\n#include <stdio.h>\n\n%s#include <cirage/keys.h>\n"
+	           "#include <stdint.h>\n#include <stdio.h>\n\n#include <cirage/compose/boot.h>\n"
+	           "%s#include <cirage/keys.h>\n"
 	           "#include <cirage/platform/platform.h>\n#include <%s>\n",
 	           c->target->abi_target ? "#include <cirage/tender/abi.h>\n" : "",
 	           c->target->header);

@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include <cirage/compose/boot.h>
+
 #include "keyval.h"
 
 const struct key_type key_types[] = {

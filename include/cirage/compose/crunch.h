@@ -21,8 +21,8 @@
  * The runtime (lib/crunch) never allocates and never writes to the table:
  * get copies from the arrays, stat and list read the entries.
  */
-#ifndef CIRAGE_CRUNCH_H
-#define CIRAGE_CRUNCH_H
+#ifndef CIRAGE_COMPOSE_CRUNCH_H
+#define CIRAGE_COMPOSE_CRUNCH_H
 
 #include <cirage/kv.h>
 

@@ -6,8 +6,8 @@
  * whatever netif the target provides (a tap on unix with --net=direct,
  * the tender's netif on spt); applications only see cr_stack.
  */
-#ifndef CIRAGE_NET_H
-#define CIRAGE_NET_H
+#ifndef CIRAGE_COMPOSE_NET_H
+#define CIRAGE_COMPOSE_NET_H
 
 #include <cirage/keys.h>
 #include <cirage/netif.h>

@@ -10,8 +10,8 @@
  * tender refuses to start in that case, so this means a mismatched image),
  * or -ENOMEM.
  */
-#ifndef CIRAGE_SPT_H
-#define CIRAGE_SPT_H
+#ifndef CIRAGE_COMPOSE_SPT_H
+#define CIRAGE_COMPOSE_SPT_H
 
 #include <cirage/block.h>
 #include <cirage/netif.h>

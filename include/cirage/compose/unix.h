@@ -8,8 +8,8 @@
  * or a negative errno (the generated main prints it with the device name
  * and exits with CR_EXIT_DEVICE). String arguments are copied.
  */
-#ifndef CIRAGE_UNIX_H
-#define CIRAGE_UNIX_H
+#ifndef CIRAGE_COMPOSE_UNIX_H
+#define CIRAGE_COMPOSE_UNIX_H
 
 #include <cirage/block.h>
 #include <cirage/keys.h>

@@ -25,8 +25,8 @@
  * the heap. The allocator's own state (free-list heads and bitmaps,
  * about 4 KiB) is static.
  */
-#ifndef CIRAGE_HEAP_H
-#define CIRAGE_HEAP_H
+#ifndef CIRAGE_PLATFORM_HEAP_H
+#define CIRAGE_PLATFORM_HEAP_H
 
 #include <stddef.h>
 #include <stdint.h>

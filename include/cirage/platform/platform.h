@@ -4,8 +4,8 @@
  * the runtime. Applications never include this; the runtime and device
  * implementations do. Exactly one platform is linked into an image.
  */
-#ifndef CIRAGE_PLATFORM_H
-#define CIRAGE_PLATFORM_H
+#ifndef CIRAGE_PLATFORM_PLATFORM_H
+#define CIRAGE_PLATFORM_PLATFORM_H
 
 #include <cirage/types.h>
 

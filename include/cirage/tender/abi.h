@@ -18,8 +18,8 @@
  * guest addresses are uint64_t) so that tenders never trust guest-side
  * types; all integers are little-endian.
  */
-#ifndef CIRAGE_ABI_H
-#define CIRAGE_ABI_H
+#ifndef CIRAGE_TENDER_ABI_H
+#define CIRAGE_TENDER_ABI_H
 
 #include <stdint.h>
 
