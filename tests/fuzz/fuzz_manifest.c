@@ -1,9 +1,10 @@
 // fuzz-sources: tools/cirage/toml.c tools/cirage/toml_lex.c tools/cirage/manifest.c
-// fuzz-sources: tools/cirage/util.c tools/cirage/config.c tools/cirage/config_devices.c
+// fuzz-sources: tools/cirage/buf.c tools/cirage/diag.c tools/cirage/str.c tools/cirage/file.c
+// fuzz-sources: tools/cirage/config.c tools/cirage/config_devices.c
 // fuzz-sources: tools/cirage/config_graph.c tools/cirage/config_keys.c
 // fuzz-sources: tools/cirage/config_sources.c tools/cirage/config_attach.c
-// fuzz-sources: tools/cirage/impl.c tools/cirage/keyval.c tools/cirage/cscan.c tools/cirage/gen.c
-// fuzz-sources: tools/cirage/saved_config.c
+// fuzz-sources: tools/cirage/impl.c tools/cirage/key_types.c tools/cirage/c_scan.c
+// fuzz-sources: tools/cirage/gen.c tools/cirage/saved_config.c
 // fuzz-sources: tools/cirage/rt_keys.c tools/cirage/rt_addr.c tools/cirage/rt_host.c
 /* SPDX-License-Identifier: ISC */
 /*

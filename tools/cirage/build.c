@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "diag.h"
+#include "file.h"
 #include "gen.h"
 #include "root.h"
 #include "saved_config.h"
 #include "spawn.h"
+#include "str.h"
 
 /* The command that configured DIR with args, for messages. */
 static void print_configure_command(FILE *f, const struct config_args *args, const char *dir)

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "gen.h"
+#include "str.h"
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

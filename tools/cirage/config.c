@@ -11,7 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "config_check.h"
+#include "diag.h"
+#include "file.h"
+#include "str.h"
 
 /* "hello.c" when dir is ".", else "dir/hello.c": paths as the user wrote
  * them, for messages. */

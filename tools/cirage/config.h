@@ -14,9 +14,10 @@
 #include <stdint.h>
 
 #include "impl.h"
-#include "keyval.h"
+#include "key_types.h"
 #include "manifest.h"
-#include "util.h"
+#include "buf.h"
+#include "diag.h"
 
 #define CONFIG_MAX_CHOICES 8
 

@@ -11,6 +11,8 @@
 #include <cirage/tender/abi.h>
 
 #include "config_check.h"
+#include "diag.h"
+#include "str.h"
 
 void config_list_attachments(struct config *c, struct diag *d)
 {

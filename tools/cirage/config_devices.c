@@ -11,7 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "config_check.h"
+#include "diag.h"
+#include "str.h"
 
 /* The implementation choice (--net=...) that applies to kind, or -1. */
 static int choice_for(const char *kind)

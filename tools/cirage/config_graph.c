@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config_check.h"
+#include "diag.h"
+#include "str.h"
 
 static void add_dep(struct config_device *dev, size_t j, struct diag *d)
 {

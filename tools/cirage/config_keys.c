@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * config_keys.c - the runtime keys: each [keys] entry's type, range and
- * default (text defaults by the runtime's own parser, keyval.c), names
+ * default (text defaults by the runtime's own parser, key_types.c), names
  * reserved by the image or the tender, and the keys the chosen
  * implementations add.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config_check.h"
+#include "diag.h"
+#include "str.h"
 
 static bool add_key(struct config *c, struct config_key *k, struct diag *d)
 {
@@ -70,7 +73,7 @@ static bool key_default(const struct manifest_key *mk, struct config_key *k, str
 		break;
 	case CR_KEY_IPV4:
 	case CR_KEY_IPADDR:
-		if (keyval_parse_ip(k->kt->type, v->s, &k->def) < 0) {
+		if (key_type_parse_ip(k->kt->type, v->s, &k->def) < 0) {
 			diag_error(d, v->line, v->col,
 			           "the default of key '%s', \"%s\", is not a valid %s value: "
 			           "expected %s, e.g. %s",
@@ -244,7 +247,7 @@ void config_add_implementation_keys(struct config *c, struct diag *d)
 					ck.def.b = strcmp(ik->def, "true") == 0;
 					break;
 				default:
-					keyval_parse_ip(ck.kt->type, ik->def, &ck.def);
+					key_type_parse_ip(ck.kt->type, ik->def, &ck.def);
 					break;
 				}
 			}

@@ -2,7 +2,7 @@
 /*
  * config_sources.c - the sources (those listed, or every *.c file of the
  * application's folder) and the start function: defined in one of them,
- * not static, and no main() of the application's own (cscan.c).
+ * not static, and no main() of the application's own (c_scan.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,8 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "config_check.h"
-#include "cscan.h"
+#include "c_scan.h"
+#include "diag.h"
+#include "file.h"
+#include "str.h"
 
 #define MAX_SOURCE_BYTES (16 * 1024 * 1024)
 
@@ -163,7 +167,7 @@ void config_check_start(struct config *c, struct diag *d)
 	for (size_t i = 0; i < c->nsources; i++) {
 		char *full = str_printf("%s/%s", c->dir_abs, c->sources[i]);
 		char *shown = config_display_path(c->dir, c->sources[i]);
-		struct cscan_def def, mdef;
+		struct c_scan_def def, mdef;
 		struct file_data f;
 		int err = full ? read_file(full, 0, MAX_SOURCE_BYTES, &f) : -ENOMEM;
 
@@ -174,8 +178,8 @@ void config_check_start(struct config *c, struct diag *d)
 			free(shown);
 			continue;
 		}
-		if (cscan_find(f.data, f.len, c->start, &def) < 0 ||
-		    cscan_find(f.data, f.len, "main", &mdef) < 0) {
+		if (c_scan_find(f.data, f.len, c->start, &def) < 0 ||
+		    c_scan_find(f.data, f.len, "main", &mdef) < 0) {
 			diag_oom(d);
 		} else {
 			if (def.line && !found) {

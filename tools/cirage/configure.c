@@ -15,11 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "crunch.h"
+#include "diag.h"
 #include "gen.h"
 #include "root.h"
 #include "saved_config.h"
+#include "str.h"
 
 /* Check args->target and every choice; exit status or 0. */
 static int check_args(const struct config_args *args)

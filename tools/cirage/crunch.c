@@ -16,8 +16,12 @@
 
 #include <cirage/http.h>
 
+#include "buf.h"
 #include "crunch.h"
+#include "diag.h"
+#include "file.h"
 #include "gen.h"
+#include "str.h"
 
 /* ---- content types ---------------------------------------------------------- */
 

@@ -19,7 +19,8 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "util.h"
+#include "buf.h"
+#include "diag.h"
 
 #define CRUNCH_MAX_BYTES (16u * 1024 * 1024) /* file data in one store */
 #define CRUNCH_MAX_ENTRIES 65536u /* files and directories in one store */

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "diag.h"
 #include "gen.h"
 #include "saved_config.h"
+#include "str.h"
 
 /* A DOT string; line ends become DOT's "\n". */
 static void dot_string(const char *s)

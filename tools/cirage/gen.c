@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "file.h"
 #include "gen.h"
 
 void gen_c_string(struct buf *out, const char *s)

@@ -15,7 +15,7 @@
 #define CIRAGE_TOOL_GEN_H
 
 #include "config.h"
-#include "util.h"
+#include "buf.h"
 
 #define GEN_DIR "_build"
 

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "impl.h"
-#include "keyval.h"
-#include "util.h"
+#include "key_types.h"
+#include "buf.h"
 
 const struct device_kind device_kinds[] = {
     {"stack", "cr_stack", "a network stack: TCP and UDP", false},

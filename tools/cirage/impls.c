@@ -21,7 +21,7 @@
 
 #include "impl.h"
 #include "cli.h"
-#include "util.h"
+#include "buf.h"
 
 /* The header that declares impl's constructor. */
 static const char *ctor_header(const struct impl *impl, const struct target *t)

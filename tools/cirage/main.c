@@ -11,7 +11,8 @@
 
 #include "cli.h"
 #include "impl.h"
-#include "util.h"
+#include "buf.h"
+#include "diag.h"
 
 #define CIRAGE_VERSION "0.1.0"
 

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "diag.h"
 #include "manifest.h"
+#include "str.h"
 
 /* ---- names --------------------------------------------------------------- */
 

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "toml.h"
-#include "util.h"
+#include "diag.h"
 
 #define MANIFEST_MAX_BYTES TOML_MAX_BYTES
 /* Longest application, device or key name: as long as a part of a

@@ -15,11 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "diag.h"
 #include "gen.h"
 #include "root.h"
 #include "saved_config.h"
 #include "spawn.h"
+#include "str.h"
 
 /* The path of the image: DIR/_build/NAME plus the target's suffix. */
 static char *image_path(const char *dir, const struct target *t, const char *name)

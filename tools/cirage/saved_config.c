@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "diag.h"
+#include "file.h"
 #include "gen.h"
 #include "saved_config.h"
+#include "str.h"
 
 #define SAVED_CONFIG_MAX_BYTES 65536
 

@@ -11,7 +11,9 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "util.h"
+#include "buf.h"
+#include "diag.h"
+#include "str.h"
 
 #define SAVED_CONFIG_FILE "config" /* in DIR/_build/ */
 #define SAVED_CONFIG_VERSION 1

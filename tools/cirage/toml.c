@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "diag.h"
 #include "toml_lex.h"
 
 /* ---- values ---------------------------------------------------------- */

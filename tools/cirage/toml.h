@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "diag.h"
 
 /* Bounds: a manifest is small; these keep every check linear enough. */
 #define TOML_MAX_BYTES (1024 * 1024)

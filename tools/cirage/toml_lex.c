@@ -12,6 +12,8 @@
 
 #include <cirage/bytes.h>
 
+#include "buf.h"
+#include "diag.h"
 #include "toml_lex.h"
 
 /* ---- positions and errors ------------------------------------------ */

@@ -1,4 +1,4 @@
-// fuzz-sources: tools/cirage/cscan.c
+// fuzz-sources: tools/cirage/c_scan.c
 /* SPDX-License-Identifier: ISC */
 /*
  * Fuzz the start-function scanner of cirage configure: the input is C
@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cscan.h"
+#include "c_scan.h"
 
 static void check(const char *text, size_t len, const char *ident)
 {
-	struct cscan_def def;
+	struct c_scan_def def;
 	int lines = 1;
 
-	if (cscan_find(text, len, ident, &def) < 0)
+	if (c_scan_find(text, len, ident, &def) < 0)
 		return;
 	for (size_t i = 0; i < len; i++)
 		lines += text[i] == '\n';

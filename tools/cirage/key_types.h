@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * keyval.h - runtime key types as the tool sees them: their names in the
+ * key_types.h - runtime key types as the tool sees them: their names in the
  * manifest, the C types of their accessors, and the checks a default value
  * must pass: text defaults (ipv4, ipaddr) go through the runtime's own
  * cr_key_value_parse (runtime/keys.c, compiled in by rt_keys.c).
  */
-#ifndef CIRAGE_TOOL_KEYVAL_H
-#define CIRAGE_TOOL_KEYVAL_H
+#ifndef CIRAGE_TOOL_KEY_TYPES_H
+#define CIRAGE_TOOL_KEY_TYPES_H
 
 #include <cirage/keys.h>
 
@@ -28,6 +28,6 @@ const char *key_type_alias(const char *name);
 
 /* Parse text as an IPv4 address with optional /PREFIX (CR_KEY_IPV4) or an
  * IPv4 or IPv6 address (CR_KEY_IPADDR). 0 or -EINVAL. */
-int keyval_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out);
+int key_type_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * keyval.c - runtime key types and default-value checks for the tool. Text
+ * key_types.c - runtime key types and default-value checks for the tool. Text
  * defaults are parsed by the runtime's own cr_key_value_parse (rt_keys.c),
  * so the manifest accepts exactly what the command line would.
  */
@@ -8,7 +8,7 @@
 
 #include <cirage/compose/boot.h>
 
-#include "keyval.h"
+#include "key_types.h"
 
 const struct key_type key_types[] = {
     {"string", CR_KEY_STRING, "const char *", "s", "STRING", "\"text\""},
@@ -43,7 +43,7 @@ const char *key_type_alias(const char *name)
 	return NULL;
 }
 
-int keyval_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out)
+int key_type_parse_ip(enum cr_key_type type, const char *text, union cr_key_value *out)
 {
 	struct cr_key key;
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* cscan.c - find a function definition at file scope in C source. */
+/* c_scan.c - find a function definition at file scope in C source. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cscan.h"
+#include "c_scan.h"
 
 static bool ident_char(char c)
 {
@@ -156,7 +156,7 @@ static bool static_before(const char *t, size_t i)
 	return false;
 }
 
-int cscan_find(const char *text, size_t len, const char *ident, struct cscan_def *out)
+int c_scan_find(const char *text, size_t len, const char *ident, struct c_scan_def *out)
 {
 	size_t n = strlen(ident), depth = 0, parens = 0;
 	char *t;
