@@ -14,7 +14,7 @@
 static void arp_send(struct cr_net *net, uint16_t op, const uint8_t *eth_dst, const uint8_t *tha,
                      uint32_t tpa)
 {
-	uint8_t *a = net->arp_tx + HDR_ETH;
+	uint8_t *a = net->arp_tx + CR_NET_HDR_ETH;
 
 	cr_put_be16(a, 1); /* Ethernet */
 	cr_put_be16(a + 2, ETH_IPV4);
@@ -32,7 +32,7 @@ static void arp_send(struct cr_net *net, uint16_t op, const uint8_t *eth_dst, co
 static void arp_request(struct cr_net *net, uint32_t ip)
 {
 	static const uint8_t zero[6];
-	arp_send(net, 1, cr_net_eth_bcast_mac, zero, ip);
+	arp_send(net, 1, cr_net_bcast_mac, zero, ip);
 }
 
 void cr_net_start(struct cr_net *net, uint64_t now_ns)
@@ -54,7 +54,7 @@ struct arp_entry *cr_net_arp_find(struct cr_net *net, uint32_t ip)
 static void arp_clear(struct cr_net *net, struct arp_entry *e)
 {
 	net->pending_bytes -= e->pending.bytes;
-	pbuf_queue_free(&e->pending);
+	cr_pbuf_queue_free(&e->pending);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -84,13 +84,13 @@ static struct arp_entry *arp_alloc(struct cr_net *net, uint32_t ip, uint64_t now
 
 static void arp_update(struct cr_net *net, struct arp_entry *e, const uint8_t *mac, uint64_t now)
 {
-	struct pbuf *p;
+	struct cr_pbuf *p;
 
 	memcpy(e->mac, mac, 6);
 	e->state = ARP_RESOLVED;
 	e->tries = 0;
 	e->deadline = now + CR_NET_ARP_TIMEOUT;
-	while ((p = pbuf_pop(&e->pending))) {
+	while ((p = cr_pbuf_pop(&e->pending))) {
 		net->pending_bytes -= p->len;
 		cr_net_ip_output(net, e->mac, p->data, p->len);
 		free(p);
@@ -143,7 +143,7 @@ int cr_net_resolve(struct cr_net *net, uint32_t dst, uint64_t now_ns)
 
 	if (r < 0)
 		return r;
-	if (cr_net_ip_is_bcast(net, hop))
+	if (cr_net_is_bcast(net, hop))
 		return 0;
 	e = cr_net_arp_find(net, hop);
 	if (!e) {
@@ -198,7 +198,7 @@ void cr_net_arp_tick(struct cr_net *net, uint64_t now)
 			arp_request(net, e->ip);
 		} else if (e->state == ARP_PENDING) {
 			net->pending_bytes -= e->pending.bytes;
-			pbuf_queue_free(&e->pending);
+			cr_pbuf_queue_free(&e->pending);
 			e->state = ARP_FAILED;
 			e->deadline = now + CR_NET_ARP_FAILED_HOLD;
 		} else {

@@ -31,11 +31,11 @@ static bool icmp_token(struct cr_net *net, uint64_t now)
 }
 
 /* Port unreachable for the datagram ip (header ihl bytes, total len). */
-void cr_net_icmp_port_unreach(struct cr_net *net, const uint8_t *ip, size_t ihl, size_t len,
-                              uint64_t now)
+void cr_net_icmp_unreach(struct cr_net *net, const uint8_t *ip, size_t ihl, size_t len,
+                         uint64_t now)
 {
 	size_t quote = ihl + 8 < len ? ihl + 8 : len;
-	uint8_t *out = net->tx + HDR_IP;
+	uint8_t *out = net->tx + CR_NET_HDR_IP;
 
 	if (!icmp_token(net, now)) {
 		net->stats.icmp_limited++;
@@ -47,22 +47,23 @@ void cr_net_icmp_port_unreach(struct cr_net *net, const uint8_t *ip, size_t ihl,
 	cr_put_be32(out + 4, 0);
 	memcpy(out + 8, ip, quote);
 	cr_put_be16(out + 2, cr_checksum(out, 8 + quote));
-	cr_net_ip_header(net, net->tx + HDR_ETH, PROTO_ICMP, cr_get_be32(ip + 12), 8 + quote);
+	cr_net_ip_header(net, net->tx + CR_NET_HDR_ETH, PROTO_ICMP, cr_get_be32(ip + 12),
+	                 8 + quote);
 	net->stats.icmp_unreach++;
-	cr_net_ip_send(net, cr_get_be32(ip + 12), net->tx + HDR_ETH, 20 + 8 + quote, now);
+	cr_net_ip_send(net, cr_get_be32(ip + 12), net->tx + CR_NET_HDR_ETH, 20 + 8 + quote, now);
 }
 
 void cr_net_icmp_input(struct cr_net *net, const uint8_t *eth_src, uint32_t src, uint32_t dst,
                        const uint8_t *icmp, size_t len, uint64_t now)
 {
-	uint8_t *out = net->tx + HDR_IP;
+	uint8_t *out = net->tx + CR_NET_HDR_IP;
 
 	if (len < 8 || cr_checksum(icmp, len) != 0) {
 		net->stats.rx_dropped++;
 		return;
 	}
 	if (icmp[0] != 8 || icmp[1] != 0 || dst != net->cfg.ip || src == 0 ||
-	    cr_net_ip_is_bcast(net, src) || (src >> 28) == 0xe)
+	    cr_net_is_bcast(net, src) || (src >> 28) == 0xe)
 		return; /* only echo requests to our unicast address, from a unicast one */
 	if (20 + len > net->cfg.mtu)
 		return; /* a reassembled ping larger than the MTU: no reply */
@@ -71,7 +72,7 @@ void cr_net_icmp_input(struct cr_net *net, const uint8_t *eth_src, uint32_t src,
 	out[0] = 0;
 	cr_put_be16(out + 2, 0);
 	cr_put_be16(out + 2, cr_checksum(out, len));
-	cr_net_ip_header(net, net->tx + HDR_ETH, PROTO_ICMP, src, len);
+	cr_net_ip_header(net, net->tx + CR_NET_HDR_ETH, PROTO_ICMP, src, len);
 	net->stats.icmp_echo++;
-	cr_net_eth_send(net, eth_src, ETH_IPV4, HDR_IP + len);
+	cr_net_eth_send(net, eth_src, ETH_IPV4, CR_NET_HDR_IP + len);
 }

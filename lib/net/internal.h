@@ -24,17 +24,10 @@
  *   tcp_timer.c   TCP: retransmission, tail-loss probe, persist, keepalive,
  *                 TIME_WAIT and FIN_WAIT_2 timers
  *
- * Names. Every symbol libcirage.a exports starts with cr_, so that no
- * name of ours can clash with an application's at link time. The API is
- * include/cirage/ (applications: cr_tcp_listen...) and core.h (the core's,
- * for the stack device and tests: cr_net_input, cr_net_tcp_send...). A
- * function one file defines for the others here is named cr_net_ and the
- * protocol of the file that defines it: cr_net_eth_* (ethernet.c),
- * cr_net_arp_*, cr_net_ip_* (ipv4.c), cr_net_reass_* (ipv4_reass.c),
- * cr_net_icmp_*, cr_net_udp_*, cr_net_tcp_* for every TCP file, and
- * cr_net_stack_* for the stack device's files (stack_internal.h); this
- * header, not core.h, is what marks them private. Static and static inline
- * names are plain (tcp_seg_room, struct conn, struct pbuf, F_SYN, HDR_ETH).
+ * Names: functions one file defines for others are cr_net_<proto>_* (the
+ * core's layers) or cr_tcp_* (TCP's files); static inline helpers here
+ * are tcp_*. None of them is API: only stack adapters' and tests' core.h
+ * is.
  */
 #ifndef CIRAGE_LIB_NET_INTERNAL_H
 #define CIRAGE_LIB_NET_INTERNAL_H
@@ -65,7 +58,7 @@ struct arp_entry {
 	uint8_t mac[6];
 	uint64_t deadline; /* retry, expiry or end of the failed hold */
 	uint64_t last_used;
-	struct pbuf_queue pending;
+	struct cr_pbuf_queue pending;
 };
 
 struct reass_range {
@@ -90,7 +83,7 @@ struct udp_sock {
 	bool used;
 	uint32_t ip;
 	uint16_t port;
-	struct pbuf_queue q;
+	struct cr_pbuf_queue q;
 };
 
 struct cr_net {
@@ -107,7 +100,7 @@ struct cr_net {
 	struct reass reass[CR_NET_REASS_MAX];
 	struct udp_sock udp[CR_NET_UDP_SOCKETS];
 	struct cr_net_stats stats;
-	struct tcp *tcp; /* tcp.c */
+	struct cr_tcp *tcp; /* tcp.c */
 	bool rx_csum_ok; /* the frame being processed has a trusted L4 checksum */
 	uint32_t tx_size; /* bytes at tx */
 };
@@ -115,7 +108,7 @@ struct cr_net {
 /* ---- the core: between layers --------------------------------------------------- */
 
 /* ethernet.c */
-extern const uint8_t cr_net_eth_bcast_mac[6];
+extern const uint8_t cr_net_bcast_mac[6];
 /* Fill the Ethernet header at the start of buf (dst, our address, type)
  * and send len bytes; cr_net_eth_send sends the frame built in net->tx. */
 void cr_net_eth_send_buf(struct cr_net *net, uint8_t *buf, const uint8_t *dst, uint16_t type,
@@ -154,9 +147,9 @@ int cr_net_ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t 
 int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_len,
                        uint16_t gso_size, uint64_t now);
 /* Pseudo-header sum for proto (RFC 793/768). */
-uint64_t cr_net_ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len);
+uint64_t cr_net_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len);
 /* Is ip a broadcast or multicast address for us? */
-bool cr_net_ip_is_bcast(const struct cr_net *net, uint32_t ip);
+bool cr_net_is_bcast(const struct cr_net *net, uint32_t ip);
 
 /* ipv4_reass.c: add one fragment; the datagram is delivered when complete. */
 void cr_net_reass_input(struct cr_net *net, const uint8_t *eth_src, const uint8_t *ip, size_t ihl,
@@ -168,8 +161,8 @@ void cr_net_reass_tick(struct cr_net *net, uint64_t now);
 void cr_net_icmp_input(struct cr_net *net, const uint8_t *eth_src, uint32_t src, uint32_t dst,
                        const uint8_t *icmp, size_t len, uint64_t now);
 /* Port unreachable for the datagram ip (header ihl bytes, total len). */
-void cr_net_icmp_port_unreach(struct cr_net *net, const uint8_t *ip, size_t ihl, size_t len,
-                              uint64_t now);
+void cr_net_icmp_unreach(struct cr_net *net, const uint8_t *ip, size_t ihl, size_t len,
+                         uint64_t now);
 
 /* udp.c */
 void cr_net_udp_input(struct cr_net *net, const uint8_t *ip, size_t ihl, uint32_t src, uint32_t dst,
@@ -281,7 +274,7 @@ struct listener {
 	struct conn *aq_head, *aq_tail;
 };
 
-struct tcp {
+struct cr_tcp {
 	uint32_t max_conns, hmask;
 	uint32_t n_conns, n_buffered;
 	uint32_t rcvbuf, sndbuf;
@@ -315,7 +308,7 @@ static inline uint32_t max32(uint32_t a, uint32_t b)
 }
 
 /* Our timestamp clock: milliseconds from a keyed base. */
-static inline uint32_t tcp_ts_now(const struct tcp *t, uint64_t now)
+static inline uint32_t tcp_ts_now(const struct cr_tcp *t, uint64_t now)
 {
 	return (uint32_t)(now / 1000000u) + t->ts_base;
 }
@@ -327,7 +320,7 @@ static inline void tcp_notify(struct cr_net *net, int kind, int id)
 }
 
 /* Arm one of a connection's timers (cr_net_tcp_tick looks at it). */
-static inline void tcp_timer_set(struct tcp *t, uint64_t *timer, uint64_t when)
+static inline void tcp_timer_set(struct cr_tcp *t, uint64_t *timer, uint64_t when)
 {
 	*timer = when;
 	if (when < t->next)
@@ -374,7 +367,7 @@ static inline bool tcp_fin_sent(const struct conn *c)
 }
 
 /* The window scale we offer: enough for the receive buffer. */
-static inline uint8_t tcp_wscale(const struct tcp *t)
+static inline uint8_t tcp_wscale(const struct cr_tcp *t)
 {
 	uint8_t ws = 0;
 	while (ws < 14 && (t->rcvbuf >> ws) > 65535)
@@ -385,74 +378,73 @@ static inline uint8_t tcp_wscale(const struct tcp *t)
 /* ---- TCP: between files ------------------------------------------------------- */
 
 /* tcp.c: the connection table and the end of a connection */
-struct conn *cr_net_tcp_lookup(const struct tcp *t, uint32_t lip, uint16_t lport, uint32_t rip,
-                               uint16_t rport);
+struct conn *cr_tcp_lookup(const struct cr_tcp *t, uint32_t lip, uint16_t lport, uint32_t rip,
+                           uint16_t rport);
 /* A new connection in the table (CLOSED, no buffers), or NULL. */
-struct conn *cr_net_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                                 uint16_t rport);
-void cr_net_tcp_conn_free(struct cr_net *net, struct conn *c);
+struct conn *cr_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                             uint16_t rport);
+void cr_tcp_conn_free(struct cr_net *net, struct conn *c);
 /* A free id, reusing the oldest TIME_WAIT connection when the table is
  * full; -1 when there is none. */
-int cr_net_tcp_free_id(struct cr_net *net);
+int cr_tcp_free_id(struct cr_net *net);
 /* The receive and send rings: 0 or -ENOMEM. */
-int cr_net_tcp_bufs_alloc(struct tcp *t, struct conn *c);
-void cr_net_tcp_bufs_free(struct tcp *t, struct conn *c);
+int cr_tcp_bufs_alloc(struct cr_tcp *t, struct conn *c);
+void cr_tcp_bufs_free(struct cr_tcp *t, struct conn *c);
 /* The listener on ip:port (or on the any address and port), or -1. */
-int cr_net_tcp_listener_find(const struct tcp *t, uint32_t ip, uint16_t port);
+int cr_tcp_listener_find(const struct cr_tcp *t, uint32_t ip, uint16_t port);
 /* End c with err: the application sees it, or c is freed if released. */
-void cr_net_tcp_set_error(struct cr_net *net, struct conn *c, int err);
-void cr_net_tcp_enter_time_wait(struct cr_net *net, struct conn *c, uint64_t now);
+void cr_tcp_set_error(struct cr_net *net, struct conn *c, int err);
+void cr_tcp_enter_time_wait(struct cr_net *net, struct conn *c, uint64_t now);
 
 /* tcp_in.c: the peer's SYN options */
-uint16_t cr_net_tcp_mss_from(const struct cr_net *net, const struct opts *o);
-void cr_net_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts *o);
+uint16_t cr_tcp_mss_from(const struct cr_net *net, const struct opts *o);
+void cr_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts *o);
 
 /* tcp_ack.c: ACK processing for a synchronized connection. Returns false
  * when the segment must be dropped (c may have been freed: *gone). */
-bool cr_net_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ack, uint16_t win,
-                       const struct opts *o, uint32_t plen, uint8_t flags, uint64_t now,
-                       bool *gone);
+bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ack, uint16_t win,
+                   const struct opts *o, uint32_t plen, uint8_t flags, uint64_t now, bool *gone);
 
 /* tcp_out.c */
 /* Build and send one segment of connection c: seq, len payload bytes from
  * the send buffer (at seq), flags. */
-void cr_net_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t len,
-                         uint8_t flags, uint64_t now);
+void cr_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t len, uint8_t flags,
+                     uint64_t now);
 /* A segment outside any connection (RSTs, SYN-ACKs with cookies). */
-void cr_net_tcp_send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                          uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags,
-                          const uint8_t *opt, uint32_t olen, uint16_t wnd, uint64_t now);
+void cr_tcp_send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                      uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opt,
+                      uint32_t olen, uint16_t wnd, uint64_t now);
 /* The RST answering a segment that belongs to no connection. */
-void cr_net_tcp_send_reset(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                           uint16_t rport, uint8_t flags, uint32_t seq, uint32_t ack,
-                           uint32_t seglen, uint64_t now);
-void cr_net_tcp_send_ack(struct cr_net *net, struct conn *c, uint64_t now);
+void cr_tcp_send_reset(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                       uint16_t rport, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t seglen,
+                       uint64_t now);
+void cr_tcp_send_ack(struct cr_net *net, struct conn *c, uint64_t now);
 /* RFC 5961 challenge ACK, globally rate-limited. */
-void cr_net_tcp_challenge_ack(struct cr_net *net, struct conn *c, uint64_t now);
+void cr_tcp_challenge_ack(struct cr_net *net, struct conn *c, uint64_t now);
 /* Send the SYN (active open) or SYN-ACK (passive). */
-void cr_net_tcp_send_syn(struct cr_net *net, struct conn *c, uint64_t now);
+void cr_tcp_send_syn(struct cr_net *net, struct conn *c, uint64_t now);
 /* Send what the windows, Nagle and the state allow; then a pure ACK if one
  * is owed. */
-void cr_net_tcp_output(struct cr_net *net, struct conn *c, uint64_t now);
+void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now);
 
 /* tcp_syn.c */
-uint64_t cr_net_tcp_siphash(const uint8_t key[16], const uint64_t m[4]);
+uint64_t cr_tcp_siphash(const uint8_t key[16], const uint64_t m[4]);
 /* An initial sequence number (RFC 6528). */
-uint32_t cr_net_tcp_isn(const struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                        uint16_t rport, uint64_t now);
+uint32_t cr_tcp_isn(const struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                    uint16_t rport, uint64_t now);
 /* Answer a SYN to listener lid. */
-void cr_net_tcp_listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport, uint32_t rip,
-                           uint16_t rport, uint32_t seq, const struct opts *o, uint64_t now);
+void cr_tcp_listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport, uint32_t rip,
+                       uint16_t rport, uint32_t seq, const struct opts *o, uint64_t now);
 /* An ACK that may carry a SYN cookie: returns the new connection or NULL. */
-struct conn *cr_net_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, uint16_t lport,
-                                     uint32_t rip, uint16_t rport, uint32_t seq, uint32_t ack,
-                                     const struct opts *o, uint64_t now);
+struct conn *cr_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, uint16_t lport,
+                                 uint32_t rip, uint16_t rport, uint32_t seq, uint32_t ack,
+                                 const struct opts *o, uint64_t now);
 
 /* tcp_timer.c */
 /* Arm the retransmission timer (RTO with backoff). */
-void cr_net_tcp_rtx_arm(struct cr_net *net, struct conn *c, uint64_t now);
+void cr_tcp_rtx_arm(struct cr_net *net, struct conn *c, uint64_t now);
 /* Arm it for data just sent: a tail-loss probe when one may go out, else
  * the RTO. */
-void cr_net_tcp_rtx_arm_probe(struct cr_net *net, struct conn *c, uint64_t now);
+void cr_tcp_rtx_arm_probe(struct cr_net *net, struct conn *c, uint64_t now);
 
 #endif

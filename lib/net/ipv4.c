@@ -25,7 +25,7 @@ int cr_net_route(const struct cr_net *net, uint32_t dst, uint32_t *hop)
 	return -ENETUNREACH;
 }
 
-bool cr_net_ip_is_bcast(const struct cr_net *net, uint32_t ip)
+bool cr_net_is_bcast(const struct cr_net *net, uint32_t ip)
 {
 	return ip == 0xffffffffu ||
 	       (net->mask != 0xffffffffu && ip == ((net->cfg.ip & net->mask) | ~net->mask));
@@ -39,12 +39,12 @@ void cr_net_ip_output(struct cr_net *net, const uint8_t *mac, const uint8_t *pkt
 {
 	size_t ihl = (size_t)(pkt[0] & 0xf) * 4;
 	size_t mtu = net->cfg.mtu, off, chunk, plen = len - ihl;
-	uint8_t *ip = net->tx + HDR_ETH;
+	uint8_t *ip = net->tx + CR_NET_HDR_ETH;
 
 	if (len <= mtu) {
 		if (ip != pkt)
 			memmove(ip, pkt, len);
-		cr_net_eth_send(net, mac, ETH_IPV4, HDR_ETH + len);
+		cr_net_eth_send(net, mac, ETH_IPV4, CR_NET_HDR_ETH + len);
 		return;
 	}
 	if (cr_get_be16(pkt + 6) & IP_DF)
@@ -60,7 +60,7 @@ void cr_net_ip_output(struct cr_net *net, const uint8_t *mac, const uint8_t *pkt
 		cr_put_be16(ip + 6, (uint16_t)(flags | (off / 8)));
 		cr_put_be16(ip + 10, 0);
 		cr_put_be16(ip + 10, cr_checksum(ip, ihl));
-		cr_net_eth_send(net, mac, ETH_IPV4, HDR_ETH + ihl + n);
+		cr_net_eth_send(net, mac, ETH_IPV4, CR_NET_HDR_ETH + ihl + n);
 	}
 }
 
@@ -86,15 +86,15 @@ int cr_net_ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t 
 {
 	uint32_t hop = 0;
 	struct arp_entry *e;
-	struct pbuf *p;
+	struct cr_pbuf *p;
 	int r = cr_net_resolve(net, dst, now);
 
 	if (r == -ENETUNREACH || r == -EHOSTUNREACH)
 		return r;
 	cr_net_route(net, dst, &hop);
 	if (r == 0) {
-		if (cr_net_ip_is_bcast(net, hop)) {
-			cr_net_ip_output(net, cr_net_eth_bcast_mac, pkt, len);
+		if (cr_net_is_bcast(net, hop)) {
+			cr_net_ip_output(net, cr_net_bcast_mac, pkt, len);
 		} else {
 			e = cr_net_arp_find(net, hop);
 			cr_net_ip_output(net, e->mac, pkt, len);
@@ -105,11 +105,11 @@ int cr_net_ip_send(struct cr_net *net, uint32_t dst, const uint8_t *pkt, size_t 
 	if (!e || e->pending.count >= CR_NET_ARP_PENDING_PER_DEST ||
 	    net->pending_bytes + len > CR_NET_ARP_PENDING_BYTES)
 		return -ENOMEM;
-	p = pbuf_alloc((uint32_t)len);
+	p = cr_pbuf_alloc((uint32_t)len);
 	if (!p)
 		return -ENOMEM;
 	memcpy(p->data, pkt, len);
-	pbuf_push(&e->pending, p);
+	cr_pbuf_push(&e->pending, p);
 	net->pending_bytes += (uint32_t)len;
 	return 0;
 }
@@ -125,7 +125,7 @@ int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_
 	    !(net->cfg.offload & (gso_size ? CR_NETIF_OFFLOAD_TSO4 : CR_NETIF_OFFLOAD_CSUM)) ||
 	    (!gso_size && len > net->cfg.mtu))
 		return -EOPNOTSUPP;
-	if (cr_net_route(net, dst, &hop) < 0 || cr_net_ip_is_bcast(net, hop))
+	if (cr_net_route(net, dst, &hop) < 0 || cr_net_is_bcast(net, hop))
 		return -EAGAIN;
 	e = cr_net_arp_find(net, hop);
 	if (!e || e->state != ARP_RESOLVED)
@@ -136,16 +136,16 @@ int cr_net_ip_send_tso(struct cr_net *net, uint32_t dst, size_t len, size_t hdr_
 	cr_put_be16(net->tx + 12, ETH_IPV4);
 	m.flags = CR_NETIF_META_CSUM_PARTIAL;
 	m.gso = gso_size ? CR_NETIF_GSO_TCPV4 : CR_NETIF_GSO_NONE;
-	m.hdr_len = gso_size ? (uint16_t)(HDR_ETH + hdr_len) : 0;
+	m.hdr_len = gso_size ? (uint16_t)(CR_NET_HDR_ETH + hdr_len) : 0;
 	m.gso_size = gso_size;
-	m.csum_start = HDR_ETH + 20;
+	m.csum_start = CR_NET_HDR_ETH + 20;
 	m.csum_offset = 16;
 	net->stats.tx_frames++;
-	net->cfg.send_meta(net->cfg.ctx, net->tx, HDR_ETH + len, &m);
+	net->cfg.send_meta(net->cfg.ctx, net->tx, CR_NET_HDR_ETH + len, &m);
 	return 0;
 }
 
-uint64_t cr_net_ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
+uint64_t cr_net_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
 {
 	uint8_t ph[12];
 	cr_put_be32(ph, src);
@@ -190,7 +190,7 @@ void cr_net_ip_input(struct cr_net *net, const uint8_t *eth_src, const uint8_t *
 	/* total < len: Ethernet padding, ignored. TTL: as a host we accept
 	 * any value (RFC 1122 3.2.1.7); we never forward. Options: skipped. */
 	dst = cr_get_be32(ip + 16);
-	if (!net->cfg.ip || (dst != net->cfg.ip && !cr_net_ip_is_bcast(net, dst))) {
+	if (!net->cfg.ip || (dst != net->cfg.ip && !cr_net_is_bcast(net, dst))) {
 		/* unconfigured: only the DHCP client's replies, unfragmented */
 		bool dhcp = !net->cfg.ip && ip[9] == PROTO_UDP &&
 		            !(cr_get_be16(ip + 6) & (IP_MF | IP_OFFMASK)) && total >= ihl + 8 &&

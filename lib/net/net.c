@@ -44,9 +44,9 @@ int cr_net_create(struct cr_net **out, const struct cr_net_cfg *cfg)
 	if (!net)
 		return -ENOMEM;
 	memset(net, 0, sizeof(*net));
-	net->tx_size = cfg->mtu + HDR_ETH;
+	net->tx_size = cfg->mtu + CR_NET_HDR_ETH;
 	if ((cfg->offload & CR_NETIF_OFFLOAD_TSO4) && cfg->send_meta)
-		net->tx_size = CR_NETIF_GSO_MAX + HDR_ETH;
+		net->tx_size = CR_NETIF_GSO_MAX + CR_NET_HDR_ETH;
 	net->tx = malloc(net->tx_size);
 	if (!net->tx) {
 		free(net);
@@ -73,11 +73,11 @@ void cr_net_destroy(struct cr_net *net)
 	if (!net)
 		return;
 	for (i = 0; i < CR_NET_ARP_ENTRIES; i++)
-		pbuf_queue_free(&net->arp[i].pending);
+		cr_pbuf_queue_free(&net->arp[i].pending);
 	for (i = 0; i < CR_NET_REASS_MAX; i++)
 		free(net->reass[i].buf);
 	for (i = 0; i < CR_NET_UDP_SOCKETS; i++)
-		pbuf_queue_free(&net->udp[i].q);
+		cr_pbuf_queue_free(&net->udp[i].q);
 	cr_net_tcp_fini(net);
 	free(net->tx);
 	free(net);

@@ -9,7 +9,7 @@
  * a pbuf is on at most one queue (singly linked through next).
  *
  * Headroom: frames are built in the core's transmit buffer (mtu + 14
- * bytes) with the payload copied once at HDR_UDP, after room for
+ * bytes) with the payload copied once at CR_NET_HDR_UDP, after room for
  * the Ethernet, IPv4 and UDP headers, which are then written in front of
  * it; a send copies the application's data exactly once.
  */
@@ -19,12 +19,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define HDR_ETH 14
-#define HDR_IP (HDR_ETH + 20)
-#define HDR_UDP (HDR_IP + 8)
+#define CR_NET_HDR_ETH 14
+#define CR_NET_HDR_IP (CR_NET_HDR_ETH + 20)
+#define CR_NET_HDR_UDP (CR_NET_HDR_IP + 8)
 
-struct pbuf {
-	struct pbuf *next;
+struct cr_pbuf {
+	struct cr_pbuf *next;
 	uint32_t len;
 	uint32_t addr; /* queue-specific: source address of a datagram */
 	uint16_t port; /* queue-specific: source port of a datagram */
@@ -32,9 +32,9 @@ struct pbuf {
 };
 
 /* A pbuf with room for len bytes (uninitialised), or NULL. */
-static inline struct pbuf *pbuf_alloc(uint32_t len)
+static inline struct cr_pbuf *cr_pbuf_alloc(uint32_t len)
 {
-	struct pbuf *p = malloc(sizeof(*p) + len);
+	struct cr_pbuf *p = malloc(sizeof(*p) + len);
 	if (p) {
 		p->next = NULL;
 		p->len = len;
@@ -45,12 +45,12 @@ static inline struct pbuf *pbuf_alloc(uint32_t len)
 }
 
 /* A FIFO of pbufs. */
-struct pbuf_queue {
-	struct pbuf *head, *tail;
+struct cr_pbuf_queue {
+	struct cr_pbuf *head, *tail;
 	uint32_t count, bytes;
 };
 
-static inline void pbuf_push(struct pbuf_queue *q, struct pbuf *p)
+static inline void cr_pbuf_push(struct cr_pbuf_queue *q, struct cr_pbuf *p)
 {
 	p->next = NULL;
 	if (q->tail)
@@ -62,9 +62,9 @@ static inline void pbuf_push(struct pbuf_queue *q, struct pbuf *p)
 	q->bytes += p->len;
 }
 
-static inline struct pbuf *pbuf_pop(struct pbuf_queue *q)
+static inline struct cr_pbuf *cr_pbuf_pop(struct cr_pbuf_queue *q)
 {
-	struct pbuf *p = q->head;
+	struct cr_pbuf *p = q->head;
 	if (!p)
 		return NULL;
 	q->head = p->next;
@@ -76,10 +76,10 @@ static inline struct pbuf *pbuf_pop(struct pbuf_queue *q)
 	return p;
 }
 
-static inline void pbuf_queue_free(struct pbuf_queue *q)
+static inline void cr_pbuf_queue_free(struct cr_pbuf_queue *q)
 {
-	struct pbuf *p;
-	while ((p = pbuf_pop(q)))
+	struct cr_pbuf *p;
+	while ((p = cr_pbuf_pop(q)))
 		free(p);
 }
 

@@ -52,22 +52,6 @@ void cr_net_stack_unlock(struct net_stack *s)
 	cr_waitq_wake_one(&s->lockq);
 }
 
-bool cr_net_stack_lock_open(struct net_stack *s, const cr_closeref *ref)
-{
-	cr_net_stack_lock(s);
-	if (!cr_closeref_closed(ref))
-		return true;
-	cr_net_stack_unlock(s);
-	return false;
-}
-
-int cr_net_stack_wait(const cr_closeref *ref, cr_waitq *q, uint64_t deadline, int closed_err)
-{
-	int w = cr_waitq_wait(q, deadline);
-
-	return cr_closeref_closed(ref) ? closed_err : w;
-}
-
 static int out_frame_meta(void *ctx, const void *frame, size_t len,
                           const struct cr_netif_meta *meta)
 {

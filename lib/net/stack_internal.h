@@ -10,11 +10,9 @@
  *   stack_tcp.c   cr_tcp_listener and cr_flow over the core's TCP ids
  *   stack_dhcp.c  the DHCP client (lib/dhcp) driving the core's address
  *
- * Every use of the core holds the lock (cr_net_stack_lock), which may block.
- * Closing a socket, listener or flow while fibers are blocked in it, on
- * the lock or a queue, is cr_closeref's business (cirage/device/closeref.h).
- * Names between files are stack_*, without the cr_ prefix of API
- * (internal.h says why).
+ * Every use of the core holds the lock (cr_net_stack_lock). Closing a
+ * socket, listener or flow while fibers are blocked in it is cr_closeref's
+ * business (cirage/fiber.h). Names between files are cr_net_stack_*.
  */
 #ifndef CIRAGE_LIB_NET_STACK_INTERNAL_H
 #define CIRAGE_LIB_NET_STACK_INTERNAL_H
@@ -68,10 +66,8 @@ static inline uint32_t ip4_of(const cr_ipaddr *a)
 
 static inline cr_ipaddr addr_of(uint32_t ip)
 {
-	cr_ipaddr a = cr_ipaddr_any(CR_AF_INET4);
-
-	cr_put_be32(a.bytes, ip);
-	return a;
+	return cr_ipaddr_v4((uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8),
+	                    (uint8_t)ip);
 }
 
 /* out = ip:port, ip 0 as the "any" address. */
@@ -85,14 +81,6 @@ static inline void sockaddr_set(cr_sockaddr *out, uint32_t ip, uint16_t port)
  * running the timers that are due. */
 void cr_net_stack_lock(struct net_stack *s);
 void cr_net_stack_unlock(struct net_stack *s);
-/* For a call inside a socket, listener or flow (cr_closeref_enter(ref)
- * done), which must check after every wait that the object is still open:
- * cr_net_stack_lock_open takes the core and returns true, or returns false, the
- * lock not held, when the object was closed while the call waited for it;
- * cr_net_stack_wait waits on q until deadline and returns 0 when woken,
- * -ETIMEDOUT, or closed_err when the object was closed meanwhile. */
-bool cr_net_stack_lock_open(struct net_stack *s, const cr_closeref *ref);
-int cr_net_stack_wait(const cr_closeref *ref, cr_waitq *q, uint64_t deadline, int closed_err);
 
 /* stack_udp.c: the core's udp_notify, and the cr_stack operations. */
 void cr_net_stack_udp_notify(void *ctx, int sock);

@@ -3,13 +3,10 @@
  * lib/net/stack_tcp.c - the stack device's TCP listeners and flows
  * (cr_tcp_listener, cr_flow) over the core's listener and connection ids:
  * blocked readers, writers, connectors and acceptors wait on their
- * object's wait queue, woken by the core's tcp_notify callback. A call
- * that may block, on that queue or on the core's lock (held across the
- * netif's write), is inside its object (cr_closeref) from entry to return:
- * an object closed meanwhile stays allocated until the call leaves, which
- * then returns -EPIPE (flows) or -EBADF (listeners). A flow's close hands
- * the connection to the core, which finishes it (FIN, TIME_WAIT) without
- * the application. IPv4 only: IPv6 addresses give -EAFNOSUPPORT.
+ * object's wait queue, woken by the core's tcp_notify callback. A flow's
+ * close hands the connection to the core, which finishes it (FIN,
+ * TIME_WAIT) without the application. IPv4 only: IPv6 addresses give
+ * -EAFNOSUPPORT.
  *
  * Memory: one struct net_listener per listener (at most
  * CR_NET_TCP_LISTENERS) and one struct net_flow per flow; the core holds
@@ -52,11 +49,13 @@ void cr_net_stack_tcp_notify(void *ctx, int kind, int id)
 	}
 }
 
+static bool flow_wait(struct net_flow *f, uint64_t deadline, int *w)
+{
+	return cr_closeref_wait(&f->ref, &f->q, deadline, w);
+}
+
 /* ---- flows ----------------------------------------------------------------------- */
 
-/* Every call that may block (on the core's lock or the flow's queue) is
- * inside f from entry to return (cr_closeref), so a flow closed meanwhile
- * stays allocated until the call leaves; the call then returns -EPIPE. */
 static cr_ssize_t flow_read(cr_flow *cf, void *buf, size_t len)
 {
 	struct net_flow *f = (struct net_flow *)cf;
@@ -67,35 +66,21 @@ static cr_ssize_t flow_read(cr_flow *cf, void *buf, size_t len)
 
 	if (f->rd_shut)
 		return -EPIPE;
-	cr_closeref_enter(&f->ref);
 	for (;;) {
-		if (!cr_net_stack_lock_open(s, &f->ref)) {
-			r = -EPIPE;
-			break;
-		}
+		cr_net_stack_lock(s);
 		r = cr_net_tcp_recv(s->net, f->id, buf, len, cr_time_monotonic_ns());
 		cr_net_stack_unlock(s);
 		if (r != -EAGAIN)
-			break;
-		w = cr_net_stack_wait(&f->ref, &f->q, deadline, -EPIPE);
-		if (w == -EPIPE || f->rd_shut) {
-			r = -EPIPE; /* closed, or the read side shut down meanwhile */
-			break;
-		}
+			return r;
+		if (flow_wait(f, deadline, &w) || f->rd_shut)
+			return -EPIPE; /* closed, or the read side shut down meanwhile */
 		if (w == -ETIMEDOUT && cr_net_tcp_readable(s->net, f->id) == 0) {
-			if (!cr_net_stack_lock_open(s, &f->ref)) {
-				r = -EPIPE;
-				break;
-			}
+			cr_net_stack_lock(s);
 			r = cr_net_tcp_recv(s->net, f->id, buf, len, cr_time_monotonic_ns());
 			cr_net_stack_unlock(s);
-			if (r == -EAGAIN)
-				r = -ETIMEDOUT;
-			break;
+			return r == -EAGAIN ? -ETIMEDOUT : r;
 		}
 	}
-	cr_closeref_leave(&f->ref);
-	return r;
 }
 
 static cr_ssize_t flow_write(cr_flow *cf, const void *buf, size_t len)
@@ -104,36 +89,26 @@ static cr_ssize_t flow_write(cr_flow *cf, const void *buf, size_t len)
 	struct net_stack *s = f->s;
 	uint64_t deadline = cr_deadline_after(f->timeout);
 	size_t done = 0;
-	cr_ssize_t r = (cr_ssize_t)len;
+	cr_ssize_t r;
 	int w;
 
-	cr_closeref_enter(&f->ref);
 	while (done < len) {
-		if (!cr_net_stack_lock_open(s, &f->ref)) {
-			r = -EPIPE;
-			break;
-		}
+		cr_net_stack_lock(s);
 		r = cr_net_tcp_send(s->net, f->id, (const uint8_t *)buf + done, len - done,
 		                    cr_time_monotonic_ns());
 		cr_net_stack_unlock(s);
 		if (r > 0) {
 			done += (size_t)r;
-			r = (cr_ssize_t)len;
 			continue;
 		}
-		if (r != -EAGAIN) {
-			if (r == 0)
-				r = -EPIPE;
-			break;
-		}
-		w = cr_net_stack_wait(&f->ref, &f->q, deadline, -EPIPE);
-		if (w < 0) {
-			r = w; /* closed, or timed out */
-			break;
-		}
+		if (r != -EAGAIN)
+			return r == 0 ? -EPIPE : r;
+		if (flow_wait(f, deadline, &w))
+			return -EPIPE;
+		if (w == -ETIMEDOUT)
+			return -ETIMEDOUT;
 	}
-	cr_closeref_leave(&f->ref);
-	return r;
+	return (cr_ssize_t)len;
 }
 
 static int flow_shutdown(cr_flow *cf, enum cr_shutdown how)
@@ -146,14 +121,9 @@ static int flow_shutdown(cr_flow *cf, enum cr_shutdown how)
 		cr_waitq_wake_all(&f->q);
 	}
 	if (how & CR_SHUT_WR) {
-		cr_closeref_enter(&f->ref);
-		if (cr_net_stack_lock_open(f->s, &f->ref)) {
-			r = cr_net_tcp_shutdown(f->s->net, f->id, cr_time_monotonic_ns());
-			cr_net_stack_unlock(f->s);
-		} else {
-			r = -EPIPE;
-		}
-		cr_closeref_leave(&f->ref);
+		cr_net_stack_lock(f->s);
+		r = cr_net_tcp_shutdown(f->s->net, f->id, cr_time_monotonic_ns());
+		cr_net_stack_unlock(f->s);
 	}
 	return r;
 }
@@ -164,9 +134,9 @@ static void flow_close(cr_flow *cf)
 	struct net_stack *s = f->s;
 
 	cr_net_stack_lock(s);
-	s->flows[f->id] = NULL; /* under the lock: the id is free once the core lets it go */
 	cr_net_tcp_close(s->net, f->id, cr_time_monotonic_ns());
 	cr_net_stack_unlock(s);
+	s->flows[f->id] = NULL;
 	if (cr_closeref_close(&f->ref))
 		cr_waitq_wake_all(&f->q);
 }
@@ -184,18 +154,12 @@ static int flow_set_option(cr_flow *cf, enum cr_flow_option opt, int value)
 
 	if (opt != CR_FLOW_NODELAY && opt != CR_FLOW_KEEPALIVE)
 		return -ENOTSUP;
-	cr_closeref_enter(&f->ref);
-	if (!cr_net_stack_lock_open(f->s, &f->ref)) {
-		r = -EPIPE;
-	} else {
-		if (opt == CR_FLOW_NODELAY)
-			r = cr_net_tcp_set_nodelay(f->s->net, f->id, value);
-		else
-			r = cr_net_tcp_set_keepalive(f->s->net, f->id, value,
-			                             cr_time_monotonic_ns());
-		cr_net_stack_unlock(f->s);
-	}
-	cr_closeref_leave(&f->ref);
+	cr_net_stack_lock(f->s);
+	if (opt == CR_FLOW_NODELAY)
+		r = cr_net_tcp_set_nodelay(f->s->net, f->id, value);
+	else
+		r = cr_net_tcp_set_keepalive(f->s->net, f->id, value, cr_time_monotonic_ns());
+	cr_net_stack_unlock(f->s);
 	return r;
 }
 
@@ -272,12 +236,8 @@ int cr_net_stack_tcp_accept(cr_tcp_listener *cl, uint64_t timeout_ns, cr_flow **
 	int id, w;
 
 	*out = NULL;
-	cr_closeref_enter(&l->ref); /* until return: l may be closed while we wait */
 	for (;;) {
-		if (!cr_net_stack_lock_open(s, &l->ref)) {
-			id = -EBADF;
-			break;
-		}
+		cr_net_stack_lock(s);
 		id = cr_net_tcp_accept(s->net, l->lid, &rip, &rport);
 		if (id >= 0) {
 			f = flow_new(s, id);
@@ -285,17 +245,15 @@ int cr_net_stack_tcp_accept(cr_tcp_listener *cl, uint64_t timeout_ns, cr_flow **
 				cr_net_tcp_abort(s->net, id, cr_time_monotonic_ns());
 		}
 		cr_net_stack_unlock(s);
+		if (id >= 0)
+			break;
 		if (id != -EAGAIN)
-			break;
-		w = cr_net_stack_wait(&l->ref, &l->q, deadline, -EBADF);
-		if (w < 0) {
-			id = w; /* closed, or timed out */
-			break;
-		}
+			return id;
+		if (cr_closeref_wait(&l->ref, &l->q, deadline, &w))
+			return -EBADF;
+		if (w == -ETIMEDOUT)
+			return -ETIMEDOUT;
 	}
-	cr_closeref_leave(&l->ref);
-	if (id < 0)
-		return id;
 	if (!f)
 		return -ENOMEM;
 	if (peer)
@@ -323,9 +281,9 @@ void cr_net_stack_tcp_listener_close(cr_tcp_listener *cl)
 	struct net_stack *s = l->s;
 
 	cr_net_stack_lock(s);
-	s->listeners[l->lid] = NULL;
 	cr_net_tcp_unlisten(s->net, l->lid, cr_time_monotonic_ns());
 	cr_net_stack_unlock(s);
+	s->listeners[l->lid] = NULL;
 	if (cr_closeref_close(&l->ref))
 		cr_waitq_wake_all(&l->q);
 }
@@ -352,12 +310,12 @@ int cr_net_stack_tcp_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_
 		return id;
 	if (!f)
 		return -ENOMEM;
-	/* f is the caller's alone until returned: nobody can close it meanwhile */
 	for (;;) {
 		r = cr_net_tcp_status(s->net, id);
 		if (r != -EINPROGRESS)
 			break;
-		w = cr_waitq_wait(&f->q, deadline);
+		if (flow_wait(f, deadline, &w))
+			return -EPIPE;
 		if (w == -ETIMEDOUT && cr_net_tcp_status(s->net, id) == -EINPROGRESS) {
 			r = -ETIMEDOUT;
 			break;

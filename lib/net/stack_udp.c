@@ -3,11 +3,8 @@
  * lib/net/stack_udp.c - the stack device's UDP sockets (cr_udp) over the
  * core's: udp_sendto first waits (up to CR_NET_RESOLVE_WAIT) for ARP to
  * resolve the next hop, then -EHOSTUNREACH; udp_recvfrom waits on the
- * socket's wait queue, woken by the core's udp_notify callback. Both are
- * inside their socket (cr_closeref) from entry to return, since both may
- * block, on the core's lock as on a queue: a socket closed meanwhile stays
- * allocated until they leave, and they return -EBADF. IPv4 only: IPv6
- * addresses give -EAFNOSUPPORT.
+ * socket's wait queue, woken by the core's udp_notify callback. IPv4 only:
+ * IPv6 addresses give -EAFNOSUPPORT.
  *
  * Memory: one struct net_udp per open socket (at most CR_NET_UDP_SOCKETS).
  */
@@ -81,10 +78,7 @@ cr_ssize_t cr_net_stack_udp_sendto(cr_udp *cu, const void *buf, size_t len, cons
 	if (len > CR_NET_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	dst = ip4_of(&to->addr);
-	r = -EBADF;
-	cr_closeref_enter(&u->ref); /* until return: u may be closed while we wait */
-	if (!cr_net_stack_lock_open(s, &u->ref))
-		goto out;
+	cr_net_stack_lock(s);
 	for (;;) {
 		uint64_t now = cr_time_monotonic_ns(), wake;
 		r = cr_net_resolve(s->net, dst, now);
@@ -98,18 +92,14 @@ cr_ssize_t cr_net_stack_udp_sendto(cr_udp *cu, const void *buf, size_t len, cons
 		if (wake > deadline)
 			wake = deadline;
 		cr_net_stack_unlock(s);
-		if (cr_net_stack_wait(&u->ref, &s->arpq, wake, -EBADF) == -EBADF ||
-		    !cr_net_stack_lock_open(s, &u->ref)) {
-			r = -EBADF;
-			goto out;
-		}
+		if (cr_closeref_wait(&u->ref, &s->arpq, wake, NULL))
+			return -EBADF;
+		cr_net_stack_lock(s);
 	}
 	if (r == 0)
 		r = cr_net_udp_sendto(s->net, u->sock, dst, to->port, buf, len,
 		                      cr_time_monotonic_ns());
 	cr_net_stack_unlock(s);
-out:
-	cr_closeref_leave(&u->ref);
 	return r;
 }
 
@@ -123,28 +113,18 @@ cr_ssize_t cr_net_stack_udp_recvfrom(cr_udp *cu, void *buf, size_t len, cr_socka
 	uint16_t sport = 0;
 	cr_ssize_t r;
 
-	cr_closeref_enter(&u->ref);
 	for (;;) {
 		int w;
-		if (!cr_net_stack_lock_open(s, &u->ref)) {
-			r = -EBADF;
-			break;
-		}
+		cr_net_stack_lock(s);
 		r = cr_net_udp_recv(s->net, u->sock, buf, len, &src, &sport);
 		cr_net_stack_unlock(s);
 		if (r != -EAGAIN)
 			break;
-		w = cr_net_stack_wait(&u->ref, &u->rq, deadline, -EBADF);
-		if (w == -EBADF) {
-			r = -EBADF;
-			break;
-		}
-		if (w == -ETIMEDOUT && cr_net_udp_pending(s->net, u->sock) == 0) {
-			r = -ETIMEDOUT;
-			break;
-		}
+		if (cr_closeref_wait(&u->ref, &u->rq, deadline, &w))
+			return -EBADF;
+		if (w == -ETIMEDOUT && cr_net_udp_pending(s->net, u->sock) == 0)
+			return -ETIMEDOUT;
 	}
-	cr_closeref_leave(&u->ref);
 	if (r >= 0 && from)
 		sockaddr_set(from, src, sport);
 	return r;
@@ -169,9 +149,9 @@ void cr_net_stack_udp_close(cr_udp *cu)
 	struct net_stack *s = u->s;
 
 	cr_net_stack_lock(s);
-	s->socks[u->sock] = NULL;
 	cr_net_udp_close(s->net, u->sock);
 	cr_net_stack_unlock(s);
+	s->socks[u->sock] = NULL;
 	if (!cr_closeref_close(&u->ref))
 		return;
 	cr_waitq_wake_all(&u->rq);

@@ -51,7 +51,7 @@
 
 /* ---- the connection table ----------------------------------------------------- */
 
-static uint32_t hash_of(const struct tcp *t, uint32_t lip, uint16_t lport, uint32_t rip,
+static uint32_t hash_of(const struct cr_tcp *t, uint32_t lip, uint16_t lport, uint32_t rip,
                         uint16_t rport)
 {
 	uint32_t h = rip * 0x9e3779b1u ^ ((uint32_t)rport << 16 | lport) * 0x85ebca6bu ^ lip;
@@ -61,8 +61,8 @@ static uint32_t hash_of(const struct tcp *t, uint32_t lip, uint16_t lport, uint3
 	return h & t->hmask;
 }
 
-struct conn *cr_net_tcp_lookup(const struct tcp *t, uint32_t lip, uint16_t lport, uint32_t rip,
-                               uint16_t rport)
+struct conn *cr_tcp_lookup(const struct cr_tcp *t, uint32_t lip, uint16_t lport, uint32_t rip,
+                           uint16_t rport)
 {
 	struct conn *c = t->hash[hash_of(t, lip, lport, rip, rport)];
 	for (; c; c = c->hnext)
@@ -71,7 +71,7 @@ struct conn *cr_net_tcp_lookup(const struct tcp *t, uint32_t lip, uint16_t lport
 	return NULL;
 }
 
-void cr_net_tcp_bufs_free(struct tcp *t, struct conn *c)
+void cr_tcp_bufs_free(struct cr_tcp *t, struct conn *c)
 {
 	if (c->rbuf || c->sbuf)
 		t->n_buffered--;
@@ -82,7 +82,7 @@ void cr_net_tcp_bufs_free(struct tcp *t, struct conn *c)
 	c->n_ooo = 0;
 }
 
-int cr_net_tcp_bufs_alloc(struct tcp *t, struct conn *c)
+int cr_tcp_bufs_alloc(struct cr_tcp *t, struct conn *c)
 {
 	if (c->rbuf)
 		return 0;
@@ -100,9 +100,9 @@ int cr_net_tcp_bufs_alloc(struct tcp *t, struct conn *c)
 	return 0;
 }
 
-void cr_net_tcp_conn_free(struct cr_net *net, struct conn *c)
+void cr_tcp_conn_free(struct cr_net *net, struct conn *c)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	struct conn **pp = &t->hash[hash_of(t, c->lip, c->lport, c->rip, c->rport)];
 
 	while (*pp && *pp != c)
@@ -127,7 +127,7 @@ void cr_net_tcp_conn_free(struct cr_net *net, struct conn *c)
 			}
 		}
 	}
-	cr_net_tcp_bufs_free(t, c);
+	cr_tcp_bufs_free(t, c);
 	t->conns[c->id] = NULL;
 	t->n_conns--;
 	free(c);
@@ -135,9 +135,9 @@ void cr_net_tcp_conn_free(struct cr_net *net, struct conn *c)
 
 /* A free id, reusing the oldest TIME_WAIT connection when the table is
  * full; -1 when there is none. */
-int cr_net_tcp_free_id(struct cr_net *net)
+int cr_tcp_free_id(struct cr_net *net)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	struct conn *oldest = NULL;
 	uint32_t i;
 
@@ -154,15 +154,15 @@ int cr_net_tcp_free_id(struct cr_net *net)
 	if (!oldest)
 		return -1;
 	i = (uint32_t)oldest->id;
-	cr_net_tcp_conn_free(net, oldest);
+	cr_tcp_conn_free(net, oldest);
 	return (int)i;
 }
 
-struct conn *cr_net_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                                 uint16_t rport)
+struct conn *cr_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                             uint16_t rport)
 {
-	struct tcp *t = net->tcp;
-	int id = cr_net_tcp_free_id(net);
+	struct cr_tcp *t = net->tcp;
+	int id = cr_tcp_free_id(net);
 	struct conn *c;
 	uint32_t h;
 
@@ -193,7 +193,7 @@ struct conn *cr_net_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lpor
 	return c;
 }
 
-int cr_net_tcp_listener_find(const struct tcp *t, uint32_t ip, uint16_t port)
+int cr_tcp_listener_find(const struct cr_tcp *t, uint32_t ip, uint16_t port)
 {
 	int i, any = -1;
 
@@ -211,7 +211,7 @@ int cr_net_tcp_listener_find(const struct tcp *t, uint32_t ip, uint16_t port)
 
 /* ---- the end of a connection -------------------------------------------------- */
 
-void cr_net_tcp_set_error(struct cr_net *net, struct conn *c, int err)
+void cr_tcp_set_error(struct cr_net *net, struct conn *c, int err)
 {
 	c->err = err;
 	c->state = CR_TCP_CLOSED;
@@ -219,16 +219,16 @@ void cr_net_tcp_set_error(struct cr_net *net, struct conn *c, int err)
 	if (c->flags & C_HELD)
 		tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
 	else
-		cr_net_tcp_conn_free(net, c);
+		cr_tcp_conn_free(net, c);
 }
 
-void cr_net_tcp_enter_time_wait(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_enter_time_wait(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	c->state = CR_TCP_TIME_WAIT;
 	c->t_rtx = CR_FOREVER;
 	tcp_timer_set(net->tcp, &c->t_keep, now + TCP_TIME_WAIT);
 	if (!(c->flags & C_HELD))
-		cr_net_tcp_bufs_free(net->tcp, c);
+		cr_tcp_bufs_free(net->tcp, c);
 }
 
 /* ---- setup -------------------------------------------------------------------- */
@@ -247,7 +247,7 @@ static uint32_t buf_size(uint32_t v)
 
 int cr_net_tcp_init(struct cr_net *net)
 {
-	struct tcp *t = malloc(sizeof(*t));
+	struct cr_tcp *t = malloc(sizeof(*t));
 	uint32_t n, h = 16;
 	uint64_t m[4] = {1, 2, 3, 4};
 
@@ -273,21 +273,21 @@ int cr_net_tcp_init(struct cr_net *net)
 		return -ENOMEM;
 	}
 	net->tcp = t;
-	t->ts_base = (uint32_t)cr_net_tcp_siphash(net->cfg.secret, m);
+	t->ts_base = (uint32_t)cr_tcp_siphash(net->cfg.secret, m);
 	t->port_hint = (uint16_t)(t->ts_base >> 16);
 	return 0;
 }
 
 void cr_net_tcp_fini(struct cr_net *net)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	uint32_t i;
 
 	if (!t)
 		return;
 	for (i = 0; i < t->max_conns; i++) {
 		if (t->conns[i]) {
-			cr_net_tcp_bufs_free(t, t->conns[i]);
+			cr_tcp_bufs_free(t, t->conns[i]);
 			free(t->conns[i]);
 		}
 	}

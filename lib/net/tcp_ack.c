@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * lib/net/tcp_ack.c - what an acceptable ACK does to the send side
- * (cr_net_tcp_ack_in, from tcp_in.c): RTT samples and the RTO (RFC 6298), the
+ * (cr_tcp_ack_in, from tcp_in.c): RTT samples and the RTO (RFC 6298), the
  * peer's SACK blocks (RFC 2018), the send window (RFC 9293 3.10.7.4),
  * NewReno congestion control and loss recovery (RFC 5681, RFC 6582), and
  * the state changes when our FIN is acknowledged.
@@ -114,14 +114,14 @@ static uint32_t retransmit_hole(struct cr_net *net, struct conn *c, uint32_t fro
 	if (!SEQ_LT(from, end) || !SEQ_LT(from, c->snd_max)) {
 		/* only the FIN may be missing */
 		if (force && tcp_fin_sent(c) && from == limit) {
-			cr_net_tcp_send_seg(net, c, limit, 0, F_ACK | F_FIN, now);
+			cr_tcp_send_seg(net, c, limit, 0, F_ACK | F_FIN, now);
 			net->stats.tcp_retransmits++;
 			return limit + 1;
 		}
 		return from;
 	}
 	len = min32(end - from, tcp_seg_room(c));
-	cr_net_tcp_send_seg(net, c, from, len, F_ACK, now);
+	cr_tcp_send_seg(net, c, from, len, F_ACK, now);
 	net->stats.tcp_retransmits++;
 	c->flags &= (uint16_t)~C_RTT_TIMING; /* Karn */
 	return from + len;
@@ -136,7 +136,7 @@ static void enter_recovery(struct cr_net *net, struct conn *c, uint64_t now)
 	c->recover = c->snd_max;
 	c->flags |= C_RECOVERY;
 	c->rtx_next = retransmit_hole(net, c, c->snd_una, true, now);
-	cr_net_tcp_rtx_arm(net, c, now);
+	cr_tcp_rtx_arm(net, c, now);
 }
 
 /* A new ACK advanced snd_una by acked bytes (sequence space). */
@@ -185,14 +185,14 @@ static bool our_fin_acked(struct cr_net *net, struct conn *c, uint64_t now)
 			tcp_timer_set(net->tcp, &c->t_keep, now + TCP_FIN_WAIT2);
 		break;
 	case CR_TCP_CLOSING:
-		cr_net_tcp_enter_time_wait(net, c, now);
+		cr_tcp_enter_time_wait(net, c, now);
 		break;
 	case CR_TCP_LAST_ACK:
 		c->state = CR_TCP_CLOSED;
 		if (c->flags & C_HELD) {
 			tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
 		} else {
-			cr_net_tcp_conn_free(net, c);
+			cr_tcp_conn_free(net, c);
 			return true;
 		}
 		break;
@@ -204,19 +204,19 @@ static bool our_fin_acked(struct cr_net *net, struct conn *c, uint64_t now)
 
 /* ACK processing for a synchronized connection. Returns false when the
  * segment must be dropped (c may have been freed: *gone). */
-bool cr_net_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ack, uint16_t win,
-                       const struct opts *o, uint32_t plen, uint8_t flags, uint64_t now, bool *gone)
+bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ack, uint16_t win,
+                   const struct opts *o, uint32_t plen, uint8_t flags, uint64_t now, bool *gone)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	uint32_t wnd = (uint32_t)win << c->snd_ws;
 	bool dup = false;
 
 	if (SEQ_GT(ack, c->snd_max)) {
-		cr_net_tcp_challenge_ack(net, c, now);
+		cr_tcp_challenge_ack(net, c, now);
 		return false;
 	}
 	if (SEQ_LT(ack, c->snd_una - max32(c->max_wnd, 65535))) {
-		cr_net_tcp_challenge_ack(net, c, now);
+		cr_tcp_challenge_ack(net, c, now);
 		return false;
 	}
 	if (c->flags & C_SACK)
@@ -252,7 +252,7 @@ bool cr_net_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_
 			c->t_rtx = CR_FOREVER;
 			c->flags &= (uint16_t)~C_TLP;
 		} else {
-			cr_net_tcp_rtx_arm_probe(net, c, now);
+			cr_tcp_rtx_arm_probe(net, c, now);
 		}
 		if (c->flags & C_HELD)
 			tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);

@@ -3,7 +3,7 @@
  * lib/net/tcp_api.c - what the application (the stack device, through
  * core.h's TCP section) calls: listeners, accept, active opens, sending
  * and receiving through the rings, shutdown, close and abort, options and
- * state. Every call that changes what may be sent ends in cr_net_tcp_output.
+ * state. Every call that changes what may be sent ends in cr_tcp_output.
  */
 #include <string.h>
 
@@ -11,7 +11,7 @@
 
 static struct conn *held_conn(const struct cr_net *net, int id)
 {
-	const struct tcp *t = net->tcp;
+	const struct cr_tcp *t = net->tcp;
 	struct conn *c;
 
 	if (id < 0 || (uint32_t)id >= t->max_conns)
@@ -31,7 +31,7 @@ static struct listener *listener_of(struct cr_net *net, int lid)
 
 int cr_net_tcp_listen(struct cr_net *net, uint32_t ip, uint16_t port, int backlog)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	int i, free_slot = -1;
 
 	if (ip && ip != net->cfg.ip)
@@ -52,7 +52,7 @@ int cr_net_tcp_listen(struct cr_net *net, uint32_t ip, uint16_t port, int backlo
 		uint32_t k;
 		for (k = 0; k < 16384; k++) {
 			uint16_t p = (uint16_t)(CR_NET_EPHEMERAL_MIN + (t->port_hint++ % 16384));
-			if (cr_net_tcp_listener_find(t, ip, p) < 0) {
+			if (cr_tcp_listener_find(t, ip, p) < 0) {
 				port = p;
 				break;
 			}
@@ -86,7 +86,7 @@ int cr_net_tcp_listen_local(const struct cr_net *net, int lid, uint32_t *ip, uin
 
 void cr_net_tcp_unlisten(struct cr_net *net, int lid, uint64_t now_ns)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	struct listener *l = listener_of(net, lid);
 	uint32_t i;
 
@@ -95,8 +95,8 @@ void cr_net_tcp_unlisten(struct cr_net *net, int lid, uint64_t now_ns)
 	for (i = 0; i < t->max_conns; i++) {
 		struct conn *c = t->conns[i];
 		if (c && c->listener == lid && !(c->flags & C_HELD)) {
-			cr_net_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now_ns);
-			cr_net_tcp_conn_free(net, c);
+			cr_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now_ns);
+			cr_tcp_conn_free(net, c);
 		}
 	}
 	memset(l, 0, sizeof(*l));
@@ -130,44 +130,44 @@ int cr_net_tcp_accept(struct cr_net *net, int lid, uint32_t *rip, uint16_t *rpor
 
 int cr_net_tcp_connect(struct cr_net *net, uint32_t dst, uint16_t dport, uint64_t now_ns)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	uint32_t hop, k;
 	uint16_t port = 0;
 	struct conn *c;
 
-	if (dport == 0 || dst == 0 || cr_net_ip_is_bcast(net, dst) || (dst >> 28) == 0xe)
+	if (dport == 0 || dst == 0 || cr_net_is_bcast(net, dst) || (dst >> 28) == 0xe)
 		return -EINVAL;
 	if (!net->cfg.ip || cr_net_route(net, dst, &hop) < 0)
 		return -ENETUNREACH;
 	for (k = 0; k < 16384; k++) {
 		uint16_t p = (uint16_t)(CR_NET_EPHEMERAL_MIN +
 		                        (uint32_t)(t->port_hint++ * 40503u + dst + dport) % 16384);
-		if (cr_net_tcp_listener_find(t, net->cfg.ip, p) < 0 &&
-		    !cr_net_tcp_lookup(t, net->cfg.ip, p, dst, dport)) {
+		if (cr_tcp_listener_find(t, net->cfg.ip, p) < 0 &&
+		    !cr_tcp_lookup(t, net->cfg.ip, p, dst, dport)) {
 			port = p;
 			break;
 		}
 	}
 	if (!port)
 		return -EADDRINUSE;
-	if (t->n_conns >= t->max_conns && cr_net_tcp_free_id(net) < 0)
+	if (t->n_conns >= t->max_conns && cr_tcp_free_id(net) < 0)
 		return -EMFILE;
-	c = cr_net_tcp_conn_new(net, net->cfg.ip, port, dst, dport);
+	c = cr_tcp_conn_new(net, net->cfg.ip, port, dst, dport);
 	if (!c)
 		return t->n_conns >= t->max_conns ? -EMFILE : -ENOMEM;
-	if (cr_net_tcp_bufs_alloc(t, c) < 0) {
-		cr_net_tcp_conn_free(net, c);
+	if (cr_tcp_bufs_alloc(t, c) < 0) {
+		cr_tcp_conn_free(net, c);
 		return -ENOMEM;
 	}
 	c->flags |= C_HELD;
 	c->state = CR_TCP_SYN_SENT;
-	c->iss = cr_net_tcp_isn(net, c->lip, port, dst, dport, now_ns);
+	c->iss = cr_tcp_isn(net, c->lip, port, dst, dport, now_ns);
 	c->snd_una = c->snd_max = c->iss;
 	c->rcv_ws = tcp_wscale(t);
 	c->mss = (uint16_t)(net->cfg.mtu - 40);
 	c->flags |=
-	    C_TS | C_SACK | C_WS; /* offered; cr_net_tcp_negotiate() keeps what the peer accepts */
-	cr_net_tcp_send_syn(net, c, now_ns);
+	    C_TS | C_SACK | C_WS; /* offered; cr_tcp_negotiate() keeps what the peer accepts */
+	cr_tcp_send_syn(net, c, now_ns);
 	return c->id;
 }
 
@@ -234,7 +234,7 @@ cr_ssize_t cr_net_tcp_send(struct cr_net *net, int id, const void *buf, size_t l
 	if (n > first)
 		memcpy(c->sbuf, (const uint8_t *)buf + first, n - first);
 	c->s_len += n;
-	cr_net_tcp_output(net, c, now_ns);
+	cr_tcp_output(net, c, now_ns);
 	return (cr_ssize_t)n;
 }
 
@@ -270,7 +270,7 @@ cr_ssize_t cr_net_tcp_recv(struct cr_net *net, int id, void *buf, size_t len, ui
 	if (tcp_synchronized(c) && !(c->flags & C_FIN_RCVD) && old_wnd < c->rsize / 2 &&
 	    tcp_rcv_space(c) - old_wnd >= min32(c->rsize / 2, 2u * c->rmss)) {
 		c->flags |= C_ACK_NOW;
-		cr_net_tcp_output(net, c, now_ns);
+		cr_tcp_output(net, c, now_ns);
 	}
 	return (cr_ssize_t)n;
 }
@@ -295,7 +295,7 @@ int cr_net_tcp_shutdown(struct cr_net *net, int id, uint64_t now_ns)
 		return c->err ? c->err : 0;
 	c->flags |= C_SHUT_WR;
 	c->state = c->state == CR_TCP_ESTABLISHED ? CR_TCP_FIN_WAIT_1 : CR_TCP_LAST_ACK;
-	cr_net_tcp_output(net, c, now_ns);
+	cr_tcp_output(net, c, now_ns);
 	return 0;
 }
 
@@ -307,8 +307,8 @@ void cr_net_tcp_abort(struct cr_net *net, int id, uint64_t now_ns)
 		return;
 	if (c->state != CR_TCP_CLOSED && c->state != CR_TCP_TIME_WAIT &&
 	    c->state != CR_TCP_SYN_SENT)
-		cr_net_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now_ns);
-	cr_net_tcp_conn_free(net, c);
+		cr_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now_ns);
+	cr_tcp_conn_free(net, c);
 }
 
 void cr_net_tcp_close(struct cr_net *net, int id, uint64_t now_ns)
@@ -324,7 +324,7 @@ void cr_net_tcp_close(struct cr_net *net, int id, uint64_t now_ns)
 	}
 	c->flags &= (uint16_t)~C_HELD;
 	if (c->state == CR_TCP_TIME_WAIT) {
-		cr_net_tcp_bufs_free(net->tcp, c);
+		cr_tcp_bufs_free(net->tcp, c);
 		return;
 	}
 	if (c->state == CR_TCP_FIN_WAIT_2) {
@@ -334,7 +334,7 @@ void cr_net_tcp_close(struct cr_net *net, int id, uint64_t now_ns)
 	if (!(c->flags & C_SHUT_WR)) {
 		c->flags |= C_SHUT_WR;
 		c->state = c->state == CR_TCP_ESTABLISHED ? CR_TCP_FIN_WAIT_1 : CR_TCP_LAST_ACK;
-		cr_net_tcp_output(net, c, now_ns);
+		cr_tcp_output(net, c, now_ns);
 	}
 }
 
@@ -367,7 +367,7 @@ int cr_net_tcp_set_keepalive(struct cr_net *net, int id, bool on, uint64_t now_n
 
 int cr_net_tcp_state(const struct cr_net *net, int id)
 {
-	const struct tcp *t = net->tcp;
+	const struct cr_tcp *t = net->tcp;
 	if (id < 0 || (uint32_t)id >= t->max_conns || !t->conns[id])
 		return -EBADF;
 	return t->conns[id]->state;
@@ -375,7 +375,7 @@ int cr_net_tcp_state(const struct cr_net *net, int id)
 
 uint32_t cr_net_tcp_sending(const struct cr_net *net)
 {
-	const struct tcp *t = net->tcp;
+	const struct cr_tcp *t = net->tcp;
 	uint32_t i, n = 0;
 
 	for (i = 0; i < t->max_conns; i++) {

@@ -5,7 +5,7 @@
  * PAWS, sequence acceptability, RST and SYN handling (RFC 5961), the
  * handshake, received data into the receive ring (out-of-order ranges
  * included) and the peer's FIN; ACKs go to tcp_ack.c, passive opens to
- * tcp_syn.c, what is then owed to cr_net_tcp_output.
+ * tcp_syn.c, what is then owed to cr_tcp_output.
  */
 #include <string.h>
 
@@ -74,7 +74,7 @@ static bool parse_opts(const uint8_t *p, size_t len, bool syn, struct opts *o)
 	return true;
 }
 
-uint16_t cr_net_tcp_mss_from(const struct cr_net *net, const struct opts *o)
+uint16_t cr_tcp_mss_from(const struct cr_net *net, const struct opts *o)
 {
 	uint32_t m = o->mss ? o->mss : TCP_DEFAULT_MSS;
 	uint32_t ours = net->cfg.mtu - 40;
@@ -86,9 +86,9 @@ uint16_t cr_net_tcp_mss_from(const struct cr_net *net, const struct opts *o)
 }
 
 /* Apply the peer's SYN options to c. */
-void cr_net_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts *o)
+void cr_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts *o)
 {
-	c->mss = cr_net_tcp_mss_from(net, o);
+	c->mss = cr_tcp_mss_from(net, o);
 	c->flags &= (uint16_t) ~(C_WS | C_SACK | C_TS);
 	if (o->ws >= 0) {
 		c->flags |= C_WS;
@@ -109,7 +109,7 @@ void cr_net_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts 
 /* Make c established: buffers, windows. false when out of memory. */
 static bool establish(struct cr_net *net, struct conn *c, uint32_t ack, uint16_t win, uint32_t seq)
 {
-	if (cr_net_tcp_bufs_alloc(net->tcp, c) < 0)
+	if (cr_tcp_bufs_alloc(net->tcp, c) < 0)
 		return false;
 	c->state = CR_TCP_ESTABLISHED;
 	c->snd_una = ack;
@@ -228,13 +228,13 @@ static void syn_sent_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32
 {
 	if ((flags & F_ACK) && (SEQ_LE(ack, c->iss) || SEQ_GT(ack, c->snd_max))) {
 		if (!(flags & F_RST))
-			cr_net_tcp_send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST,
-			                     NULL, 0, 0, now);
+			cr_tcp_send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST,
+			                 NULL, 0, 0, now);
 		return;
 	}
 	if (flags & F_RST) {
 		if (flags & F_ACK)
-			cr_net_tcp_set_error(net, c, -ECONNREFUSED);
+			cr_tcp_set_error(net, c, -ECONNREFUSED);
 		return;
 	}
 	if (!(flags & F_SYN))
@@ -242,24 +242,24 @@ static void syn_sent_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32
 	c->irs = seq;
 	c->rcv_nxt = seq + 1;
 	c->rcv_adv = c->rcv_nxt;
-	cr_net_tcp_negotiate(net, c, o);
+	cr_tcp_negotiate(net, c, o);
 	if (!o->ts)
 		c->flags &= (uint16_t)~C_TS;
 	if (flags & F_ACK) {
 		if (!establish(net, c, ack, win, seq)) {
-			cr_net_tcp_send_seg(net, c, ack, 0, F_RST, now);
-			cr_net_tcp_set_error(net, c, -ENOMEM);
+			cr_tcp_send_seg(net, c, ack, 0, F_RST, now);
+			cr_tcp_set_error(net, c, -ENOMEM);
 			return;
 		}
 		c->snd_wnd = win; /* never scaled in a SYN */
 		c->max_wnd = win;
 		c->flags |= C_ACK_NOW;
-		cr_net_tcp_output(net, c, now);
+		cr_tcp_output(net, c, now);
 		tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
 	} else {
 		c->state = CR_TCP_SYN_RCVD; /* simultaneous open */
 		c->snd_wnd = win;
-		cr_net_tcp_send_syn(net, c, now);
+		cr_tcp_send_syn(net, c, now);
 	}
 }
 
@@ -288,7 +288,7 @@ static bool passive_established(struct cr_net *net, struct conn *c, uint32_t ack
 void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint8_t *seg,
                       size_t len, uint64_t now)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	struct conn *c;
 	struct opts o;
 	uint16_t sport, dport, win;
@@ -299,14 +299,14 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 	int lid;
 
 	net->stats.tcp_segs_in++;
-	if (len < 20 || src == 0 || cr_net_ip_is_bcast(net, src) || (src >> 28) == 0xe) {
+	if (len < 20 || src == 0 || cr_net_is_bcast(net, src) || (src >> 28) == 0xe) {
 		net->stats.tcp_bad++;
 		return;
 	}
 	hlen = (uint32_t)(seg[12] >> 4) * 4;
 	if (hlen < 20 || hlen > len ||
 	    (!net->rx_csum_ok &&
-	     cr_csum_fold(cr_csum_add(cr_net_ip_pseudo_sum(src, dst, PROTO_TCP, len), seg, len)))) {
+	     cr_csum_fold(cr_csum_add(cr_net_pseudo_sum(src, dst, PROTO_TCP, len), seg, len)))) {
 		net->stats.tcp_bad++;
 		return;
 	}
@@ -324,35 +324,34 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 	plen = (uint32_t)(len - hlen);
 	seglen = plen + ((flags & F_SYN) ? 1 : 0) + ((flags & F_FIN) ? 1 : 0);
 
-	c = cr_net_tcp_lookup(t, dst, dport, src, sport);
+	c = cr_tcp_lookup(t, dst, dport, src, sport);
 	if (c && c->state == CR_TCP_TIME_WAIT && (flags & F_SYN) && !(flags & (F_ACK | F_RST)) &&
 	    SEQ_GT(seq, c->rcv_nxt) && !(c->flags & C_HELD)) {
 		/* a new incarnation (RFC 6191 without timestamps' help) */
-		cr_net_tcp_conn_free(net, c);
+		cr_tcp_conn_free(net, c);
 		c = NULL;
 	}
 	if (!c) {
-		lid = cr_net_tcp_listener_find(t, dst, dport);
+		lid = cr_tcp_listener_find(t, dst, dport);
 		if (lid >= 0 && !(flags & F_RST)) {
 			if ((flags & (F_SYN | F_ACK | F_FIN)) == F_SYN) {
-				cr_net_tcp_listen_syn(net, lid, dst, dport, src, sport, seq, &o,
-				                      now);
+				cr_tcp_listen_syn(net, lid, dst, dport, src, sport, seq, &o, now);
 				return;
 			}
 			if ((flags & (F_SYN | F_ACK)) == F_ACK &&
-			    (c = cr_net_tcp_cookie_check(net, lid, dst, dport, src, sport, seq, ack,
-			                                 &o, now))) {
+			    (c = cr_tcp_cookie_check(net, lid, dst, dport, src, sport, seq, ack, &o,
+			                             now))) {
 				/* continue below as a SYN_RCVD connection */
 			} else if (flags & F_ACK) {
-				cr_net_tcp_send_reset(net, dst, dport, src, sport, flags, seq, ack,
-				                      seglen, now);
+				cr_tcp_send_reset(net, dst, dport, src, sport, flags, seq, ack,
+				                  seglen, now);
 				return;
 			} else {
 				return;
 			}
 		} else {
-			cr_net_tcp_send_reset(net, dst, dport, src, sport, flags, seq, ack, seglen,
-			                      now);
+			cr_tcp_send_reset(net, dst, dport, src, sport, flags, seq, ack, seglen,
+			                  now);
 			return;
 		}
 	}
@@ -369,7 +368,7 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 	if ((c->flags & C_TS) && o.ts && !(flags & F_RST) && SEQ_LT(o.tsval, c->ts_recent) &&
 	    tcp_synchronized(c)) {
 		if (!(flags & F_RST))
-			cr_net_tcp_send_ack(net, c, now);
+			cr_tcp_send_ack(net, c, now);
 		return;
 	}
 	/* sequence acceptability */
@@ -388,7 +387,7 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 		acceptable = true; /* a zero-window probe: process its ACK, drop its data */
 	if (!acceptable) {
 		if (c->state == CR_TCP_SYN_RCVD && (flags & F_SYN) && seq == c->irs) {
-			cr_net_tcp_send_syn(net, c, now); /* the peer did not get our SYN-ACK */
+			cr_tcp_send_syn(net, c, now); /* the peer did not get our SYN-ACK */
 			return;
 		}
 		/* a duplicate (the peer retransmitted what we have): echo its
@@ -398,7 +397,7 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 		    SEQ_LE(seq, c->last_ack_sent) && SEQ_GE(o.tsval, c->ts_recent))
 			c->ts_recent = o.tsval;
 		if (!(flags & F_RST))
-			cr_net_tcp_send_ack(net, c, now);
+			cr_tcp_send_ack(net, c, now);
 		if (c->state == CR_TCP_TIME_WAIT && (flags & F_FIN))
 			tcp_timer_set(t, &c->t_keep, now + TCP_TIME_WAIT);
 		return;
@@ -406,50 +405,49 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 	/* RST (RFC 5961 3) */
 	if (flags & F_RST) {
 		if (seq != c->rcv_nxt) {
-			cr_net_tcp_challenge_ack(net, c, now);
+			cr_tcp_challenge_ack(net, c, now);
 			return;
 		}
 		if (c->state == CR_TCP_TIME_WAIT)
 			return; /* RFC 1337 */
 		if (c->state == CR_TCP_SYN_RCVD && (c->flags & C_PASSIVE)) {
-			cr_net_tcp_conn_free(net, c);
+			cr_tcp_conn_free(net, c);
 			return;
 		}
-		cr_net_tcp_set_error(net, c,
-		                     c->state == CR_TCP_SYN_RCVD ? -ECONNREFUSED : -ECONNRESET);
+		cr_tcp_set_error(net, c, c->state == CR_TCP_SYN_RCVD ? -ECONNREFUSED : -ECONNRESET);
 		return;
 	}
 	/* SYN in a synchronized state (RFC 5961 4) */
 	if (flags & F_SYN) {
 		if (c->state == CR_TCP_SYN_RCVD && seq == c->irs)
-			cr_net_tcp_send_syn(net, c, now);
+			cr_tcp_send_syn(net, c, now);
 		else
-			cr_net_tcp_challenge_ack(net, c, now);
+			cr_tcp_challenge_ack(net, c, now);
 		return;
 	}
 	if (!(flags & F_ACK))
 		return;
 	if (c->state == CR_TCP_SYN_RCVD) {
 		if (!SEQ_GT(ack, c->snd_una) || SEQ_GT(ack, c->snd_max)) {
-			cr_net_tcp_send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST,
-			                     NULL, 0, 0, now);
+			cr_tcp_send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0, F_RST,
+			                 NULL, 0, 0, now);
 			return;
 		}
 		if (c->flags & C_PASSIVE) {
 			struct listener *l = &t->listeners[c->listener];
-			if (l->n_acc < l->backlog && !c->rbuf && cr_net_tcp_bufs_alloc(t, c) < 0) {
+			if (l->n_acc < l->backlog && !c->rbuf && cr_tcp_bufs_alloc(t, c) < 0) {
 				/* no memory for its buffers: refuse it cleanly */
 				net->stats.tcp_refused++;
-				cr_net_tcp_send_bare(net, c->lip, c->lport, c->rip, c->rport, ack,
-				                     0, F_RST, NULL, 0, 0, now);
-				cr_net_tcp_conn_free(net, c);
+				cr_tcp_send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0,
+				                 F_RST, NULL, 0, 0, now);
+				cr_tcp_conn_free(net, c);
 				return;
 			}
 			if (!passive_established(net, c, ack, win, seq))
 				return; /* the accept queue is full: the peer retransmits */
 		} else {
 			if (!establish(net, c, ack, win, seq)) {
-				cr_net_tcp_set_error(net, c, -ENOMEM);
+				cr_tcp_set_error(net, c, -ENOMEM);
 				return;
 			}
 			tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
@@ -459,11 +457,11 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 	if ((c->flags & C_TS) && o.ts && SEQ_LE(seq, c->last_ack_sent) &&
 	    SEQ_GE(o.tsval, c->ts_recent))
 		c->ts_recent = o.tsval;
-	if (!cr_net_tcp_ack_in(net, c, seq, ack, win, &o, plen, flags, now, &gone))
+	if (!cr_tcp_ack_in(net, c, seq, ack, win, &o, plen, flags, now, &gone))
 		return;
 	if (c->state == CR_TCP_TIME_WAIT) {
 		if (flags & F_FIN) {
-			cr_net_tcp_send_ack(net, c, now);
+			cr_tcp_send_ack(net, c, now);
 			tcp_timer_set(t, &c->t_keep, now + TCP_TIME_WAIT);
 		}
 		return;
@@ -475,8 +473,8 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 			plen = 0; /* after the peer's FIN: nothing more is valid */
 		} else if (!(c->flags & C_HELD) && c->listener < 0) {
 			/* orphaned (the application closed): data has nowhere to go */
-			cr_net_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
-			cr_net_tcp_set_error(net, c, -ECONNRESET);
+			cr_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
+			cr_tcp_set_error(net, c, -ECONNRESET);
 			return;
 		}
 	}
@@ -517,11 +515,11 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 		else if (c->state == CR_TCP_FIN_WAIT_1)
 			c->state = CR_TCP_CLOSING; /* our FIN is not acknowledged yet */
 		else
-			cr_net_tcp_enter_time_wait(net, c, now);
+			cr_tcp_enter_time_wait(net, c, now);
 		if (c->flags & C_HELD)
 			tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
 	} else if ((flags & F_FIN) && (c->flags & C_FIN_RCVD)) {
 		c->flags |= C_ACK_NOW; /* a retransmitted FIN */
 	}
-	cr_net_tcp_output(net, c, now);
+	cr_tcp_output(net, c, now);
 }

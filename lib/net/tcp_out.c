@@ -4,7 +4,7 @@
  * silly-window avoidance), building one segment with its options from the
  * send ring (or as a super-frame / with a partial checksum when the device
  * offloads), segments outside any connection, ACKs and challenge ACKs, the
- * SYN and SYN-ACK, and cr_net_tcp_output: what the windows, Nagle, sender SWS
+ * SYN and SYN-ACK, and cr_tcp_output: what the windows, Nagle, sender SWS
  * avoidance and limited transmit let go now.
  */
 #include <string.h>
@@ -44,11 +44,11 @@ static void sbuf_copy(const struct conn *c, uint32_t seq, uint8_t *dst, uint32_t
 /* Build and send one segment of connection c: seq, len payload bytes from
  * the send buffer (at seq), flags. SYN segments carry the negotiation
  * options; others timestamps and SACK blocks. */
-void cr_net_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t len,
-                         uint8_t flags, uint64_t now)
+void cr_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t len, uint8_t flags,
+                     uint64_t now)
 {
-	struct tcp *t = net->tcp;
-	uint8_t *ip = net->tx + HDR_ETH, *th = ip + 20, *o = th + 20;
+	struct cr_tcp *t = net->tcp;
+	uint8_t *ip = net->tx + CR_NET_HDR_ETH, *th = ip + 20, *o = th + 20;
 	uint32_t olen = 0, wnd, tlen;
 	bool partial;
 
@@ -137,11 +137,11 @@ void cr_net_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint3
 	          (len > 0 && (net->cfg.offload & CR_NETIF_OFFLOAD_CSUM) && net->cfg.send_meta);
 	if (partial)
 		cr_put_be16(th + 16, (uint16_t)~cr_csum_fold(
-		                         cr_net_ip_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen)));
+		                         cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen)));
 	else
 		cr_put_be16(th + 16,
 		            cr_csum_fold(cr_csum_add(
-		                cr_net_ip_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen)));
+		                cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen)));
 	cr_net_ip_header(net, ip, PROTO_TCP, c->rip, tlen);
 	if (flags & F_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
@@ -160,7 +160,7 @@ void cr_net_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint3
 		cr_put_be16(th + 16, 0);
 		cr_put_be16(th + 16,
 		            cr_csum_fold(cr_csum_add(
-		                cr_net_ip_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen)));
+		                cr_net_pseudo_sum(c->lip, c->rip, PROTO_TCP, tlen), th, tlen)));
 	}
 	if (cr_net_ip_send(net, c->rip, ip, 20 + tlen, now) == -EHOSTUNREACH &&
 	    c->state == CR_TCP_SYN_SENT && c->retries > 0)
@@ -168,11 +168,11 @@ void cr_net_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint3
 }
 
 /* A segment outside any connection (RSTs, SYN-ACKs with cookies). */
-void cr_net_tcp_send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                          uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags,
-                          const uint8_t *opt, uint32_t olen, uint16_t wnd, uint64_t now)
+void cr_tcp_send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                      uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opt,
+                      uint32_t olen, uint16_t wnd, uint64_t now)
 {
-	uint8_t *ip = net->tx + HDR_ETH, *th = ip + 20;
+	uint8_t *ip = net->tx + CR_NET_HDR_ETH, *th = ip + 20;
 	uint32_t tlen = 20 + olen;
 
 	cr_put_be16(th, lport);
@@ -186,8 +186,8 @@ void cr_net_tcp_send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint
 	cr_put_be16(th + 18, 0);
 	if (olen)
 		memcpy(th + 20, opt, olen);
-	cr_put_be16(th + 16, cr_csum_fold(cr_csum_add(
-	                         cr_net_ip_pseudo_sum(lip, rip, PROTO_TCP, tlen), th, tlen)));
+	cr_put_be16(th + 16, cr_csum_fold(cr_csum_add(cr_net_pseudo_sum(lip, rip, PROTO_TCP, tlen),
+	                                              th, tlen)));
 	cr_net_ip_header(net, ip, PROTO_TCP, rip, tlen);
 	net->stats.tcp_segs_out++;
 	if (flags & F_RST)
@@ -197,31 +197,31 @@ void cr_net_tcp_send_bare(struct cr_net *net, uint32_t lip, uint16_t lport, uint
 
 /* The RST answering a segment that belongs to no connection (RFC 9293
  * 3.10.7.1). */
-void cr_net_tcp_send_reset(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                           uint16_t rport, uint8_t flags, uint32_t seq, uint32_t ack,
-                           uint32_t seglen, uint64_t now)
+void cr_tcp_send_reset(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                       uint16_t rport, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t seglen,
+                       uint64_t now)
 {
 	if (flags & F_RST)
 		return;
 	if (flags & F_ACK)
-		cr_net_tcp_send_bare(net, lip, lport, rip, rport, ack, 0, F_RST, NULL, 0, 0, now);
+		cr_tcp_send_bare(net, lip, lport, rip, rport, ack, 0, F_RST, NULL, 0, 0, now);
 	else
-		cr_net_tcp_send_bare(net, lip, lport, rip, rport, 0, seq + seglen, F_RST | F_ACK,
-		                     NULL, 0, 0, now);
+		cr_tcp_send_bare(net, lip, lport, rip, rport, 0, seq + seglen, F_RST | F_ACK, NULL,
+		                 0, 0, now);
 }
 
 /* A pure ACK carries the highest sequence sent: after a timeout rewound
  * snd_nxt, the peer may have received more than snd_nxt, and a segment
  * below its rcv_nxt would not be acceptable (its ACK ignored). */
-void cr_net_tcp_send_ack(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_send_ack(struct cr_net *net, struct conn *c, uint64_t now)
 {
-	cr_net_tcp_send_seg(net, c, c->snd_max, 0, F_ACK, now);
+	cr_tcp_send_seg(net, c, c->snd_max, 0, F_ACK, now);
 }
 
 /* RFC 5961 challenge ACK, globally rate-limited. */
-void cr_net_tcp_challenge_ack(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_challenge_ack(struct cr_net *net, struct conn *c, uint64_t now)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 
 	if (now - t->challenge_ts >= CR_SEC(1) || now < t->challenge_ts) {
 		t->challenge_ts = now;
@@ -231,20 +231,20 @@ void cr_net_tcp_challenge_ack(struct cr_net *net, struct conn *c, uint64_t now)
 		return;
 	t->challenge_tokens--;
 	net->stats.tcp_challenge_acks++;
-	cr_net_tcp_send_ack(net, c, now);
+	cr_tcp_send_ack(net, c, now);
 }
 
 /* Send the SYN (active open) or SYN-ACK (passive). */
-void cr_net_tcp_send_syn(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_send_syn(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	if (c->state == CR_TCP_SYN_SENT)
-		cr_net_tcp_send_seg(net, c, c->iss, 0, F_SYN, now);
+		cr_tcp_send_seg(net, c, c->iss, 0, F_SYN, now);
 	else
-		cr_net_tcp_send_seg(net, c, c->iss, 0, F_SYN | F_ACK, now);
+		cr_tcp_send_seg(net, c, c->iss, 0, F_SYN | F_ACK, now);
 	c->snd_nxt = c->iss + 1;
 	if (SEQ_LT(c->snd_max, c->snd_nxt))
 		c->snd_max = c->snd_nxt;
-	cr_net_tcp_rtx_arm(net, c, now);
+	cr_tcp_rtx_arm(net, c, now);
 }
 
 /* Data bytes already sent (snd_nxt may be one past a FIN). */
@@ -255,7 +255,7 @@ static uint32_t data_sent(const struct conn *c)
 
 /* Send what the windows, Nagle and the state allow; then a pure ACK if one
  * is owed. */
-void cr_net_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	bool sent_any = false;
 	bool tso = (net->cfg.offload & CR_NETIF_OFFLOAD_TSO4) && net->cfg.send_meta &&
@@ -289,7 +289,7 @@ void cr_net_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 				break;
 			if (unsent > 0 && len == 0) {
 				if (c->snd_wnd == 0 && flight == 0 && c->t_rtx == CR_FOREVER)
-					cr_net_tcp_rtx_arm(net, c, now); /* persist */
+					cr_tcp_rtx_arm(net, c, now); /* persist */
 				break;
 			}
 			if (len < room && len < unsent && flight > 0 && len < c->max_wnd / 2)
@@ -313,16 +313,16 @@ void cr_net_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			}
 			if (SEQ_LT(c->snd_nxt, c->snd_max))
 				net->stats.tcp_retransmits++;
-			cr_net_tcp_send_seg(net, c, c->snd_nxt, len, flags, now);
+			cr_tcp_send_seg(net, c, c->snd_nxt, len, flags, now);
 			sent_any = true;
 			c->snd_nxt += len + ((flags & F_FIN) ? 1 : 0);
 			if (SEQ_GT(c->snd_nxt, c->snd_max))
 				c->snd_max = c->snd_nxt;
 			if (c->t_rtx == CR_FOREVER)
-				cr_net_tcp_rtx_arm_probe(net, c, now);
+				cr_tcp_rtx_arm_probe(net, c, now);
 		}
 	}
 	if (!sent_any && (c->flags & C_ACK_NOW) && c->state != CR_TCP_SYN_SENT &&
 	    c->state != CR_TCP_CLOSED)
-		cr_net_tcp_send_ack(net, c, now);
+		cr_tcp_send_ack(net, c, now);
 }

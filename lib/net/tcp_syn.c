@@ -40,7 +40,7 @@ static uint64_t rotl(uint64_t x, int b)
 	} while (0)
 
 /* SipHash-2-4 of four 64-bit words under the 16-byte key. */
-uint64_t cr_net_tcp_siphash(const uint8_t key[16], const uint64_t m[4])
+uint64_t cr_tcp_siphash(const uint8_t key[16], const uint64_t m[4])
 {
 	uint64_t k0 = 0, k1 = 0, v0, v1, v2, v3, b = (uint64_t)32 << 56;
 	int i;
@@ -75,13 +75,13 @@ static uint64_t tuple_hash(const struct cr_net *net, uint32_t lip, uint16_t lpor
                            uint16_t rport, uint64_t extra, uint64_t extra2)
 {
 	uint64_t m[4] = {(uint64_t)lip << 32 | rip, (uint64_t)lport << 16 | rport, extra, extra2};
-	return cr_net_tcp_siphash(net->cfg.secret, m);
+	return cr_tcp_siphash(net->cfg.secret, m);
 }
 
 /* An initial sequence number (RFC 6528): a keyed hash of the 4-tuple
  * plus a 4 us clock. */
-uint32_t cr_net_tcp_isn(const struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                        uint16_t rport, uint64_t now)
+uint32_t cr_tcp_isn(const struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
+                    uint16_t rport, uint64_t now)
 {
 	return (uint32_t)tuple_hash(net, lip, lport, rip, rport, 0, 0) + (uint32_t)(now / 4000u);
 }
@@ -91,11 +91,11 @@ uint32_t cr_net_tcp_isn(const struct cr_net *net, uint32_t lip, uint16_t lport, 
 static const uint16_t cookie_mss[8] = {536, 1200, 1360, 1400, 1440, 1460, 4312, 8960};
 
 /* An ACK that may carry a SYN cookie: returns the new connection or NULL. */
-struct conn *cr_net_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, uint16_t lport,
-                                     uint32_t rip, uint16_t rport, uint32_t seq, uint32_t ack,
-                                     const struct opts *o, uint64_t now)
+struct conn *cr_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, uint16_t lport,
+                                 uint32_t rip, uint16_t rport, uint32_t seq, uint32_t ack,
+                                 const struct opts *o, uint64_t now)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	struct listener *l = &t->listeners[lid];
 	uint32_t cookie = ack - 1, slot_now = (uint32_t)(now / 1000000u / TCP_COOKIE_SLOT_MS);
 	uint32_t slot, enc = 0x1f;
@@ -113,7 +113,7 @@ struct conn *cr_net_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, 
 	}
 	if (back == 2 || l->n_acc >= l->backlog)
 		return NULL;
-	c = cr_net_tcp_conn_new(net, lip, lport, rip, rport);
+	c = cr_tcp_conn_new(net, lip, lport, rip, rport);
 	if (!c)
 		return NULL;
 	net->stats.tcp_cookies_ok++;
@@ -142,44 +142,43 @@ struct conn *cr_net_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, 
 	c->listener = (int16_t)lid;
 	c->state = CR_TCP_SYN_RCVD;
 	l->n_syn++;
-	cr_net_tcp_rtx_arm(net, c,
-	                   now); /* freed by the SYN-ACK timer if the handshake cannot finish */
+	cr_tcp_rtx_arm(net, c, now); /* freed by the SYN-ACK timer if the handshake cannot finish */
 	return c;
 }
 
 /* Answer a SYN to listener lid. */
-void cr_net_tcp_listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport, uint32_t rip,
-                           uint16_t rport, uint32_t seq, const struct opts *o, uint64_t now)
+void cr_tcp_listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport, uint32_t rip,
+                       uint16_t rport, uint32_t seq, const struct opts *o, uint64_t now)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	struct listener *l = &t->listeners[lid];
 	struct conn *c;
 
 	if (l->n_acc >= l->backlog)
 		return; /* the accept queue is full: the peer retries */
-	if (l->n_syn < l->backlog && (c = cr_net_tcp_conn_new(net, lip, lport, rip, rport))) {
+	if (l->n_syn < l->backlog && (c = cr_tcp_conn_new(net, lip, lport, rip, rport))) {
 		c->state = CR_TCP_SYN_RCVD;
 		c->listener = (int16_t)lid;
 		l->n_syn++;
 		c->flags |= C_PASSIVE;
-		c->iss = cr_net_tcp_isn(net, lip, lport, rip, rport, now);
+		c->iss = cr_tcp_isn(net, lip, lport, rip, rport, now);
 		c->snd_una = c->snd_max = c->iss;
 		c->irs = seq;
 		c->rcv_nxt = c->last_ack_sent = seq + 1;
-		cr_net_tcp_negotiate(net, c, o);
-		cr_net_tcp_send_syn(net, c, now);
+		cr_tcp_negotiate(net, c, o);
+		cr_tcp_send_syn(net, c, now);
 		return;
 	}
-	if (t->n_conns >= t->max_conns && cr_net_tcp_free_id(net) < 0) {
+	if (t->n_conns >= t->max_conns && cr_tcp_free_id(net) < 0) {
 		net->stats.tcp_refused++;
-		cr_net_tcp_send_bare(net, lip, lport, rip, rport, 0, seq + 1, F_RST | F_ACK, NULL,
-		                     0, 0, now);
+		cr_tcp_send_bare(net, lip, lport, rip, rport, 0, seq + 1, F_RST | F_ACK, NULL, 0, 0,
+		                 now);
 		return;
 	}
 	/* SYN cookie */
 	{
 		uint32_t slot = (uint32_t)(now / 1000000u / TCP_COOKIE_SLOT_MS), m = 0, isn;
-		uint16_t mss = cr_net_tcp_mss_from(net, o);
+		uint16_t mss = cr_tcp_mss_from(net, o);
 		uint8_t opt[24];
 		uint32_t olen = 0, i;
 
@@ -219,7 +218,7 @@ void cr_net_tcp_listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t l
 			}
 		}
 		net->stats.tcp_cookies_sent++;
-		cr_net_tcp_send_bare(net, lip, lport, rip, rport, isn, seq + 1, F_SYN | F_ACK, opt,
-		                     olen, (uint16_t)min32(t->rcvbuf, 65535), now);
+		cr_tcp_send_bare(net, lip, lport, rip, rport, isn, seq + 1, F_SYN | F_ACK, opt,
+		                 olen, (uint16_t)min32(t->rcvbuf, 65535), now);
 	}
 }

@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-void cr_net_tcp_rtx_arm(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_rtx_arm(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	uint64_t rto = (uint64_t)c->rto_us << c->backoff;
 	if (rto > TCP_RTO_MAX_US)
@@ -25,20 +25,20 @@ void cr_net_tcp_rtx_arm(struct cr_net *net, struct conn *c, uint64_t now)
  * recovery or backoff, no probe since the last new ACK, the window open),
  * else the retransmission timeout. A lost tail (or a lost last ACK) then
  * costs a probe after a few round trips instead of a 200 ms timeout. */
-void cr_net_tcp_rtx_arm_probe(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_rtx_arm_probe(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	uint64_t pto = 2ull * c->srtt_us;
 
 	if (c->srtt_us == 0 || c->backoff || c->snd_wnd == 0 || tcp_fin_sent(c) ||
 	    (c->flags & (C_RECOVERY | C_TLP_DONE)) ||
 	    (c->state != CR_TCP_ESTABLISHED && c->state != CR_TCP_CLOSE_WAIT)) {
-		cr_net_tcp_rtx_arm(net, c, now);
+		cr_tcp_rtx_arm(net, c, now);
 		return;
 	}
 	if (pto < TCP_TLP_MIN_US)
 		pto = TCP_TLP_MIN_US;
 	if (pto >= c->rto_us) {
-		cr_net_tcp_rtx_arm(net, c, now);
+		cr_tcp_rtx_arm(net, c, now);
 		return;
 	}
 	c->flags |= C_TLP;
@@ -59,19 +59,19 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		if (c->err == -EHOSTUNREACH || ++c->retries > max) {
 			net->stats.tcp_timeouts++;
 			if (c->flags & C_PASSIVE)
-				cr_net_tcp_conn_free(net, c);
+				cr_tcp_conn_free(net, c);
 			else
-				cr_net_tcp_set_error(
+				cr_tcp_set_error(
 				    net, c, c->err == -EHOSTUNREACH ? -EHOSTUNREACH : -ETIMEDOUT);
 			return;
 		}
 		if (c->backoff < 10)
 			c->backoff++;
-		cr_net_tcp_send_syn(net, c, now);
+		cr_tcp_send_syn(net, c, now);
 		if (c->err == -EHOSTUNREACH && c->state == CR_TCP_SYN_SENT) {
 			/* ARP gave up on the next hop: no point in waiting longer */
 			net->stats.tcp_timeouts++;
-			cr_net_tcp_set_error(net, c, -EHOSTUNREACH);
+			cr_tcp_set_error(net, c, -EHOSTUNREACH);
 		}
 		return;
 	}
@@ -84,26 +84,26 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		uint32_t len = min32(tcp_seg_room(c), c->snd_max - c->snd_una);
 		c->flags = (uint16_t)((c->flags & ~(C_TLP | C_RTT_TIMING)) | C_TLP_DONE);
 		if (len && !tcp_fin_sent(c) && c->snd_max - c->snd_una <= c->s_len) {
-			cr_net_tcp_send_seg(net, c, c->snd_max - len, len, F_ACK, now);
+			cr_tcp_send_seg(net, c, c->snd_max - len, len, F_ACK, now);
 			net->stats.tcp_retransmits++;
 		}
-		cr_net_tcp_rtx_arm(net, c, now);
+		cr_tcp_rtx_arm(net, c, now);
 		return;
 	}
 	if (++c->retries > TCP_DATA_RETRIES) {
 		net->stats.tcp_timeouts++;
-		cr_net_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
-		cr_net_tcp_set_error(net, c, -ETIMEDOUT);
+		cr_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
+		cr_tcp_set_error(net, c, -ETIMEDOUT);
 		return;
 	}
 	if (c->backoff < 10)
 		c->backoff++;
 	if (c->snd_wnd == 0 && c->s_len > 0) {
 		/* zero-window probe: the first unacknowledged byte */
-		cr_net_tcp_send_seg(net, c, c->snd_una, 1, F_ACK, now);
+		cr_tcp_send_seg(net, c, c->snd_una, 1, F_ACK, now);
 		if (SEQ_GT(c->snd_una + 1, c->snd_max))
 			c->snd_max = c->snd_una + 1;
-		cr_net_tcp_rtx_arm(net, c, now);
+		cr_tcp_rtx_arm(net, c, now);
 		return;
 	}
 	/* a timeout: go back to snd_una with a window of one segment */
@@ -115,9 +115,9 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	c->n_sacked = 0;
 	c->snd_nxt = c->snd_una;
 	net->stats.tcp_retransmits++;
-	cr_net_tcp_output(net, c, now);
+	cr_tcp_output(net, c, now);
 	if (c->t_rtx == CR_FOREVER)
-		cr_net_tcp_rtx_arm(net, c, now);
+		cr_tcp_rtx_arm(net, c, now);
 }
 
 static void keep_timeout(struct cr_net *net, struct conn *c, uint64_t now)
@@ -127,11 +127,11 @@ static void keep_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		if (c->flags & C_HELD)
 			c->state = CR_TCP_CLOSED;
 		else
-			cr_net_tcp_conn_free(net, c);
+			cr_tcp_conn_free(net, c);
 		return;
 	}
 	if (c->state == CR_TCP_FIN_WAIT_2 && !(c->flags & C_HELD)) {
-		cr_net_tcp_conn_free(net, c);
+		cr_tcp_conn_free(net, c);
 		return;
 	}
 	if (!(c->flags & C_KEEPALIVE) ||
@@ -143,18 +143,18 @@ static void keep_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	}
 	if (c->keep_sent >= TCP_KEEP_CNT) {
 		net->stats.tcp_timeouts++;
-		cr_net_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
-		cr_net_tcp_set_error(net, c, -ETIMEDOUT);
+		cr_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
+		cr_tcp_set_error(net, c, -ETIMEDOUT);
 		return;
 	}
 	c->keep_sent++;
-	cr_net_tcp_send_seg(net, c, c->snd_una - 1, 0, F_ACK, now);
+	cr_tcp_send_seg(net, c, c->snd_una - 1, 0, F_ACK, now);
 	tcp_timer_set(net->tcp, &c->t_keep, now + TCP_KEEP_INTVL);
 }
 
 void cr_net_tcp_tick(struct cr_net *net, uint64_t now)
 {
-	struct tcp *t = net->tcp;
+	struct cr_tcp *t = net->tcp;
 	uint64_t next = CR_FOREVER;
 	uint32_t i;
 
@@ -166,7 +166,7 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now)
 		if (c->t_delack <= now) {
 			c->t_delack = CR_FOREVER;
 			if (c->state != CR_TCP_CLOSED && c->state != CR_TCP_SYN_SENT)
-				cr_net_tcp_send_ack(net, c, now);
+				cr_tcp_send_ack(net, c, now);
 		}
 		if (c->t_rtx <= now) {
 			rtx_timeout(net, c, now);

@@ -31,7 +31,7 @@ void cr_net_udp_input(struct cr_net *net, const uint8_t *ip, size_t ihl, uint32_
 {
 	size_t ulen;
 	struct udp_sock *s;
-	struct pbuf *p;
+	struct cr_pbuf *p;
 
 	if (len < 8) {
 		net->stats.rx_dropped++;
@@ -43,16 +43,15 @@ void cr_net_udp_input(struct cr_net *net, const uint8_t *ip, size_t ihl, uint32_
 		return;
 	}
 	if (cr_get_be16(u + 6) != 0 && !net->rx_csum_ok &&
-	    cr_csum_fold(cr_csum_add(cr_net_ip_pseudo_sum(src, dst, PROTO_UDP, ulen), u, ulen)) !=
-	        0) {
+	    cr_csum_fold(cr_csum_add(cr_net_pseudo_sum(src, dst, PROTO_UDP, ulen), u, ulen)) != 0) {
 		net->stats.rx_dropped++;
 		return;
 	}
 	s = udp_lookup(net, dst, cr_get_be16(u + 2));
 	if (!s) {
-		if (dst == net->cfg.ip && !cr_net_ip_is_bcast(net, src) && (src >> 28) != 0xe &&
+		if (dst == net->cfg.ip && !cr_net_is_bcast(net, src) && (src >> 28) != 0xe &&
 		    src != 0)
-			cr_net_icmp_port_unreach(net, ip, ihl, ihl + len, now);
+			cr_net_icmp_unreach(net, ip, ihl, ihl + len, now);
 		return;
 	}
 	if (s->q.count >= CR_NET_UDP_QUEUE_DGRAMS ||
@@ -60,13 +59,13 @@ void cr_net_udp_input(struct cr_net *net, const uint8_t *ip, size_t ihl, uint32_
 		net->stats.udp_queue_full++;
 		return;
 	}
-	p = pbuf_alloc((uint32_t)(ulen - 8));
+	p = cr_pbuf_alloc((uint32_t)(ulen - 8));
 	if (!p)
 		return;
 	memcpy(p->data, u + 8, ulen - 8);
 	p->addr = src;
 	p->port = cr_get_be16(u);
-	pbuf_push(&s->q, p);
+	cr_pbuf_push(&s->q, p);
 	net->stats.udp_delivered++;
 	if (net->cfg.udp_notify)
 		net->cfg.udp_notify(net->cfg.ctx, (int)(s - net->udp));
@@ -130,7 +129,7 @@ void cr_net_udp_close(struct cr_net *net, int sock)
 {
 	if (!valid_sock(net, sock))
 		return;
-	pbuf_queue_free(&net->udp[sock].q);
+	cr_pbuf_queue_free(&net->udp[sock].q);
 	memset(&net->udp[sock], 0, sizeof(net->udp[sock]));
 }
 
@@ -142,12 +141,12 @@ int cr_net_udp_pending(const struct cr_net *net, int sock)
 cr_ssize_t cr_net_udp_recv(struct cr_net *net, int sock, void *buf, size_t len, uint32_t *src,
                            uint16_t *sport)
 {
-	struct pbuf *p;
+	struct cr_pbuf *p;
 	size_t n;
 
 	if (!valid_sock(net, sock))
 		return -EBADF;
-	p = pbuf_pop(&net->udp[sock].q);
+	p = cr_pbuf_pop(&net->udp[sock].q);
 	if (!p)
 		return -EAGAIN;
 	n = p->len < len ? p->len : len;
@@ -175,7 +174,7 @@ static void udp_build(struct cr_net *net, uint8_t *pkt, uint32_t src, uint16_t s
 	cr_put_be16(u + 2, dport);
 	cr_put_be16(u + 4, (uint16_t)(8 + len));
 	cr_put_be16(u + 6, 0);
-	sum = cr_csum_add(cr_net_ip_pseudo_sum(src, dst, PROTO_UDP, 8 + len), u, 8 + len);
+	sum = cr_csum_add(cr_net_pseudo_sum(src, dst, PROTO_UDP, 8 + len), u, 8 + len);
 	c = cr_csum_fold(sum);
 	cr_put_be16(u + 6, c ? c : 0xffff);
 	cr_net_ip_header(net, pkt, PROTO_UDP, dst, 8 + len);
@@ -190,7 +189,7 @@ cr_ssize_t cr_net_udp_send_raw(struct cr_net *net, uint32_t src, uint16_t sport,
                                uint16_t dport, bool broadcast, const void *buf, size_t len,
                                uint64_t now_ns)
 {
-	uint8_t *pkt = net->tx + HDR_ETH;
+	uint8_t *pkt = net->tx + CR_NET_HDR_ETH;
 	int r;
 
 	if (28 + len > net->cfg.mtu)
@@ -201,7 +200,7 @@ cr_ssize_t cr_net_udp_send_raw(struct cr_net *net, uint32_t src, uint16_t sport,
 		memcpy(pkt + 28, buf, len);
 	udp_build(net, pkt, src, sport, dst, dport, len);
 	if (broadcast) {
-		cr_net_eth_send(net, cr_net_eth_bcast_mac, ETH_IPV4, HDR_ETH + 28 + len);
+		cr_net_eth_send(net, cr_net_bcast_mac, ETH_IPV4, CR_NET_HDR_ETH + 28 + len);
 		return (cr_ssize_t)len;
 	}
 	r = cr_net_ip_send(net, dst, pkt, 28 + len, now_ns);
@@ -213,7 +212,7 @@ cr_ssize_t cr_net_udp_sendto(struct cr_net *net, int sock, uint32_t dst, uint16_
 {
 	struct udp_sock *s;
 	uint8_t *pkt;
-	struct pbuf *big = NULL;
+	struct cr_pbuf *big = NULL;
 	size_t total = 28 + len;
 	int r;
 
@@ -227,9 +226,9 @@ cr_ssize_t cr_net_udp_sendto(struct cr_net *net, int sock, uint32_t dst, uint16_
 		return -ENETUNREACH;
 	s = &net->udp[sock];
 	if (total <= net->cfg.mtu) {
-		pkt = net->tx + HDR_ETH; /* headroom: one copy of the payload */
+		pkt = net->tx + CR_NET_HDR_ETH; /* headroom: one copy of the payload */
 	} else {
-		big = pbuf_alloc((uint32_t)total);
+		big = cr_pbuf_alloc((uint32_t)total);
 		if (!big)
 			return -ENOMEM;
 		pkt = big->data;

@@ -874,8 +874,6 @@ struct fake_netif {
 	size_t qlen[QLEN];
 	int head, count;
 	cr_waitq rq;
-	bool gate; /* write blocks while set, as a netif write may */
-	cr_waitq gateq;
 };
 
 static cr_ssize_t fake_read(cr_netif *n, void *buf, size_t len, uint64_t timeout_ns)
@@ -899,8 +897,6 @@ static int fake_write(cr_netif *n, const void *frame_, size_t len)
 {
 	struct fake_netif *f = (struct fake_netif *)n, *p = f->peer;
 	int slot;
-	while (f->gate)
-		cr_waitq_wait(&f->gateq, CR_FOREVER);
 	if (len < 14 || len > MTU + 14)
 		return -EINVAL;
 	if (p->count == QLEN)
@@ -1150,99 +1146,6 @@ static int closer(void *arg)
 	return 0;
 }
 
-/* ---- closing objects while other fibers wait for the core's lock ---- */
-
-static struct {
-	cr_udp *hold, *u;
-	cr_flow *f;
-	cr_tcp_listener *l;
-	cr_sockaddr to;
-} cwl;
-
-/* Takes stack_a's lock and keeps it while link_a's write is gated. */
-static int cwl_holder(void *arg)
-{
-	(void)arg;
-	return (int)cr_udp_sendto(cwl.hold, "h", 1, &cwl.to);
-}
-
-/* First in line for the lock: closes what the victims wait to use. */
-static int cwl_closer(void *arg)
-{
-	(void)arg;
-	cr_flow_close(cwl.f);
-	cr_tcp_listener_close(cwl.l);
-	cr_udp_close(cwl.u);
-	return 0;
-}
-
-static int cwl_victim(void *arg)
-{
-	char buf[16];
-	cr_flow *out;
-
-	switch ((int)(intptr_t)arg) {
-	case 0:
-		return (int)cr_flow_read(cwl.f, buf, sizeof(buf));
-	case 1:
-		return (int)cr_flow_write(cwl.f, "w", 1);
-	case 2:
-		return cr_tcp_accept(cwl.l, CR_SEC(5), &out, NULL);
-	case 3:
-		return (int)cr_udp_recvfrom(cwl.u, buf, sizeof(buf), NULL, CR_SEC(5));
-	default:
-		return (int)cr_udp_sendto(cwl.u, "s", 1, &cwl.to);
-	}
-}
-
-/* A fiber waiting for the core's lock (held across a netif write) is
- * inside the object it is about to use: a fiber that takes the lock first
- * and closes the object must not free it under the waiter, whose call
- * then fails as closed (under ASan a use after free otherwise). */
-static void close_while_locked(cr_udp *hold)
-{
-	static const int want[5] = {-EPIPE, -EPIPE, -EBADF, -EBADF, -EBADF};
-	cr_sockaddr tl = {cr_ipaddr_any(CR_AF_INET4), 81}, tr = {cr_ipaddr_v4(10, 0, 0, 3), 81};
-	cr_sockaddr local = {cr_ipaddr_any(CR_AF_INET4), 0};
-	cr_fiber *holder, *closer_f, *v[5];
-	cr_tcp_listener *lb;
-	cr_flow *fb;
-	char buf[16];
-	int i, rc;
-
-	CHECK_EQ(cr_tcp_listen(stack_b, &tl, 4, &lb), 0);
-	CHECK_EQ(cr_tcp_connect(stack_a, &tr, CR_SEC(5), &cwl.f), 0);
-	CHECK_EQ(cr_tcp_accept(lb, CR_SEC(5), &fb, NULL), 0);
-	tl.port = 82;
-	CHECK_EQ(cr_tcp_listen(stack_a, &tl, 4, &cwl.l), 0);
-	CHECK_EQ(cr_udp_bind(stack_a, &local, &cwl.u), 0);
-	cwl.hold = hold;
-	cwl.to.addr = cr_ipaddr_v4(10, 0, 0, 3);
-	cwl.to.port = 9; /* nobody: the datagrams are dropped */
-
-	link_a.gate = true;
-	CHECK_EQ(cr_fiber_spawn(&holder, "holder", cwl_holder, NULL, 64 * 1024), 0);
-	CHECK_EQ(cr_fiber_spawn(&closer_f, "closer", cwl_closer, NULL, 64 * 1024), 0);
-	for (i = 0; i < 5; i++)
-		CHECK_EQ(
-		    cr_fiber_spawn(&v[i], "victim", cwl_victim, (void *)(intptr_t)i, 64 * 1024), 0);
-	cr_fiber_yield(); /* each runs until it blocks: the holder in write, the rest on the lock */
-	CHECK(!cr_waitq_empty(&link_a.gateq));
-	link_a.gate = false;
-	cr_waitq_wake_all(&link_a.gateq);
-	CHECK_EQ(cr_fiber_join(holder, &rc), 0);
-	CHECK_EQ(rc, 1);
-	CHECK_EQ(cr_fiber_join(closer_f, &rc), 0);
-	CHECK_EQ(rc, 0);
-	for (i = 0; i < 5; i++) {
-		CHECK_EQ(cr_fiber_join(v[i], &rc), 0);
-		CHECK_EQ(rc, want[i]);
-	}
-	CHECK_EQ(cr_flow_read(fb, buf, sizeof(buf)), 0); /* the closed flow's FIN */
-	cr_flow_close(fb);
-	cr_tcp_listener_close(lb);
-}
-
 static int stack_main(void *arg)
 {
 	struct cr_net_config c = netcfg(0);
@@ -1337,7 +1240,6 @@ static int stack_main(void *arg)
 	closer_sock = ub;
 	CHECK_EQ(cr_fiber_spawn(NULL, "closer", closer, NULL, 64 * 1024), 0);
 	CHECK_EQ(cr_udp_recvfrom(ub, buf, sizeof(buf), NULL, CR_SEC(5)), -EBADF);
-	close_while_locked(ua);
 	cr_udp_close(ua);
 	return dhcp_main();
 }
