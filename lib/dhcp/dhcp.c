@@ -424,6 +424,11 @@ static void take_lease(struct cr_dhcp *c, const struct reply *r, uint64_t now)
 	uint32_t lease = r->has_lease ? r->lease : 0, t1, t2;
 
 	clear_lease(c);
+	/* A LOST that cr_dhcp_output latched for the previous lease is
+	 * superseded: the caller learns of this one from the BOUND that
+	 * cr_dhcp_input returns, and must not then remove its address. */
+	if (c->pending == CR_DHCP_LOST)
+		c->pending = 0;
 	memcpy(c->addr, r->yiaddr, 4);
 	memcpy(c->server, r->server, 4);
 	c->prefix = r->has_mask ? (uint8_t)mask_prefix(r->mask) : classful_prefix(r->yiaddr);
