@@ -410,7 +410,7 @@ int cr_elf_check(const char *name, const uint8_t *data, size_t size, uint32_t ta
 	if (eh.e_type != ET_EXEC)
 		return fail(err, errlen,
 		            "%s: not a static executable (ELF type %u%s); Cirage images are linked "
-		            "with platform/spt/image.ld",
+		            "with platform/image.ld",
 		            name, eh.e_type,
 		            eh.e_type == ET_DYN ? ", position-independent or shared object" : "");
 

@@ -2,7 +2,7 @@
 # `cirage build`, `inspect` and `run` for spt against a stand-in Cirage root
 # (CIRAGE_ROOT) whose build/spt holds a stub library (just _start) and the
 # flag files the root Makefile writes (cflags, ldflags, ldlibs): the image
-# links with platform/spt/image.ld and carries the real notes, whatever the
+# links with platform/image.ld and carries the real notes, whatever the
 # state of the real spt library. `cirage run` is checked with a stand-in
 # tender (CIRAGE_SPT_TENDER) that prints its arguments: which go to the
 # tender, which to the image, and the manifest's defaults.
@@ -26,7 +26,7 @@ cc -c -o "$TEST_TMP/stub.o" "$TEST_TMP/stub.S" && ar rcs "$fake/build/spt/libcir
 # Host headers stand in for runtime/libc; -Wshadow must not reach the app.
 echo "-std=gnu11 -O2 -g -Wshadow -fno-pie -fno-pic -ffunction-sections -fdata-sections -I$ROOT/include -DCIRAGE_FAKE_SPT_FLAGS" \
 	>"$TEST_TMP/flags/cflags"
-cp "$ROOT/platform/spt/image.ld" "$TEST_TMP/image.ld"
+cp "$ROOT/platform/image.ld" "$TEST_TMP/image.ld"
 echo "-nostdlib -static -no-pie -Wl,-n -Wl,--gc-sections -Wl,-T,$TEST_TMP/image.ld -Wl,-z,noexecstack -Wl,--build-id=none" \
 	>"$TEST_TMP/flags/ldflags"
 echo "" >"$TEST_TMP/flags/ldlibs"

@@ -51,9 +51,12 @@ static const struct target targets[] = {
     },
     {
         .name = "hvt",
-        .unavailable = "the hvt target (a KVM virtual machine run by our cirage-hvt monitor) "
-                       "is not available yet",
+        .header = "cirage/compose/hvt.h",
         .summary = "a KVM virtual machine run by our cirage-hvt monitor",
+        .abi_target = "CR_ABI_TARGET_HVT",
+        .image_suffix = ".hvt",
+        .tender = "cirage-hvt",
+        .tender_opts = {"--mem=", "--net:", "--block:", "--gdb", "--dump-core=", NULL},
     },
     /* Exercises what no available implementation uses yet (references
      * between devices, contributed keys): configure only, for the tool's
@@ -84,13 +87,13 @@ static const struct impl_option unix_file_opts[] = {
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct impl_option spt_tap_opts[] = {
+static const struct impl_option tender_tap_opts[] = {
     {"tap", IMPL_OPT_STRING, NULL, false, NULL,
      "tap interface `cirage run` attaches (--net:NAME=TAP to the tender)", false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
-static const struct impl_option spt_file_opts[] = {
+static const struct impl_option tender_file_opts[] = {
     {"file", IMPL_OPT_FILE, NULL, false, NULL,
      "disk image file `cirage run` attaches, relative to the app's folder", false},
     {"read_only", IMPL_OPT_BOOL, NULL, false, "false",
@@ -255,7 +258,7 @@ static const struct impl impls[] = {
         .summary = "a tap interface the cirage-spt tender attaches",
         .ctor = "cr_spt_netif_open",
         .args = {"@name"},
-        .opts = spt_tap_opts,
+        .opts = tender_tap_opts,
         .attach = "net",
         .attach_opt = "tap",
         .attach_meta = "TAP",
@@ -272,7 +275,7 @@ static const struct impl impls[] = {
         .summary = "a file or host block device the cirage-spt tender attaches",
         .ctor = "cr_spt_block_open",
         .args = {"@name"},
-        .opts = spt_file_opts,
+        .opts = tender_file_opts,
         .attach = "block",
         .attach_opt = "file",
         .attach_meta = "FILE",
@@ -298,6 +301,68 @@ static const struct impl impls[] = {
     },
     {
         .target = "spt",
+        .kind = "kv_rw",
+        .name = "block",
+        .summary = "a key-value store over a block device",
+        .unavailable = "Cirage's own storage over a block device is not available yet",
+        .ctor = "cr_block_kv_rw_open",
+        .args = {"block"},
+        .opts = over_block_opts,
+        .what = "kv_rw over a block device",
+        .keys = no_keys,
+    },
+
+    /* ---- hvt: devices the tender attaches, as on spt ---- */
+    {
+        .target = "hvt",
+        .kind = "netif",
+        .name = "tender",
+        .summary = "a tap interface the cirage-hvt tender attaches",
+        .ctor = "cr_hvt_netif_open",
+        .args = {"@name"},
+        .opts = tender_tap_opts,
+        .attach = "net",
+        .attach_opt = "tap",
+        .attach_meta = "TAP",
+        .attach_doc = "tap interface",
+        .tender_attach = true,
+        .abi_kind = "CR_ABI_DEV_NET",
+        .what = "netif attached by the tender",
+        .keys = no_keys,
+    },
+    {
+        .target = "hvt",
+        .kind = "block",
+        .name = "tender",
+        .summary = "a file or host block device the cirage-hvt tender attaches",
+        .ctor = "cr_hvt_block_open",
+        .args = {"@name"},
+        .opts = tender_file_opts,
+        .attach = "block",
+        .attach_opt = "file",
+        .attach_meta = "FILE",
+        .attach_doc = "disk image file",
+        .tender_attach = true,
+        .abi_kind = "CR_ABI_DEV_BLOCK",
+        .abi_read_only_opt = "read_only",
+        .what = "block device attached by the tender",
+        .keys = no_keys,
+    },
+    {
+        .target = "hvt",
+        .kind = "kv_ro",
+        .name = "crunch",
+        .summary = "a directory compiled into the image",
+        .ctor = "cr_crunch_kv_ro_open",
+        .header = "cirage/compose/crunch.h",
+        .args = {"@crunch"},
+        .opts = crunch_opts,
+        .what = "kv_ro compiled into the image",
+        .keys = no_keys,
+        .crunch = true,
+    },
+    {
+        .target = "hvt",
         .kind = "kv_rw",
         .name = "block",
         .summary = "a key-value store over a block device",

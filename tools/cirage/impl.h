@@ -128,7 +128,7 @@ struct target {
 	const char *tender; /* <root>/build/bin/<tender>: "cirage-spt" */
 	/* Options `cirage run` sends to the tender rather than the image,
 	 * each a prefix: "--mem=", "--net:" (NULL-terminated). */
-	const char *tender_opts[6];
+	const char *tender_opts[8];
 };
 
 /* A configure option choosing the implementation of a kind: --net=... */

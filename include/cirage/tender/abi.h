@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cirage/tender/abi.h - the image ABI shared by guests (platform/spt),
- * tenders (tenders/) and the tool (cirage configure, cirage inspect).
+ * cirage/tender/abi.h - the image ABI shared by guests (platform/spt,
+ * platform/hvt), tenders (tenders/) and the tool (cirage configure,
+ * cirage inspect).
  * Versioned: a tender refuses an image whose ABI note it does not know.
  *
  * Image format: a static, non-PIE x86_64 ELF executable (ET_EXEC) linked
@@ -138,8 +139,138 @@ struct cr_abi_boot_info {
  */
 #define CR_ABI_SPT_BLOCK_IO_MAX (512u << 7) /* largest single transfer */
 
-/* The hvt target (a KVM guest, issue #13) adds its entry state and
- * hypercalls here when it exists; CR_ABI_TARGET_HVT is reserved so that
- * tenders already refuse its images by name. */
+/*
+ * hvt: the guest is a KVM virtual machine with one vCPU, run by cirage-hvt.
+ *
+ * Guest-physical memory is [0, mem_size), committed lazily, mem_size at
+ * most CR_ABI_HVT_MEM_MAX so that every guest address fits in 32 bits:
+ *   [0, 0x1000)                    the zero page: never mapped
+ *   [0x1000, CR_ABI_LOAD_BASE)     the tender's GDT and page tables: not
+ *                                  mapped in the guest's own tables either
+ *   [CR_ABI_LOAD_BASE, image end)  the image's segments
+ *   then                           boot info, argv array and strings, TLS block
+ *   [heap_start, heap_end)         heap
+ *   then                           guard page (not mapped), then the boot
+ *                                  stack up to stack_top = mem_size
+ * The page tables map every address identically (virtual = physical),
+ * 4 KiB pages around the image and the stack, 2 MiB pages between: text
+ * read-only and executable, read-only data read-only and not executable,
+ * everything else read-write and not executable (EFER.NXE, CR0.WP).
+ *
+ * Entry state: 64-bit long mode, paging on, CPL 0, interrupts off (the
+ * guest never needs them: it waits with CR_ABI_HVT_POLL), CR4.PAE, no
+ * FPU/SSE set-up (CR0.EM and CR4.OSFXSR are the guest's job), a flat GDT
+ * in tender memory (the guest loads its own before its first exception),
+ * %rip = entry, %rsp = stack_top, %rdi = boot info (target
+ * CR_ABI_TARGET_HVT, tsc_hz the vCPU's TSC frequency, devices with handle
+ * = their index), %fs base = the TLS block (%fs:0 holds its own address,
+ * %fs:0x28 the stack protector's random canary). CPUID reports what KVM
+ * supports on this host.
+ *
+ * Hypercalls: `outl %eax, %dx` with %dx = CR_ABI_HVT_PORT(call) and %eax
+ * the guest-physical address of the call's argument block, 8-byte aligned.
+ * The tender carries out the call before the guest runs again and writes
+ * the results into the block. It checks every field: a block or buffer
+ * outside [CR_ABI_LOAD_BASE, mem_size), a length that overflows or
+ * exceeds the call's limit, a handle that is no attached device of the
+ * call's kind, a write to a read-only device, an unknown port or any
+ * other port access stops the guest with a message naming the call and
+ * the field, and exit status CR_EXIT_ABORT. Device errors are results
+ * (ret = -errno), never stops.
+ */
+#define CR_ABI_HVT_MEM_MAX (4096ULL << 20) /* largest guest memory */
+#define CR_ABI_HVT_PORT_BASE 0x500
+#define CR_ABI_HVT_PORT(call) (CR_ABI_HVT_PORT_BASE + (call))
+
+enum cr_abi_hvt_call {
+	CR_ABI_HVT_WALLTIME = 1, /* struct cr_abi_hvt_walltime */
+	CR_ABI_HVT_CONSOLE = 2, /* struct cr_abi_hvt_buf: write to the tender's stdout */
+	CR_ABI_HVT_POLL = 3, /* struct cr_abi_hvt_poll */
+	CR_ABI_HVT_NET_WRITE = 4, /* struct cr_abi_hvt_netio */
+	CR_ABI_HVT_NET_READ = 5, /* struct cr_abi_hvt_netio */
+	CR_ABI_HVT_BLOCK_WRITE = 6, /* struct cr_abi_hvt_blkio */
+	CR_ABI_HVT_BLOCK_READ = 7, /* struct cr_abi_hvt_blkio */
+	CR_ABI_HVT_BLOCK_FLUSH = 8, /* struct cr_abi_hvt_blkio (handle only) */
+	CR_ABI_HVT_ENTROPY = 9, /* struct cr_abi_hvt_buf: filled with random bytes */
+	CR_ABI_HVT_EXIT = 10, /* struct cr_abi_hvt_exit: never returns */
+	CR_ABI_HVT_ABORT = 11, /* struct cr_abi_hvt_buf: the reason; never returns */
+	CR_ABI_HVT_CALLS /* one past the last */
+};
+
+#define CR_ABI_HVT_CONSOLE_MAX 4096u /* bytes per CONSOLE call */
+#define CR_ABI_HVT_ENTROPY_MAX 256u /* bytes per ENTROPY call */
+#define CR_ABI_HVT_ABORT_MAX 512u /* reason bytes shown (longer is cut) */
+#define CR_ABI_HVT_FRAMES_MAX 64u /* frames per NET_READ/NET_WRITE call */
+/* Largest frame buffer: a 64 KiB TCP super-frame with its Ethernet and
+ * virtio-net headers. */
+#define CR_ABI_HVT_FRAME_MAX (65536u + 14u + CR_ABI_VNET_HDR_LEN)
+#define CR_ABI_HVT_BLOCK_IO_MAX (512u << 7) /* bytes per block transfer */
+
+/* CONSOLE, ENTROPY, ABORT: len bytes at data. ret: 0 or -errno. */
+struct cr_abi_hvt_buf {
+	uint64_t data;
+	uint64_t len;
+	int32_t ret; /* out */
+	uint32_t pad;
+};
+
+/* WALLTIME: the host's CLOCK_REALTIME. */
+struct cr_abi_hvt_walltime {
+	int64_t ns; /* out: nanoseconds since 1970 */
+};
+
+/* POLL: wait until a net device in want_read has a frame to read, one in
+ * want_write can take a frame, or timeout_ns have passed (0: do not wait;
+ * UINT64_MAX: no timeout). Bit i of a set is device i of the boot info;
+ * only net devices may be named. ret: the number of ready devices, 0 on
+ * timeout, or -errno. */
+struct cr_abi_hvt_poll {
+	uint64_t timeout_ns;
+	uint64_t want_read, want_write;
+	uint64_t ready_read, ready_write; /* out */
+	int32_t ret; /* out */
+	uint32_t pad;
+};
+
+/* One frame of a NET_READ or NET_WRITE: len bytes at data. On a device
+ * with CR_ABI_DEV_NET_VNET the first CR_ABI_VNET_HDR_LEN bytes are the
+ * frame's virtio-net header (as on spt). */
+struct cr_abi_hvt_frame {
+	uint64_t data;
+	uint32_t len; /* write: the frame's length; read: in the buffer's size, out the frame's */
+	uint32_t pad;
+};
+
+/* NET_WRITE sends nframes frames in order, NET_READ receives up to nframes
+ * (never waiting: ret -EAGAIN when none is there). done: how many frames
+ * went through; ret: 0 when all of them did (read: when at least one),
+ * else the -errno that stopped the batch. */
+struct cr_abi_hvt_netio {
+	uint64_t handle; /* a net device's index */
+	uint64_t frames; /* guest address of struct cr_abi_hvt_frame[nframes] */
+	uint32_t nframes; /* 1 to CR_ABI_HVT_FRAMES_MAX */
+	uint32_t done; /* out */
+	int32_t ret; /* out */
+	uint32_t pad;
+};
+
+/* BLOCK_READ/BLOCK_WRITE: len bytes at data from or to byte offset of the
+ * device, both multiples of its sector size, len at most
+ * CR_ABI_HVT_BLOCK_IO_MAX, offset + len within its capacity. BLOCK_FLUSH:
+ * make earlier writes durable (handle only). ret: 0 or -errno. */
+struct cr_abi_hvt_blkio {
+	uint64_t handle; /* a block device's index */
+	uint64_t offset;
+	uint64_t data;
+	uint64_t len;
+	int32_t ret; /* out */
+	uint32_t pad;
+};
+
+/* EXIT: end the VM; the tender exits with status & 0xff. */
+struct cr_abi_hvt_exit {
+	int32_t status;
+	uint32_t pad;
+};
 
 #endif
