@@ -176,7 +176,7 @@ $(BUILD)/bench/bench-exec: bench/bench-exec.c
 # fault.c runs while %fs points at the guest's TLS block: no stack
 # protector, no calls the compiler might invent.
 TENDER_CFLAGS := $(CFLAGS_BASE) -D_GNU_SOURCE -fPIE
-SPT_TENDER_SRCS := $(wildcard tenders/spt/*.c tenders/spt/*.S) tenders/common/elf.c
+SPT_TENDER_SRCS := $(wildcard tenders/spt/*.c tenders/spt/*.S) tenders/common/elf.c tenders/common/attach.c
 SPT_TENDER_OBJS := $(patsubst %,$(BUILD)/tender/obj/%.o,$(SPT_TENDER_SRCS))
 .PHONY: tenders spt-guests
 all: tenders
