@@ -478,19 +478,27 @@ static void open_block(struct cr_abi_device *d, const char *path)
 }
 
 /* Close every fd but 0, 1, 2 and the devices'. */
-void cr_tender_close_others(const struct cr_abi_boot_info *bi)
+/* Insert fd into the sorted fds[0..*n). */
+static void insert_sorted(int *fds, int *n, int fd)
 {
-	int fds[CR_ABI_DEVICES_MAX + 1], n = 0;
+	int j = (*n)++;
+	while (j > 0 && fds[j - 1] > fd) {
+		fds[j] = fds[j - 1];
+		j--;
+	}
+	fds[j] = fd;
+}
+
+void cr_tender_close_others(const struct cr_abi_boot_info *bi, const int *keep, unsigned nkeep)
+{
+	int fds[CR_ABI_DEVICES_MAX + CR_TENDER_KEEP_MAX + 1], n = 0;
 	unsigned lo = 3;
 
-	for (uint32_t i = 0; i < bi->ndevices; i++) {
-		int fd = (int)bi->dev[i].handle, j = n++;
-		while (j > 0 && fds[j - 1] > fd) {
-			fds[j] = fds[j - 1];
-			j--;
-		}
-		fds[j] = fd;
-	}
+	for (uint32_t i = 0; i < bi->ndevices; i++)
+		insert_sorted(fds, &n, (int)bi->dev[i].handle);
+	for (unsigned i = 0; i < nkeep && i < CR_TENDER_KEEP_MAX; i++)
+		if (keep[i] > 2)
+			insert_sorted(fds, &n, keep[i]);
 	fds[n++] = INT_MAX;
 	for (int i = 0; i < n; i++) {
 		if ((unsigned)fds[i] > lo &&

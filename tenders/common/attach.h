@@ -64,7 +64,9 @@ void cr_tender_match_devices(const char *image, const struct cr_abi_manifest *m,
 void cr_tender_open_devices(struct cr_abi_boot_info *bi, const struct cr_abi_manifest *m,
                             struct cr_tender_attach *order[], const uint8_t *macs);
 
-/* Close every fd but 0, 1, 2 and bi's device handles. */
-void cr_tender_close_others(const struct cr_abi_boot_info *bi);
+/* Close every fd but 0, 1, 2, bi's device handles and keep[0..nkeep)
+ * (negative entries ignored; at most CR_TENDER_KEEP_MAX). */
+#define CR_TENDER_KEEP_MAX 4
+void cr_tender_close_others(const struct cr_abi_boot_info *bi, const int *keep, unsigned nkeep);
 
 #endif

@@ -267,6 +267,6 @@ int main(int argc, char **argv)
 		die(EXIT_REFUSED, "cannot install the fault handlers: %s", strerror(errno));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die(EXIT_REFUSED, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
-	cr_tender_close_others(&bi);
+	cr_tender_close_others(&bi, NULL, 0);
 	cr_spt_enter(l.tls, &filter, img.entry, l.stack_top, l.boot_info);
 }

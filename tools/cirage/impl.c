@@ -58,6 +58,11 @@ static const struct target targets[] = {
         .tender = "cirage-hvt",
         .tender_opts = {"--mem=", "--net:", "--block:", "--gdb", "--dump-core=", NULL},
     },
+    {
+        .name = "virtio",
+        .summary = "a VM image for stock hypervisors (QEMU, Firecracker) with virtio devices",
+        .unavailable = "the virtio target is not written yet (issue 14)",
+    },
     /* Exercises what no available implementation uses yet (references
      * between devices, contributed keys): configure only, for the tool's
      * own tests, visible with CIRAGE_TEST_TARGET=1. */

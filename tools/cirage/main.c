@@ -51,7 +51,7 @@ static void print_targets(FILE *f)
 
 	for (size_t i = 0; names[i]; i++) {
 		const struct target *t = target_find(names[i]);
-		fprintf(f, "  %-6s %s%s\n", t->name, t->summary,
+		fprintf(f, "  %-7s%s%s\n", t->name, t->summary,
 		        t->unavailable ? " - not available yet" : "");
 	}
 }
@@ -96,7 +96,7 @@ static const struct command commands[] = {
     {"configure", cmd_configure, "cirage configure -t TARGET [--OPTION=IMPL...] [DIR]",
      "Read DIR/cirage.toml, check it against TARGET's device implementations, and\n"
      "generate DIR/_build/: cirage_app.h (the start prototype and key accessors),\n"
-     "main.c (keys, device attachments, boot; on spt also the image's ABI and\n"
+     "main.c (keys, device attachments, boot; on spt and hvt also the image's ABI and\n"
      "device manifest ELF notes), Makefile and config. Files whose content did not\n"
      "change are not rewritten. Every error names the manifest line it is about\n"
      "and what would be valid there.\n"

@@ -193,7 +193,7 @@ enum cr_abi_hvt_call {
 	CR_ABI_HVT_BLOCK_FLUSH = 8, /* struct cr_abi_hvt_blkio (handle only) */
 	CR_ABI_HVT_ENTROPY = 9, /* struct cr_abi_hvt_buf: filled with random bytes */
 	CR_ABI_HVT_EXIT = 10, /* struct cr_abi_hvt_exit: never returns */
-	CR_ABI_HVT_ABORT = 11, /* struct cr_abi_hvt_buf: the reason; never returns */
+	CR_ABI_HVT_ABORT = 11, /* struct cr_abi_hvt_abort: never returns */
 	CR_ABI_HVT_CALLS /* one past the last */
 };
 
@@ -206,7 +206,7 @@ enum cr_abi_hvt_call {
 #define CR_ABI_HVT_FRAME_MAX (65536u + 14u + CR_ABI_VNET_HDR_LEN)
 #define CR_ABI_HVT_BLOCK_IO_MAX (512u << 7) /* bytes per block transfer */
 
-/* CONSOLE, ENTROPY, ABORT: len bytes at data. ret: 0 or -errno. */
+/* CONSOLE, ENTROPY: len bytes at data. ret: 0 or -errno. */
 struct cr_abi_hvt_buf {
 	uint64_t data;
 	uint64_t len;
@@ -265,6 +265,27 @@ struct cr_abi_hvt_blkio {
 	uint64_t len;
 	int32_t ret; /* out */
 	uint32_t pad;
+};
+
+/* The registers of a guest exception, as the guest's handler saw them. */
+struct cr_abi_hvt_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags, cs, ss;
+	uint64_t cr2; /* the faulting address of a page fault */
+	uint64_t vector, error; /* exception vector and error code (0 when none) */
+};
+
+/* ABORT: stop the VM with exit status CR_EXIT_ABORT after the tender
+ * printed "cirage: abort: " and the reason (len bytes at data, cut at
+ * CR_ABI_HVT_ABORT_MAX). regs: 0, or the guest address of a struct
+ * cr_abi_hvt_regs when an exception handler aborts; the tender's core
+ * dump (--dump-core) then holds those registers rather than the
+ * handler's. */
+struct cr_abi_hvt_abort {
+	uint64_t data;
+	uint64_t len;
+	uint64_t regs;
 };
 
 /* EXIT: end the VM; the tender exits with status & 0xff. */
