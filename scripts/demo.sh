@@ -8,6 +8,7 @@
 # interrupted (Ctrl-C).
 #   CIRAGE_PORT=8080      the port on 127.0.0.1
 #   CIRAGE_TARGET=unix    use the unix target (the host's sockets) instead
+#   CIRAGE_TARGET=hvt     run it as a KVM virtual machine (cirage-hvt; needs /dev/kvm)
 # Extra arguments go to the unikernel, e.g. scripts/demo.sh --help.
 set -eu
 cd "$(dirname "$0")/.."
@@ -29,7 +30,11 @@ echo "+ cirage build $APP" >&2
 echo >&2
 echo "Serving $APP at http://127.0.0.1:$PORT/  (Ctrl-C stops it)" >&2
 echo >&2
-if [ "$TARGET" = spt ]; then
+if [ "$TARGET" = hvt ] && ! bash tests/vm/kvm-works.sh >/dev/null 2>&1; then
+	echo "demo: /dev/kvm does not work here, so hvt cannot run; use spt or unix" >&2
+	exit 1
+fi
+if [ "$TARGET" = spt ] || [ "$TARGET" = hvt ]; then
 	echo "+ cirage run --forward=$PORT:80 $APP -- --port=80 $*" >&2
 	exec "$CIRAGE" run --forward="$PORT:80" "$APP" -- --port=80 "$@"
 fi

@@ -155,6 +155,10 @@ int hvt_gdb_init(struct hvt *h, unsigned port, bool wait, char *err, size_t errl
  * on so that a debugger that connects to an idle guest is served; -1
  * without --gdb. */
 int hvt_gdb_fd(void);
+/* The listening socket alone (-1 without --gdb): with --gdb-wait a
+ * debugger is already connected at the lockdown, which must keep both
+ * this and hvt_gdb_fd() open. */
+int hvt_gdb_listen_fd(void);
 /* Called by the run loop after every VM exit when --gdb is on (also
  * after KVM_RUN was interrupted by the stub's timer): serves a debugger
  * that connected or interrupted (Ctrl-C), returning when it lets the
@@ -166,6 +170,10 @@ void hvt_gdb_debug_exit(struct hvt *h);
  * signal): tells an attached debugger, which may look at the guest
  * before the tender exits. */
 void hvt_gdb_guest_end(struct hvt *h, int status, int signal);
+/* The guest's exception registers (an ABORT's fault_regs), which the
+ * debugger then sees instead of the vCPU's (the exception handler's);
+ * call before hvt_gdb_guest_end. NULL: none. */
+void hvt_gdb_fault_regs(const struct cr_abi_hvt_regs *regs);
 
 /* ---- core.c: ELF core dumps (--dump-core=DIR) -------------------------------- */
 

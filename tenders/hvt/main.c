@@ -168,8 +168,10 @@ static int run(struct hvt *h, bool gdb, bool core)
 	fflush(stdout);
 	if (status == CR_EXIT_ABORT && core)
 		hvt_core_dump(h, fault_regs);
-	if (gdb)
+	if (gdb) {
+		hvt_gdb_fault_regs(fault_regs);
 		hvt_gdb_guest_end(h, status, status == CR_EXIT_ABORT ? 11 : 0);
+	}
 	return status;
 }
 
@@ -272,10 +274,10 @@ int main(int argc, char **argv)
 
 	/* The lockdown, then the guest. */
 	{
-		int keep[] = {h.vcpu, hvt_gdb_fd(), hvt_core_dir_fd()};
+		int keep[] = {h.vcpu, hvt_gdb_fd(), hvt_gdb_listen_fd(), hvt_core_dir_fd()};
 		close(h.vm);
 		close(h.kvm);
-		cr_tender_close_others(&h.devs, keep, 3);
+		cr_tender_close_others(&h.devs, keep, 4);
 	}
 	if (hvt_seccomp_install(&h, hvt_gdb_fd(), hvt_core_dir_fd()) < 0)
 		die(EXIT_REFUSED, "cannot install the seccomp filter: %s", strerror(errno));

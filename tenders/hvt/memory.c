@@ -3,7 +3,8 @@
  * memory.c - guest memory: its layout, the image's segments, the boot
  * info, argv and TLS block, and the tender's GDT and page tables.
  *
- * The page tables map guest memory identically. Memory is cut into
+ * The page tables map guest memory identically, every entry with the
+ * user bit (CR_ABI_HVT_BOOT_USER_PAGES: the image may run at CPL 3). Memory is cut into
  * ranges of one protection (none, text, read-only data, read-write data);
  * a 2 MiB region that lies in one range gets one 2 MiB page (or nothing),
  * the others a page table of 4 KiB pages. Only the page-table pages that
@@ -17,6 +18,7 @@
 
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
+#define PTE_US (1ULL << 2)
 #define PTE_A (1ULL << 5)
 #define PTE_D (1ULL << 6)
 #define PTE_PS (1ULL << 7)
@@ -74,11 +76,11 @@ static uint64_t pte_bits(enum prot p)
 {
 	switch (p) {
 	case PROT_TEXT:
-		return PTE_P | PTE_A;
+		return PTE_P | PTE_US | PTE_A;
 	case PROT_RO:
-		return PTE_P | PTE_A | PTE_NX;
+		return PTE_P | PTE_US | PTE_A | PTE_NX;
 	case PROT_RW:
-		return PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX;
+		return PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_NX;
 	default:
 		return 0;
 	}
@@ -125,9 +127,9 @@ static int build_page_tables(struct hvt *h, char *err, size_t errlen)
 	uint64_t *pdpt = (uint64_t *)(h->mem + HVT_PDPT_GPA);
 	uint64_t next_pt = HVT_PT_GPA;
 
-	pml4[0] = HVT_PDPT_GPA | PTE_P | PTE_RW | PTE_A;
+	pml4[0] = HVT_PDPT_GPA | PTE_P | PTE_RW | PTE_US | PTE_A;
 	for (uint64_t g = 0; g * (1ULL << 30) < h->mem_size; g++)
-		pdpt[g] = (HVT_PD_GPA + g * HVT_PAGE) | PTE_P | PTE_RW | PTE_A;
+		pdpt[g] = (HVT_PD_GPA + g * HVT_PAGE) | PTE_P | PTE_RW | PTE_US | PTE_A;
 	for (uint64_t base = 0; base < h->mem_size; base += REGION) {
 		uint64_t *pde = (uint64_t *)(h->mem + HVT_PD_GPA) + base / REGION;
 		uint64_t *pt;
@@ -148,7 +150,7 @@ static int build_page_tables(struct hvt *h, char *err, size_t errlen)
 			return -E2BIG;
 		}
 		pt = (uint64_t *)(h->mem + next_pt);
-		*pde = next_pt | PTE_P | PTE_RW | PTE_A;
+		*pde = next_pt | PTE_P | PTE_RW | PTE_US | PTE_A;
 		next_pt += HVT_PAGE;
 		for (unsigned i = 0, k = ri; i < 512; i++) {
 			uint64_t a = base + i * HVT_PAGE;
@@ -194,6 +196,7 @@ int hvt_load(struct hvt *h, const uint8_t *data, const struct cr_abi_boot_info *
 	bi->tsc_hz = h->tsc_hz;
 	bi->argv = l->argv;
 	bi->argc = gargc;
+	bi->hvt_flags = CR_ABI_HVT_BOOT_USER_PAGES;
 	bi->ndevices = devs->ndevices;
 	for (uint32_t i = 0; i < devs->ndevices; i++) {
 		bi->dev[i] = devs->dev[i];

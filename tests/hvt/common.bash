@@ -4,7 +4,7 @@
 # The tests need a working /dev/kvm. tests/run runs them on the host when
 # its /dev/kvm works, and otherwise inside a QEMU virtual machine under
 # software emulation (tests/vm/run.sh), where KVM runs on QEMU's emulated
-# SVM. There nothing is built: tests/hvt/prepare.sh built the tender, the
+# SVM. There nothing is built: tests/hvt/prepare.bash built the tender, the
 # test guests and the images on the host first (CIRAGE_HVT_PREPARED=1).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 HVT=${HVT:-$ROOT/build/bin/cirage-hvt}
@@ -12,7 +12,7 @@ G=$ROOT/build/tests/hvt
 IMAGES=$G/images
 
 if [ -z "${CIRAGE_HVT_PREPARED:-}" ] &&
-	! bash "$ROOT/tests/hvt/prepare.sh" >"$TEST_TMP/prepare.log" 2>&1; then
+	! bash "$ROOT/tests/hvt/prepare.bash" >"$TEST_TMP/prepare.log" 2>&1; then
 	echo "FAIL hvt-build: $(tail -c 400 "$TEST_TMP/prepare.log" | tr '\n' ' ')"
 	exit 1
 fi

@@ -113,6 +113,8 @@ struct cr_abi_boot_info {
 	 * the guest may call instead of the system call; 0: use the system call.
 	 * hvt: 0. */
 	uint64_t vdso_clock_gettime;
+	uint32_t hvt_flags; /* hvt: CR_ABI_HVT_BOOT_*; spt: 0 */
+	uint32_t pad;
 };
 
 /*
@@ -167,6 +169,16 @@ struct cr_abi_boot_info {
  * %fs:0x28 the stack protector's random canary). CPUID reports what KVM
  * supports on this host.
  *
+ * The guest may run at CPL 3 (platform/hvt does, with IOPL 3 and an I/O
+ * bitmap allowing the hypercall ports: where KVM has no hardware
+ * virtualisation to give, as under PVM, CPL 0 code is run by KVM's
+ * instruction emulator, slowly and without most SSE instructions). For
+ * that every page-table entry needs the user bit: a tender that sets it
+ * says so with CR_ABI_HVT_BOOT_USER_PAGES in the boot info's hvt_flags;
+ * otherwise the guest sets the bit itself in the tender's tables (below
+ * CR_ABI_LOAD_BASE) through temporary tables of its own, which costs it
+ * about 0.4 ms of boot under PVM.
+ *
  * Hypercalls: `outl %eax, %dx` with %dx = CR_ABI_HVT_PORT(call) and %eax
  * the guest-physical address of the call's argument block, 8-byte aligned.
  * The tender carries out the call before the guest runs again and writes
@@ -179,6 +191,8 @@ struct cr_abi_boot_info {
  * (ret = -errno), never stops.
  */
 #define CR_ABI_HVT_MEM_MAX (4096ULL << 20) /* largest guest memory */
+/* boot info hvt_flags: every entry of the page tables has the user bit */
+#define CR_ABI_HVT_BOOT_USER_PAGES 1u
 #define CR_ABI_HVT_PORT_BASE 0x500
 #define CR_ABI_HVT_PORT(call) (CR_ABI_HVT_PORT_BASE + (call))
 

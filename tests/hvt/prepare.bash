@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/hvt/prepare.sh - build what the hvt tests run, on the host: the
+# tests/hvt/prepare.bash - build what the hvt tests run, on the host: the
 # tender, its test guests and, in build/tests/hvt/images/, an hvt image of
 # each example the tests boot (built from a copy, so the examples' own
 # _build folders are left alone). Quiet unless something fails.
