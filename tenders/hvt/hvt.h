@@ -11,6 +11,9 @@
  * include/cirage/tender/abi.h; the tender's own pages are:
  *   HVT_GDT_GPA                   the flat GDT the guest enters with
  *   HVT_PML4_GPA, HVT_PDPT_GPA    top levels of the page tables
+ *   HVT_PML4_ALT_GPA              a copy of the PML4: %cr3 moves between the
+ *                                 two after PROTECT, so that KVM drops every
+ *                                 cached translation
  *   HVT_PD_GPA                    4 page directories (4 GiB)
  *   [HVT_PT_GPA, CR_ABI_LOAD_BASE) page tables of the 2 MiB regions that
  *                                 need 4 KiB pages
@@ -32,7 +35,8 @@
 #define HVT_PML4_GPA 0x2000ULL
 #define HVT_PDPT_GPA 0x3000ULL
 #define HVT_PD_GPA 0x4000ULL /* 4 pages */
-#define HVT_PT_GPA 0x8000ULL /* up to CR_ABI_LOAD_BASE */
+#define HVT_PML4_ALT_GPA 0x8000ULL
+#define HVT_PT_GPA 0x9000ULL /* up to CR_ABI_LOAD_BASE */
 
 #define HVT_STACK_SIZE (64ULL << 10) /* the boot stack */
 #define HVT_HEAP_MIN (128ULL << 10) /* smallest heap accepted */
@@ -73,6 +77,7 @@ struct hvt {
 	 * guest's copy in its boot info has handle = the device's index. */
 	struct cr_abi_boot_info devs;
 	uint64_t exits; /* VM exits so far (hypercalls and others) */
+	uint64_t next_pt; /* the next free page-table page */
 };
 
 /* The host address of guest range [gpa, gpa + len) when it lies within
@@ -121,6 +126,12 @@ uint64_t hvt_layout(const struct cr_elf_image *img, uint64_t mem_size, int gargc
  * page tables do not fit below CR_ABI_LOAD_BASE. */
 int hvt_load(struct hvt *h, const uint8_t *data, const struct cr_abi_boot_info *bi, int gargc,
              char **gargv, uint64_t canary, char *err, size_t errlen);
+
+/* PROTECT's work: the heap pages [addr, addr + len) unmapped (rw false)
+ * or read-write, then %cr3 switched to the other PML4. 0, -EINVAL for a
+ * range that is not page-aligned heap, -ENOMEM when the page tables' area
+ * is full, or -errno of the KVM calls. */
+int hvt_protect(struct hvt *h, uint64_t addr, uint64_t len, bool rw);
 
 /* ---- hypercall.c ------------------------------------------------------------ */
 

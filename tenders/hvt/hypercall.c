@@ -34,6 +34,7 @@ static const char *const call_names[CR_ABI_HVT_CALLS] = {
     [CR_ABI_HVT_ENTROPY] = "ENTROPY",
     [CR_ABI_HVT_EXIT] = "EXIT",
     [CR_ABI_HVT_ABORT] = "ABORT",
+    [CR_ABI_HVT_PROTECT] = "PROTECT",
 };
 
 /* Stop the guest: "cirage-hvt: guest stopped: CALL: what". */
@@ -328,6 +329,8 @@ static size_t block_size(unsigned call)
 		return sizeof(struct cr_abi_hvt_exit);
 	case CR_ABI_HVT_ABORT:
 		return sizeof(struct cr_abi_hvt_abort);
+	case CR_ABI_HVT_PROTECT:
+		return sizeof(struct cr_abi_hvt_protect);
 	default:
 		return 0;
 	}
@@ -345,6 +348,7 @@ enum hvt_next hvt_hypercall(struct hvt *h, uint16_t port, uint32_t gpa, int *sta
 		struct cr_abi_hvt_blkio blk;
 		struct cr_abi_hvt_exit exit;
 		struct cr_abi_hvt_abort abort;
+		struct cr_abi_hvt_protect protect;
 	} a;
 	size_t size = port >= CR_ABI_HVT_PORT_BASE ? block_size(call) : 0;
 	void *block;
@@ -387,6 +391,21 @@ enum hvt_next hvt_hypercall(struct hvt *h, uint16_t port, uint32_t gpa, int *sta
 		return HVT_STOP;
 	case CR_ABI_HVT_ABORT:
 		return guest_abort(h, &a.abort, status, fault_regs);
+	case CR_ABI_HVT_PROTECT:
+		if (a.protect.prot > CR_ABI_HVT_PROT_RW)
+			return stop(status, call, "prot %u is neither NONE (0) nor RW (1)",
+			            a.protect.prot);
+		a.protect.ret = hvt_protect(h, a.protect.addr, a.protect.len,
+		                            a.protect.prot == CR_ABI_HVT_PROT_RW);
+		if (a.protect.ret == -EINVAL)
+			return stop(
+			    status, call,
+			    "[0x%llx, +%llu) is not a page-aligned range of the heap [0x%llx, "
+			    "0x%llx)",
+			    (unsigned long long)a.protect.addr, (unsigned long long)a.protect.len,
+			    (unsigned long long)h->layout.heap_start,
+			    (unsigned long long)h->layout.heap_end);
+		break;
 	}
 	if (next == HVT_CONTINUE)
 		memcpy(block, &a, size);

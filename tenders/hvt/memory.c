@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
 
 #include "hvt.h"
 
@@ -23,6 +25,7 @@
 #define PTE_D (1ULL << 6)
 #define PTE_PS (1ULL << 7)
 #define PTE_NX (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
 #define REGION (2ULL << 20)
 #define RANGES_MAX (2 * CR_ELF_PHDRS_MAX + 8)
 
@@ -128,6 +131,7 @@ static int build_page_tables(struct hvt *h, char *err, size_t errlen)
 	uint64_t next_pt = HVT_PT_GPA;
 
 	pml4[0] = HVT_PDPT_GPA | PTE_P | PTE_RW | PTE_US | PTE_A;
+	((uint64_t *)(h->mem + HVT_PML4_ALT_GPA))[0] = pml4[0];
 	for (uint64_t g = 0; g * (1ULL << 30) < h->mem_size; g++)
 		pdpt[g] = (HVT_PD_GPA + g * HVT_PAGE) | PTE_P | PTE_RW | PTE_US | PTE_A;
 	for (uint64_t base = 0; base < h->mem_size; base += REGION) {
@@ -160,6 +164,41 @@ static int build_page_tables(struct hvt *h, char *err, size_t errlen)
 				pt[i] = a | pte_bits(r[k].prot);
 		}
 	}
+	h->next_pt = next_pt;
+	return 0;
+}
+
+int hvt_protect(struct hvt *h, uint64_t addr, uint64_t len, bool rw)
+{
+	const struct hvt_layout *l = &h->layout;
+	struct kvm_sregs sregs;
+
+	if (addr % HVT_PAGE || len % HVT_PAGE || len == 0 || addr < l->heap_start ||
+	    addr > l->heap_end || len > l->heap_end - addr)
+		return -EINVAL;
+	for (uint64_t a = addr; a < addr + len; a += HVT_PAGE) {
+		uint64_t *pde = (uint64_t *)(h->mem + HVT_PD_GPA) + a / REGION, *pt;
+		if (*pde & PTE_PS) {
+			/* split the 2 MiB page into 4 KiB pages of the same protection */
+			uint64_t bits = *pde & (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_NX);
+			if (h->next_pt >= CR_ABI_LOAD_BASE)
+				return -ENOMEM;
+			pt = (uint64_t *)(h->mem + h->next_pt);
+			for (unsigned i = 0; i < 512; i++)
+				pt[i] = ((a & ~(REGION - 1)) + i * HVT_PAGE) | bits;
+			*pde = h->next_pt | PTE_P | PTE_RW | PTE_US | PTE_A;
+			h->next_pt += HVT_PAGE;
+		}
+		pt = (uint64_t *)(h->mem + (*pde & PTE_ADDR));
+		pt += (a % REGION) / HVT_PAGE;
+		*pt = rw ? a | pte_bits(PROT_RW) : 0;
+	}
+	/* A new %cr3 makes KVM rebuild its view of the tables and flush. */
+	if (ioctl(h->vcpu, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	sregs.cr3 = sregs.cr3 == HVT_PML4_GPA ? HVT_PML4_ALT_GPA : HVT_PML4_GPA;
+	if (ioctl(h->vcpu, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
 	return 0;
 }
 

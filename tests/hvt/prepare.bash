@@ -19,7 +19,7 @@ for app in hello timers echo udp-echo bulk http-hello static-website; do
 	build/bin/cirage build "$W/$app" >/dev/null
 	cp "$W/$app/_build/"*.hvt "$OUT/"
 done
-for app in tests/hvt/apps/*/; do
+for app in tests/hvt/apps/*/ tests/e2e/apps/*/; do
 	[ -f "$app/cirage.toml" ] || continue
 	name=$(basename "$app")
 	rm -rf "${W:?}/$name"

@@ -87,6 +87,19 @@ stopped bad_net_on_block "NET_WRITE: handle 0 is not a net device" "$HVT" "${B[@
 stopped block_read_only "BLOCK_WRITE: block device 'disk' is read-only" \
 	"$HVT" --mem=2 --block:disk="$TEST_TMP/disk.img" "$G/tester_ro" bad 6 nothing
 
+# PROTECT: heap pages only, page-aligned; an unmapped page faults even
+# when the guest had it in its TLB.
+expect protect 0 "$HVT" --mem=2 "$T" protect :: "protect ok"
+stopped protect_touch "triple fault" "$HVT" --mem=2 "$T" protect touch
+stopped bad_protect_prot "PROTECT: prot 7 is neither" "$HVT" --mem=2 "$T" bad 12 prot
+stopped bad_protect_unaligned "PROTECT: [0x" "$HVT" --mem=2 "$T" bad 12 heap-unaligned
+stopped bad_protect_image "PROTECT: [0x100000, +4096) is not a page-aligned range of the heap" \
+	"$HVT" --mem=2 "$T" bad 12 image
+stopped bad_protect_past_heap "is not a page-aligned range of the heap" "$HVT" --mem=2 "$T" bad 12 past-heap
+for what in block-low block-high block-wrap block-unaligned; do
+	stopped "bad_protect_$what" "PROTECT: argument block" "$HVT" --mem=2 "$T" bad 12 "$what"
+done
+
 # Port I/O that is no hypercall.
 stopped bad_port "port 0x80 is no hypercall" "$HVT" --mem=2 "$T" port
 stopped bad_port_in "port I/O on port 0x502 that is no hypercall (in of 4 bytes" "$HVT" --mem=2 "$T" in

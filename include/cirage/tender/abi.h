@@ -208,6 +208,7 @@ enum cr_abi_hvt_call {
 	CR_ABI_HVT_ENTROPY = 9, /* struct cr_abi_hvt_buf: filled with random bytes */
 	CR_ABI_HVT_EXIT = 10, /* struct cr_abi_hvt_exit: never returns */
 	CR_ABI_HVT_ABORT = 11, /* struct cr_abi_hvt_abort: never returns */
+	CR_ABI_HVT_PROTECT = 12, /* struct cr_abi_hvt_protect */
 	CR_ABI_HVT_CALLS /* one past the last */
 };
 
@@ -300,6 +301,22 @@ struct cr_abi_hvt_abort {
 	uint64_t data;
 	uint64_t len;
 	uint64_t regs;
+};
+
+/* PROTECT: make the pages [addr, addr + len) of the heap unmapped
+ * (CR_ABI_HVT_PROT_NONE) or read-write again (CR_ABI_HVT_PROT_RW), as
+ * fiber stacks' guard pages; addr and len page-aligned, len > 0, the range
+ * within [heap_start, heap_end). The tender edits its page tables
+ * (splitting a 2 MiB page when needed) and has KVM drop every cached
+ * translation before the guest runs again. ret: 0, or -ENOMEM when the
+ * page tables' area is full (the guest goes on without that guard). */
+#define CR_ABI_HVT_PROT_NONE 0u
+#define CR_ABI_HVT_PROT_RW 1u
+struct cr_abi_hvt_protect {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t prot;
+	int32_t ret; /* out */
 };
 
 /* EXIT: end the VM; the tender exits with status & 0xff. */

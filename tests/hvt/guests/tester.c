@@ -15,6 +15,8 @@
  *                       fault (no exception handlers: a triple fault)
  *   block-rw            write, read back and flush its block device
  *   entropy             ENTROPY twice; the bytes differ
+ *   protect [touch]     PROTECT a heap page NONE, RW again and NONE again;
+ *                       with touch, then read it (a fault)
  * Built with -DGUEST_BLOCK (a block device "disk") or -DGUEST_RO (the same,
  * read-only) or -DGUEST_NET (a net device "net0").
  */
@@ -183,6 +185,14 @@ static void bad(unsigned call, const char *what)
 		blk.a.regs = 0x1000;
 	else if (eq(what, "offset"))
 		blk.k.offset = ~0ULL - 511;
+	else if (eq(what, "prot"))
+		blk.raw[0] = boot->heap_start, blk.raw[1] = 4096, blk.raw[2] = 7;
+	else if (eq(what, "heap-unaligned"))
+		blk.raw[0] = boot->heap_start + 8, blk.raw[1] = 4096, blk.raw[2] = 0;
+	else if (eq(what, "image"))
+		blk.raw[0] = 0x100000, blk.raw[1] = 4096, blk.raw[2] = 0;
+	else if (eq(what, "past-heap"))
+		blk.raw[0] = boot->heap_end - 4096, blk.raw[1] = 8192, blk.raw[2] = 0;
 	hypercall(call, gpa);
 	say("the tender let it through\n");
 	leave(3);
@@ -257,6 +267,28 @@ int tester_main(const struct cr_abi_boot_info *bi)
 	}
 	if (eq(cmd, "hlt"))
 		__asm__ volatile("hlt");
+	if (eq(cmd, "protect")) {
+		uint64_t page = (bi->heap_start + 8191) & ~4095ULL;
+		struct cr_abi_hvt_protect p = {page, 4096, CR_ABI_HVT_PROT_NONE, 1};
+		*(volatile uint64_t *)(uintptr_t)page = 1; /* cached, then unmapped */
+		hypercall(CR_ABI_HVT_PROTECT, (uint64_t)(uintptr_t)&p);
+		if (p.ret)
+			leave(20);
+		p.prot = CR_ABI_HVT_PROT_RW;
+		p.ret = 1;
+		hypercall(CR_ABI_HVT_PROTECT, (uint64_t)(uintptr_t)&p);
+		if (p.ret || *(volatile uint64_t *)(uintptr_t)page != 1)
+			leave(21);
+		p.prot = CR_ABI_HVT_PROT_NONE;
+		p.ret = 1;
+		hypercall(CR_ABI_HVT_PROTECT, (uint64_t)(uintptr_t)&p);
+		if (p.ret)
+			leave(22);
+		say("protect ok\n");
+		if (bi->argc > 2)
+			say_num(*(volatile uint64_t *)(uintptr_t)page);
+		leave(0);
+	}
 	if (eq(cmd, "block-rw"))
 		block_rw();
 	if (eq(cmd, "entropy")) {
