@@ -4,7 +4,7 @@
 # inside the test VM (tests/vm/run.sh) when the host's /dev/kvm does not
 # work; everything was built on the host by prepare.bash first.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export ROOT CIRAGE_HVT_PREPARED=1
+export ROOT CIRAGE_HVT_PREPARED=1 CIRAGE_HVT_SLOW=1
 rc=0
 for t in "$ROOT"/tests/hvt/*.sh; do
 	name=$(basename "$t" .sh)

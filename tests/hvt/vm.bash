@@ -9,12 +9,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
 copy=(--copy "$ROOT/build/bin/cirage-hvt" --copy "$ROOT/build/bin/cirage-slirp"
 	--copy "$ROOT/build/tests/hvt/images" --copy "$ROOT/build/tests/spt/hello"
-	--copy "$ROOT/tests/hvt" --copy "$ROOT/tests/lib.sh")
+	--copy "$ROOT/tests/hvt" --copy "$ROOT/tests/lib.sh" --copy "$ROOT/tests/e2e/lib"
+	--copy "$ROOT/build/tests/tools")
 for g in "$ROOT"/build/tests/hvt/tester*; do
 	copy+=(--copy "$g")
 done
 for tool in bash timeout grep sed dd cmp truncate head tail tr md5sum sha256sum cat sleep kill \
-	mktemp rm mkdir cp ip ping curl socat gdb wc sort seq; do
+	mktemp rm mkdir cp ip ping curl socat gdb wc sort seq awk stat od date cut; do
 	p=$(type -P "$tool") && copy+=(--copy "$p")
 done
 exec bash "$ROOT/tests/vm/run.sh" --mem 2048 --timeout 2300 "${copy[@]}" -- bash "$ROOT/tests/hvt/all.bash"
