@@ -179,6 +179,9 @@ $(BUILD)/bench/bench-exec: bench/bench-exec.c
 # the host's linux/, asm/ and asm-generic/, searched after musl's own. Its
 # specs do not know -static-pie, so the link names musl's rcrt1.o (start
 # code that relocates the program itself) and asks for no interpreter.
+# That start code makes nothing read-only after relocating: -z norelro
+# loses no protection and lets the relocated data share the page of .data
+# (each page touched at startup costs a fault).
 MUSL_CC ?= musl-gcc
 KERNEL_HEADERS ?= /usr/include
 MUSL_INCLUDE := $(BUILD)/musl-include
@@ -187,8 +190,9 @@ MUSL_LIBDIR = $(patsubst %/Scrt1.o,%,$(firstword $(shell $(MUSL_CC) -\#\#\# -x c
 TENDER_CC := $(MUSL_CC)
 TENDER_CFLAGS := $(CFLAGS_BASE) -D_GNU_SOURCE -fPIE -isystem $(MUSL_INCLUDE)
 TENDER_LINK = $(TENDER_CC) -static-pie -nostartfiles -Wl,-static,--no-dynamic-linker,-z,text \
-	$(MUSL_LIBDIR)/rcrt1.o $(MUSL_LIBDIR)/crti.o $(shell $(TENDER_CC) -print-file-name=crtbeginS.o) \
-	$(1) $(shell $(TENDER_CC) -print-file-name=crtendS.o) $(MUSL_LIBDIR)/crtn.o
+	-Wl,-z,norelro $(MUSL_LIBDIR)/rcrt1.o $(MUSL_LIBDIR)/crti.o \
+	$(shell $(TENDER_CC) -print-file-name=crtbeginS.o) $(1) \
+	$(shell $(TENDER_CC) -print-file-name=crtendS.o) $(MUSL_LIBDIR)/crtn.o
 $(MUSL_INCLUDE)/.stamp:
 	@command -v $(MUSL_CC) >/dev/null || { echo "cirage: $(MUSL_CC) not found: the tenders are" \
 	  "built with musl (Debian: apt-get install musl-tools, or scripts/deps.sh)" >&2; exit 1; }
@@ -235,6 +239,10 @@ $(BUILD)/tender/obj/tenders/slirp/main.c.o: TENDER_CC := $(CC)
 $(BUILD)/tender/obj/tenders/slirp/main.c.o: TENDER_CFLAGS := $(CFLAGS_BASE) -D_GNU_SOURCE -fPIE
 $(BUILD)/tender/obj/tenders/spt/fault.c.o: TENDER_CFLAGS += -fno-stack-protector \
 	-fno-tree-loop-distribute-patterns -fcf-protection=none
+# bench/kvm-floor (the floor of bench/hvt-boot.sh): built like the tenders.
+$(BUILD)/bench/kvm-floor: $(BUILD)/tender/obj/bench/kvm-floor.c.o
+	@mkdir -p $(dir $@)
+	$(call TENDER_LINK,$^) -o $@
 
 # Unit tests of the image checker: the unix library plus tenders/common/elf.c.
 $(BUILD)/tests/test_elf: tests/unit/test_elf.c tenders/common/elf.c tenders/common/elf.h \

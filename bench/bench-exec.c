@@ -5,13 +5,16 @@
  * resident set size, as one line of text:
  *   median_us=83.1 p10_us=80.2 p90_us=90.4 maxrss_kb=1024 status=0
  * The command's output goes to /dev/null; CMD is a path (no PATH search),
- * started with posix_spawn so the parent's size does not count.
- * Usage: bench-exec N CMD [ARGS...]
+ * started with posix_spawn so the parent's size does not count. With -o
+ * FILE, every run's time is also appended to FILE, one a line, so that a
+ * script can merge runs made in several rounds.
+ * Usage: bench-exec [-o FILE] N CMD [ARGS...]
  */
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,12 +37,19 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 2 ? atoi(argv[1]) : 0, status = 0;
+	const char *raw = NULL;
+	int n, status = 0;
 	long maxrss = 0;
 	double *t;
 
+	if (argc > 2 && strcmp(argv[1], "-o") == 0) {
+		raw = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	n = argc > 2 ? atoi(argv[1]) : 0;
 	if (n < 1) {
-		fprintf(stderr, "usage: bench-exec N CMD [ARGS...]\n");
+		fprintf(stderr, "usage: bench-exec [-o FILE] N CMD [ARGS...]\n");
 		return 2;
 	}
 	posix_spawn_file_actions_t fa;
@@ -75,6 +85,17 @@ int main(int argc, char **argv)
 		if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
 			return 1;
 		maxrss = ru.ru_maxrss;
+	}
+	if (raw) {
+		FILE *f = fopen(raw, "a");
+		if (!f) {
+			fprintf(stderr, "bench-exec: cannot open %s\n", raw);
+			return 1;
+		}
+		for (int i = 0; i < n; i++)
+			fprintf(f, "%.1f\n", t[i]);
+		if (fclose(f) != 0)
+			return 1;
 	}
 	qsort(t, (size_t)n, sizeof(*t), cmp);
 	printf("median_us=%.1f p10_us=%.1f p90_us=%.1f maxrss_kb=%ld status=%d\n", t[n / 2],

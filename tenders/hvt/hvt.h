@@ -50,7 +50,9 @@
 
 /* Guest memory, all addresses guest-physical (= guest-virtual):
  *   [CR_ABI_LOAD_BASE, image_end)  the image's segments
- *   [image_end, heap_start)        boot info, argv array and strings, TLS block
+ *   [image_end, heap_guard)        boot info, argv array and strings, TLS block
+ *   [heap_guard, heap_start)       guard page (not mapped): the first fiber
+ *                                  stack the guest puts at heap_start has it
  *   [heap_start, heap_end)         heap
  *   [heap_end, stack_lo)           guard page (not mapped)
  *   [stack_lo, stack_top)          boot stack; stack_top = mem_size */
@@ -58,7 +60,7 @@ struct hvt_layout {
 	uint64_t mem_size;
 	uint64_t image_end;
 	uint64_t boot_info, argv, strings, tls;
-	uint64_t heap_start, heap_end;
+	uint64_t heap_guard, heap_start, heap_end;
 	uint64_t stack_lo, stack_top;
 };
 

@@ -57,7 +57,8 @@ uint64_t hvt_layout(const struct cr_elf_image *img, uint64_t mem_size, int gargc
 	p += strings;
 	l->tls = align_up(p, 64);
 	p = l->tls + HVT_TLS_SIZE;
-	l->heap_start = align_up(p, HVT_PAGE);
+	l->heap_guard = align_up(p, HVT_PAGE);
+	l->heap_start = l->heap_guard + HVT_PAGE;
 	need = l->heap_start + HVT_HEAP_MIN + HVT_PAGE + HVT_STACK_SIZE;
 	if (mem_size < need)
 		return need;
@@ -114,7 +115,9 @@ static unsigned ranges_of(const struct hvt *h, struct range *r)
 	}
 	if (l->image_end > prev)
 		r[n++] = (struct range){prev, l->image_end, PROT_NO};
-	r[n++] = (struct range){l->image_end, l->heap_end, PROT_RW};
+	r[n++] = (struct range){l->image_end, l->heap_guard, PROT_RW};
+	r[n++] = (struct range){l->heap_guard, l->heap_start, PROT_NO};
+	r[n++] = (struct range){l->heap_start, l->heap_end, PROT_RW};
 	r[n++] = (struct range){l->heap_end, l->stack_lo, PROT_NO};
 	r[n++] = (struct range){l->stack_lo, l->mem_size, PROT_RW};
 	return n;

@@ -45,5 +45,11 @@ __attribute__((weak)) int hvt_core_dump(struct hvt *h, const struct cr_abi_hvt_r
 	(void)r;
 	return -38;
 }
-__attribute__((weak)) int hvt_gdb_listen_fd(void) { return -1; }
-__attribute__((weak)) void hvt_gdb_fault_regs(const struct cr_abi_hvt_regs *regs) { (void)regs; }
+__attribute__((weak)) int hvt_gdb_listen_fd(void)
+{
+	return -1;
+}
+__attribute__((weak)) void hvt_gdb_fault_regs(const struct cr_abi_hvt_regs *regs)
+{
+	(void)regs;
+}

@@ -30,7 +30,7 @@ struct region {
 static struct region regions[NREGIONS];
 static unsigned nregions;
 static uint64_t guard_lo, guard_hi, heap_lo, heap_hi, mem_lo, mem_hi;
-static char altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
+static char altstack[ALTSTACK_SIZE] CR_SPT_COLD_BSS __attribute__((aligned(16)));
 
 static const struct {
 	int nr;

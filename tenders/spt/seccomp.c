@@ -33,18 +33,22 @@
 #define RET_KILL SECCOMP_RET_KILL_PROCESS
 #define RET_TRAP(why) (SECCOMP_RET_TRAP | (why))
 
-/* The program, then its jump labels side by side (so that a short
- * program touches few pages), then where each label was placed. */
+/* The program under construction: one entry per instruction with the
+ * labels of its jumps, and the place of label l in entry l (there are
+ * fewer labels than instructions). Entries side by side, so that a short
+ * program touches few pages; resolve() then packs the instructions at the
+ * start of the table, where the kernel reads them. */
 static struct {
-	struct sock_filter ins[MAX_INS];
-	struct {
-		int16_t jt, jf; /* labels of conditional jumps, JA's in jt */
-	} lab[MAX_INS];
 	unsigned n;
-	int16_t pos[MAX_LABELS]; /* label -> instruction index, -1 until placed */
 	int nlabels;
 	int overflow;
-} b;
+	struct {
+		struct sock_filter ins;
+		int16_t jt, jf; /* labels of conditional jumps, JA's in jt */
+		int16_t pos; /* label (this index) -> instruction index, -1 until placed */
+	} e[MAX_INS];
+} b CR_SPT_COLD_BSS;
+_Static_assert(MAX_LABELS <= MAX_INS, "a label's place is kept in the entry of its number");
 
 static int label(void)
 {
@@ -52,13 +56,13 @@ static int label(void)
 		b.overflow = 1;
 		return NEXT;
 	}
-	b.pos[b.nlabels] = -1;
+	b.e[b.nlabels].pos = -1;
 	return b.nlabels++;
 }
 
 static void place(int l)
 {
-	b.pos[l] = (int16_t)b.n;
+	b.e[l].pos = (int16_t)b.n;
 }
 
 static void emit(uint16_t code, uint32_t k, int jt, int jf)
@@ -67,9 +71,9 @@ static void emit(uint16_t code, uint32_t k, int jt, int jf)
 		b.overflow = 1;
 		return;
 	}
-	b.ins[b.n] = (struct sock_filter){code, 0, 0, k};
-	b.lab[b.n].jt = (int16_t)jt;
-	b.lab[b.n].jf = (int16_t)jf;
+	b.e[b.n].ins = (struct sock_filter){code, 0, 0, k};
+	b.e[b.n].jt = (int16_t)jt;
+	b.e[b.n].jf = (int16_t)jf;
 	b.n++;
 }
 
@@ -103,29 +107,35 @@ static void jge(uint32_t k, int t, int f)
 	emit(BPF_JMP | BPF_JGE | BPF_K, k, t, f);
 }
 
-/* Resolve labels into offsets; 0 or -E2BIG when a jump does not fit. */
-static int resolve(void)
+/* Resolve labels into offsets, then pack the instructions at the start of
+ * the table (instruction i lands on bytes of entry i/2 or earlier, all
+ * read by then); the packed program, or NULL when a jump does not fit. */
+static struct sock_filter *resolve(void)
 {
+	struct sock_filter *out = (struct sock_filter *)(void *)b.e;
+
 	for (unsigned i = 0; i < b.n; i++) {
-		struct sock_filter *f = &b.ins[i];
+		struct sock_filter *f = &b.e[i].ins;
 		int t, e;
 		if (BPF_CLASS(f->code) != BPF_JMP)
 			continue;
-		t = b.lab[i].jt == NEXT ? (int)i + 1 : b.pos[b.lab[i].jt];
+		t = b.e[i].jt == NEXT ? (int)i + 1 : b.e[b.e[i].jt].pos;
 		if (BPF_OP(f->code) == BPF_JA) {
 			if (t < (int)i + 1)
-				return -E2BIG;
+				return NULL;
 			f->k = (uint32_t)(t - ((int)i + 1));
 			continue;
 		}
-		e = b.lab[i].jf == NEXT ? (int)i + 1 : b.pos[b.lab[i].jf];
+		e = b.e[i].jf == NEXT ? (int)i + 1 : b.e[b.e[i].jf].pos;
 		if (t < (int)i + 1 || e < (int)i + 1 || t - ((int)i + 1) > 255 ||
 		    e - ((int)i + 1) > 255)
-			return -E2BIG;
+			return NULL;
 		f->jt = (uint8_t)(t - ((int)i + 1));
 		f->jf = (uint8_t)(e - ((int)i + 1));
 	}
-	return 0;
+	for (unsigned i = 0; i < b.n; i++)
+		memmove(&out[i], &b.e[i].ins, sizeof(out[i]));
+	return out;
 }
 
 /* Argument n equals one of vals[0..nvals): go to ok, else to bad. */
@@ -382,9 +392,8 @@ int cr_spt_filter_build(const struct cr_abi_boot_info *bi, struct sock_fprog *pr
 		block_end(k);
 	}
 
-	if (b.overflow || resolve() < 0)
+	if (b.overflow || !(prog->filter = resolve()))
 		return -E2BIG;
 	prog->len = (unsigned short)b.n;
-	prog->filter = b.ins;
 	return 0;
 }

@@ -151,6 +151,9 @@ struct cr_abi_boot_info {
  *                                  mapped in the guest's own tables either
  *   [CR_ABI_LOAD_BASE, image end)  the image's segments
  *   then                           boot info, argv array and strings, TLS block
+ *   [heap_start - 4096, heap_start) a guard page (not mapped): a stack the
+ *                                  guest puts at heap_start has its guard
+ *                                  without a PROTECT
  *   [heap_start, heap_end)         heap
  *   then                           guard page (not mapped), then the boot
  *                                  stack up to stack_top = mem_size
