@@ -75,8 +75,9 @@ static void allow_arg(uint32_t nr, unsigned arg, const uint32_t *v, unsigned n)
 /* ioctl: only on the vCPU, only these requests. */
 static void allow_vcpu_ioctls(int vcpu)
 {
-	static const uint32_t req[] = {KVM_RUN,       KVM_GET_REGS,  KVM_SET_REGS,
-	                               KVM_GET_SREGS, KVM_SET_SREGS, KVM_SET_GUEST_DEBUG};
+	static const uint32_t req[] = {
+	    KVM_RUN,       KVM_GET_REGS, KVM_SET_REGS,       KVM_GET_SREGS,
+	    KVM_SET_SREGS, KVM_GET_FPU,  KVM_SET_GUEST_DEBUG};
 	const unsigned n = sizeof(req) / sizeof(req[0]);
 
 	emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0,
