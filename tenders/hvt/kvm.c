@@ -18,11 +18,14 @@
 #include "hvt.h"
 
 #define CR0_PE (1ULL << 0)
+#define CR0_MP (1ULL << 1)
 #define CR0_ET (1ULL << 4)
 #define CR0_NE (1ULL << 5)
 #define CR0_WP (1ULL << 16)
 #define CR0_PG (1ULL << 31)
 #define CR4_PAE (1ULL << 5)
+#define CR4_OSFXSR (1ULL << 9)
+#define CR4_OSXMMEXCPT (1ULL << 10)
 #define EFER_LME (1ULL << 8)
 #define EFER_LMA (1ULL << 10)
 #define EFER_NXE (1ULL << 11)
@@ -182,9 +185,11 @@ int hvt_vcpu_init(struct hvt *h, uint64_t entry, uint64_t stack_top, uint64_t bo
 	sregs.gdt.limit = 3 * 8 - 1;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0; /* until the guest loads its own: a fault shuts it down */
-	sregs.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	/* FPU and SSE on: the guest then writes no control register (each
+	 * write costs it an exit or an emulated instruction) */
+	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	sregs.cr3 = HVT_PML4_GPA;
-	sregs.cr4 = CR4_PAE;
+	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	sregs.efer = EFER_LME | EFER_LMA | EFER_NXE;
 	if (ioctl(h->vcpu, KVM_SET_SREGS, &sregs) < 0)
 		return fail(err, errlen, "KVM_SET_SREGS");

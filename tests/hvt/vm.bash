@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
 copy=(--copy "$ROOT/build/bin/cirage-hvt" --copy "$ROOT/build/bin/cirage-slirp"
 	--copy "$ROOT/build/tests/hvt/images" --copy "$ROOT/build/tests/spt/hello"
-	--copy "$ROOT/tests/hvt" --copy "$ROOT/tests/lib.sh" --copy "$ROOT/tests/e2e/lib"
+	--copy "$ROOT/tests/hvt" --copy "$ROOT/tests/lib.sh" --copy "$ROOT/tests/tender.bash" --copy "$ROOT/tests/e2e/lib"
 	--copy "$ROOT/build/tests/tools")
 [ -d /usr/share/gdb ] && copy+=(--copy /usr/share/gdb)
 for g in "$ROOT"/build/tests/hvt/tester*; do
