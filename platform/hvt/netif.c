@@ -38,6 +38,7 @@
 
 #include <cirage/tender/abi.h>
 #include <cirage/bytes.h>
+#include <cirage/device/vnet.h>
 #include <cirage/fiber.h>
 #include <cirage/compose/hvt.h>
 #include <cirage/platform/platform.h>
@@ -48,12 +49,6 @@
 #define RX_SLOTS_PLAIN 32u
 #define TX_ARENA_MAX (256u << 10)
 #define VLAN_SLACK 4u /* a received frame may carry an 802.1Q tag */
-
-/* struct virtio_net_hdr, little-endian */
-#define VNET_F_NEEDS_CSUM 1
-#define VNET_F_DATA_VALID 2
-#define VNET_GSO_NONE 0
-#define VNET_GSO_TCPV4 1
 
 struct hvt_netif {
 	cr_netif netif;
@@ -77,30 +72,9 @@ struct hvt_netif {
 	struct cr_abi_hvt_frame tx_frames[CR_ABI_HVT_FRAMES_MAX];
 };
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 static size_t round16(size_t n)
 {
 	return (n + 15) & ~(size_t)15;
-}
-
-/* Finish a partial checksum: the internet checksum of the frame from
- * start (the field holds the pseudo-header sum), stored at start + off. */
-static int csum_complete(uint8_t *f, size_t len, size_t start, size_t off)
-{
-	if (start >= len || off + 2 > len - start)
-		return -1;
-	cr_put_be16(f + start + off, cr_checksum(f + start, len - start));
-	return 0;
 }
 
 /* ---- receive ---------------------------------------------------------- */
@@ -147,25 +121,15 @@ static cr_ssize_t rx_deliver(struct hvt_netif *s, const struct cr_abi_hvt_frame 
 		return -EMSGSIZE;
 	if (meta)
 		memset(meta, 0, sizeof(*meta));
-	if (s->vnet && !meta && (h[1] & 0x7f) != VNET_GSO_NONE)
+	if (s->vnet && !meta && cr_vnet_hdr_is_gso(h))
 		return -EMSGSIZE; /* a plain read: no merged frames */
 	memcpy(buf, h + s->hdr, n);
 	if (!s->vnet)
 		return (cr_ssize_t)n;
-	if (meta) {
-		meta->flags =
-		    (uint8_t)((h[0] & VNET_F_NEEDS_CSUM ? CR_NETIF_META_CSUM_PARTIAL : 0) |
-		              (h[0] & VNET_F_DATA_VALID ? CR_NETIF_META_CSUM_VALID : 0));
-		meta->gso =
-		    (h[1] & 0x7f) == VNET_GSO_TCPV4 ? CR_NETIF_GSO_TCPV4 : CR_NETIF_GSO_NONE;
-		meta->hdr_len = le16(h + 2);
-		meta->gso_size = le16(h + 4);
-		meta->csum_start = le16(h + 6);
-		meta->csum_offset = le16(h + 8);
-	} else if ((h[0] & VNET_F_NEEDS_CSUM) &&
-	           csum_complete(buf, n, le16(h + 6), le16(h + 8)) < 0) {
+	if (meta)
+		cr_vnet_hdr_get(h, meta);
+	else if (cr_vnet_csum_complete(h, buf, n) < 0)
 		return -EMSGSIZE; /* a plain read: checksums completed here */
-	}
 	return (cr_ssize_t)n;
 }
 
@@ -301,14 +265,8 @@ static int netif_write_meta(cr_netif *n, const void *frame, size_t len,
 		max = CR_NETIF_GSO_MAX + 14;
 	if (!frame || len < 14 || len > max)
 		return -EINVAL;
-	if (meta && s->vnet) {
-		h[0] = meta->flags & CR_NETIF_META_CSUM_PARTIAL ? VNET_F_NEEDS_CSUM : 0;
-		h[1] = meta->gso == CR_NETIF_GSO_TCPV4 ? VNET_GSO_TCPV4 : VNET_GSO_NONE;
-		put_le16(h + 2, meta->hdr_len);
-		put_le16(h + 4, meta->gso_size);
-		put_le16(h + 6, meta->csum_start);
-		put_le16(h + 8, meta->csum_offset);
-	}
+	if (meta && s->vnet)
+		cr_vnet_hdr_put(h, meta);
 	return tx_queue(s, h, frame, len);
 }
 

@@ -14,10 +14,13 @@
 
 #include <cirage/tender/abi.h>
 #include <cirage/bytes.h>
+#include <cirage/device/vnet.h>
 #include <cirage/fiber.h>
 #include <cirage/compose/spt.h>
 
 #include "sys.h"
+
+_Static_assert(CR_VNET_HDR_LEN == CR_ABI_VNET_HDR_LEN, "one virtio-net header");
 
 struct spt_netif {
 	cr_netif netif;
@@ -31,33 +34,6 @@ struct iov {
 	const void *base;
 	size_t len;
 };
-
-/* struct virtio_net_hdr, little-endian */
-#define VNET_F_NEEDS_CSUM 1
-#define VNET_F_DATA_VALID 2
-#define VNET_GSO_NONE 0
-#define VNET_GSO_TCPV4 1
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-/* Finish a partial checksum: the internet checksum of the frame from
- * start (the field holds the pseudo-header sum), stored at start + off. */
-static int csum_complete(uint8_t *f, size_t len, size_t start, size_t off)
-{
-	if (start >= len || off + 2 > len - start)
-		return -1;
-	cr_put_be16(f + start + off, cr_checksum(f + start, len - start));
-	return 0;
-}
 
 /* One frame with its header: read(2)/write(2), or readv/writev of the
  * vnet header and the frame. */
@@ -85,26 +61,12 @@ static cr_ssize_t netif_read_meta(cr_netif *n, void *buf, size_t len, uint64_t t
 			if (r < CR_ABI_VNET_HDR_LEN)
 				continue; /* not a frame */
 			r -= CR_ABI_VNET_HDR_LEN;
-			if (meta) {
-				meta->flags =
-				    (uint8_t)((h[0] & VNET_F_NEEDS_CSUM ? CR_NETIF_META_CSUM_PARTIAL
-				                                        : 0) |
-				              (h[0] & VNET_F_DATA_VALID ? CR_NETIF_META_CSUM_VALID
-				                                        : 0));
-				meta->gso = (h[1] & 0x7f) == VNET_GSO_TCPV4 ? CR_NETIF_GSO_TCPV4
-				                                            : CR_NETIF_GSO_NONE;
-				meta->hdr_len = le16(h + 2);
-				meta->gso_size = le16(h + 4);
-				meta->csum_start = le16(h + 6);
-				meta->csum_offset = le16(h + 8);
-			}
+			if (meta)
+				cr_vnet_hdr_get(h, meta);
 		}
 		if (r >= 0 && s->vnet && !meta) {
 			/* a plain read: no merged frames, checksums completed here */
-			if ((h[1] & 0x7f) != VNET_GSO_NONE)
-				return -EMSGSIZE;
-			if ((h[0] & VNET_F_NEEDS_CSUM) &&
-			    csum_complete(buf, (size_t)r, le16(h + 6), le16(h + 8)) < 0)
+			if (cr_vnet_hdr_is_gso(h) || cr_vnet_csum_complete(h, buf, (size_t)r) < 0)
 				return -EMSGSIZE;
 		}
 		if (r >= 0)
@@ -135,14 +97,8 @@ static int netif_write_meta(cr_netif *n, const void *frame, size_t len,
 		max = CR_NETIF_GSO_MAX + 14;
 	if (!frame || len < 14 || len > max)
 		return -EINVAL;
-	if (meta && s->vnet) {
-		h[0] = meta->flags & CR_NETIF_META_CSUM_PARTIAL ? VNET_F_NEEDS_CSUM : 0;
-		h[1] = meta->gso == CR_NETIF_GSO_TCPV4 ? VNET_GSO_TCPV4 : VNET_GSO_NONE;
-		put_le16(h + 2, meta->hdr_len);
-		put_le16(h + 4, meta->gso_size);
-		put_le16(h + 6, meta->csum_start);
-		put_le16(h + 8, meta->csum_offset);
-	}
+	if (meta && s->vnet)
+		cr_vnet_hdr_put(h, meta);
 	for (;;) {
 		long r = frame_io(s, true, h, frame, len);
 		if (r >= 0 && s->vnet)
