@@ -156,6 +156,14 @@ _Noreturn void x86_fault_abort(const char *reason, const struct cr_abi_hvt_regs 
 	abort_with(reason, regs);
 }
 
+bool x86_debug_trap(struct cr_abi_hvt_regs *regs)
+{
+	struct cr_abi_hvt_debug d HVT_ARG = {.regs = (uintptr_t)regs};
+
+	hvt_hypercall(CR_ABI_HVT_DEBUG, &d);
+	return d.ret == 1;
+}
+
 _Noreturn void cr_hvt_boot(const struct cr_abi_boot_info *bi)
 {
 	struct x86_memmap m;

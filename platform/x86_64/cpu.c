@@ -188,6 +188,9 @@ void x86_cpu_init_user(void)
 	tss_io.iomap_end = 0xff;
 	for (unsigned v = 0; v < 32; v++)
 		set_gate(v, x86_trap_stubs[v], vector_ist(v), 0x8e);
+	/* DPL 3: an int3 at CPL 3 (a debugger's breakpoint) is a #BP, not a
+	 * #GP */
+	set_gate(3, x86_trap_stubs[3], vector_ist(3), 0xee);
 }
 
 /* The first address above the low memory x86_boot_pages maps. */

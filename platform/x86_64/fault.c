@@ -36,7 +36,12 @@
  * instruction (cpu.c): it copies the registers and goes back to CPL 3 to
  * write the report, on a stack of its own, into a static buffer; the
  * target's abort hook is called there. An exception while reporting
- * aborts at once. This file is built without SSE, for the CPL 0 part.
+ * aborts at once. A #BP (int3) or #DB (single step) is first offered to
+ * the target's debugger (x86_debug_trap, at CPL 3 too): when it takes
+ * it, the image goes on with the registers it left (x86_resume), so
+ * breakpoints and steps work where the host gives these traps to the
+ * guest rather than to the tender. This file is built without SSE, for
+ * the CPL 0 part.
  */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC target("general-regs-only") /* runs at CPL 0: see cpu.c */
@@ -378,12 +383,17 @@ static void put_backtrace(const struct cr_abi_hvt_regs *r)
 	}
 }
 
-/* The report, at CPL 3 when the exception came from there. */
+/* The report, at CPL 3 when the exception came from there. A #BP or #DB
+ * a debugger takes goes on instead. */
 static _Noreturn void report_and_abort(struct cr_abi_hvt_regs *r)
 {
 	const char *mn = "#?", *name = "unknown";
 	char what[160];
 
+	if ((r->vector == 1 || r->vector == 3) && x86_debug_trap(r)) {
+		depth = 0;
+		x86_resume(r);
+	}
 	if (r->vector < 32) {
 		mn = vectors[r->vector].mnemonic;
 		name = vectors[r->vector].name;

@@ -4,7 +4,8 @@
  * pushes a 0 where the CPU pushes no error code, then its vector, so the
  * stack is the same for all, and jumps to x86_trap_common, which saves
  * every register into a struct cr_abi_hvt_regs on the stack and calls
- * x86_exception(regs). Nothing returns: the image stops.
+ * x86_exception(regs). Nothing returns but a debugger's #BP or #DB
+ * (x86_resume): otherwise the image stops.
  *
  * On entry to x86_trap_common, from %rsp up (the CPU aligned %rsp to 16
  * bytes before pushing its frame, so %rsp is 8 mod 16 here):
@@ -178,6 +179,35 @@ x86_user_call:
 	xorl %ebp, %ebp
 	iretq
 	.size x86_user_call, .-x86_user_call
+
+/* x86_resume(regs): go on where the exception of regs happened, with its
+ * registers (x86_64.h): an iretq to the same privilege level, from the
+ * report's stack (CPL 3) or, at boot, from CPL 0. */
+	.globl x86_resume
+	.type x86_resume, @function
+x86_resume:
+	pushq R_SS(%rdi)
+	pushq R_RSP(%rdi)
+	pushq R_RFLAGS(%rdi)
+	pushq R_CS(%rdi)
+	pushq R_RIP(%rdi)
+	movq R_RAX(%rdi), %rax
+	movq R_RBX(%rdi), %rbx
+	movq R_RCX(%rdi), %rcx
+	movq R_RDX(%rdi), %rdx
+	movq R_RSI(%rdi), %rsi
+	movq R_RBP(%rdi), %rbp
+	movq R_R8(%rdi), %r8
+	movq R_R9(%rdi), %r9
+	movq R_R10(%rdi), %r10
+	movq R_R11(%rdi), %r11
+	movq R_R12(%rdi), %r12
+	movq R_R13(%rdi), %r13
+	movq R_R14(%rdi), %r14
+	movq R_R15(%rdi), %r15
+	movq R_RDI(%rdi), %rdi
+	iretq
+	.size x86_resume, .-x86_resume
 
 /* The stubs' addresses, by vector, for the IDT (cpu.c). */
 	.section .rodata.x86_trap_stubs, "a", @progbits

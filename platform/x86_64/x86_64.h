@@ -18,7 +18,9 @@
  *    to CPL 3 to print "cirage: exception #PF (page fault) at rip=...
  *    error=... cr2=...: what it means", the registers and a frame-pointer
  *    backtrace on the console (cr_platform_console_write), then calls the
- *    target's x86_fault_abort;
+ *    target's x86_fault_abort; a #BP or #DB is first offered to the
+ *    target's debugger (x86_debug_trap), and the image goes on when it
+ *    takes it;
  *  - the monotonic clock is the TSC (tsc.c), scaled exactly with the
  *    frequency the target learnt at boot;
  *  - RDSEED/RDRAND give entropy when CPUID offers them (random.c).
@@ -99,6 +101,18 @@ _Noreturn void x86_exception(struct cr_abi_hvt_regs *regs);
  * address) with interrupts off, from CPL 0 (traps.S). */
 _Noreturn void x86_user_call(void (*fn)(struct cr_abi_hvt_regs *), struct cr_abi_hvt_regs *arg,
                              void *sp);
+
+/* Go on where the exception of regs happened, with regs' general
+ * registers, rip, rflags, rsp, cs and ss (an iretq to the same privilege
+ * level): after a debugger's #BP or #DB (traps.S). */
+_Noreturn void x86_resume(const struct cr_abi_hvt_regs *regs);
+
+/* Provided by the target, called like x86_fault_abort for a #BP (vector
+ * 3: rip is past the int3) or a #DB (vector 1) before it is reported: true
+ * when a debugger took the trap and may have changed regs (rip, rflags
+ * with TF for its single step, the general registers); the image then goes
+ * on with them. false: no debugger (a target without one), report it. */
+bool x86_debug_trap(struct cr_abi_hvt_regs *regs);
 
 /* Provided by the target, called at CPL 3 (at CPL 0 for an exception at
  * boot, before the image runs at CPL 3): stop the image with "cirage:

@@ -27,16 +27,26 @@
  * watchpoints (Z2, Z4: 1, 2, 4 or 8 aligned bytes) and breakpoints past
  * BP_MAX use the vCPU's four debug registers (KVM_GUESTDBG_USE_HW_BP;
  * exception 1 with DR6.Bn). Resuming from a breakpoint steps over it
- * (breakpoint out, one step, back in). Single steps are
- * KVM_GUESTDBG_SINGLESTEP (exception 1, DR6.BS); a step whose
- * instruction is a hypercall ends when the hypercall is done.
+ * (breakpoint out, one step, back in). A single step of the image's
+ * code (CPL 3) sets TF in its RFLAGS, and the #DB that follows ends it;
+ * a step of CPL 0 code (the entry, the first instructions of an
+ * exception handler) is KVM_GUESTDBG_SINGLESTEP (exception 1, DR6.BS),
+ * and a step whose instruction is a hypercall ends when the hypercall is
+ * done.
  *
- * All of this needs a KVM that reports the guest's #BP and #DB to the
- * tender. kvm_pvm (software virtualisation: CPL 3 code, where images run,
- * executes natively) delivers them to the guest instead and never fires
- * debug registers there: a breakpoint reaches the guest's exception
- * handler, which aborts. Attaching, Ctrl-C, registers, memory, detaching
- * and the end of the guest work everywhere.
+ * Where KVM gives the guest its own #BP and #DB rather than the tender
+ * (kvm_pvm, whose CPL 3 code runs natively; KVM on QEMU's emulated SVM at
+ * times), the guest's exception handler hands the trap to the tender with
+ * the DEBUG hypercall (hvt_gdb_guest_trap) before it would report it: the
+ * stop's registers are then those of the guest's trap frame (for one of
+ * our int3s, rip back at it), which the debugger reads and writes, and
+ * the guest resumes with them (TF set for a step or the step over a
+ * breakpoint) when the debugger lets it go on. Without a debugger, or for
+ * a trap that is not ours with none attached, the guest reports it as
+ * before. Debug registers (Z1, Z2, Z4) still need KVM's own path: the
+ * guest cannot set them at CPL 3, and kvm_pvm never fires them.
+ * Attaching, Ctrl-C, registers, memory, detaching and the end of the
+ * guest work everywhere.
  *
  * Registers: a target description (qXfer:features:read, target.xml) with
  * the amd64 core registers, x87, SSE and fs_base/gs_base, in the order of
@@ -84,6 +94,10 @@
 #define DB_VECTOR 1
 #define BP_VECTOR 3
 #define INT3 0xCC
+#define RFLAGS_TF 0x100ULL
+/* What the debugger may change in RFLAGS of a guest's trap frame: the
+ * arithmetic flags, TF and DF (not IF, IOPL and the others). */
+#define RFLAGS_DEBUGGER 0xdd5ULL
 
 /* The register file in the order of the 'g' packet (target.xml). */
 #define NREGS 59
@@ -122,7 +136,15 @@ static struct {
 	/* A breakpoint removed for one step over it, to put back after. */
 	uint64_t stepover;
 	bool stepover_cont; /* then continue rather than report the step */
-	bool stepping; /* the vCPU runs one instruction (KVM_GUESTDBG_SINGLESTEP) */
+	bool stepping; /* the vCPU runs one instruction (KVM_GUESTDBG_SINGLESTEP or TF) */
+	/* The step sets TF in the guest's RFLAGS (in its trap frame or the
+	 * vCPU's): the #DB that ends it clears it, and is ours even after the
+	 * debugger left. */
+	bool tf_step;
+	/* The stop came through DEBUG: the registers are those of the guest's
+	 * trap frame, trap, which go back to the guest when it resumes. */
+	bool trapped;
+	struct cr_abi_hvt_regs trap;
 	/* The guest ended: the debugger looks at its remains, then gets X. */
 	bool ended;
 	int end_sig;
@@ -310,6 +332,18 @@ static uint32_t full_ftag(uint8_t ftwx)
 	return tag;
 }
 
+/* The registers the debugger sees instead of the vCPU's (those are the
+ * guest's exception handler's): the trap frame of a stop through DEBUG,
+ * or the fault's once the guest ended. NULL: the vCPU's. */
+static struct cr_abi_hvt_regs *frame(void)
+{
+	if (g.trapped)
+		return &g.trap;
+	if (g.ended && g.have_fault)
+		return &g.fault;
+	return NULL;
+}
+
 /* Fill f (G_SIZE bytes) with the guest's registers. 0 or -errno. */
 static int regs_read(struct hvt *h, uint8_t *f)
 {
@@ -333,8 +367,8 @@ static int regs_read(struct hvt *h, uint8_t *f)
 	put_reg(f, 23, s.gs.selector);
 	put_reg(f, 57, s.fs.base);
 	put_reg(f, 58, s.gs.base);
-	if (g.ended && g.have_fault) {
-		const struct cr_abi_hvt_regs *x = &g.fault;
+	if (frame()) {
+		const struct cr_abi_hvt_regs *x = frame();
 		const uint64_t fgpr[17] = {x->rax, x->rbx, x->rcx, x->rdx, x->rsi, x->rdi,
 		                           x->rbp, x->rsp, x->r8,  x->r9,  x->r10, x->r11,
 		                           x->r12, x->r13, x->r14, x->r15, x->rip};
@@ -374,14 +408,14 @@ static int regs_write(struct hvt *h, const uint8_t *f)
 		v[i] = get_reg(f, i);
 	/* Bit 1 of RFLAGS is always set; the upper half is reserved. */
 	uint64_t flags = (get_reg(f, GREG_EFLAGS) & 0xffffffffULL) | 2;
-	if (g.ended && g.have_fault) {
-		struct cr_abi_hvt_regs *x = &g.fault;
+	if (frame()) {
+		struct cr_abi_hvt_regs *x = frame();
 		uint64_t *dst[17] = {&x->rax, &x->rbx, &x->rcx, &x->rdx, &x->rsi, &x->rdi,
 		                     &x->rbp, &x->rsp, &x->r8,  &x->r9,  &x->r10, &x->r11,
 		                     &x->r12, &x->r13, &x->r14, &x->r15, &x->rip};
 		for (unsigned i = 0; i < 17; i++)
 			*dst[i] = v[i];
-		x->rflags = flags;
+		x->rflags = (x->rflags & ~RFLAGS_DEBUGGER) | (flags & RFLAGS_DEBUGGER);
 		return 0;
 	}
 	if (ioctl(h->vcpu, KVM_GET_REGS, &r) < 0)
@@ -401,6 +435,10 @@ static int get_rip(struct hvt *h, uint64_t *rip)
 {
 	struct kvm_regs r;
 
+	if (frame()) {
+		*rip = frame()->rip;
+		return 0;
+	}
 	if (ioctl(h->vcpu, KVM_GET_REGS, &r) < 0)
 		return -errno;
 	*rip = r.rip;
@@ -411,12 +449,42 @@ static int set_rip(struct hvt *h, uint64_t rip)
 {
 	struct kvm_regs r;
 
+	if (frame()) {
+		frame()->rip = rip;
+		return 0;
+	}
 	if (ioctl(h->vcpu, KVM_GET_REGS, &r) < 0)
 		return -errno;
 	r.rip = rip;
 	if (ioctl(h->vcpu, KVM_SET_REGS, &r) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Set or clear TF in the RFLAGS the guest resumes with (its trap frame's,
+ * else the vCPU's). 0 or -errno. */
+static int set_tf(struct hvt *h, bool on)
+{
+	struct kvm_regs r;
+
+	if (g.trapped) {
+		g.trap.rflags = on ? g.trap.rflags | RFLAGS_TF : g.trap.rflags & ~RFLAGS_TF;
+		return 0;
+	}
+	if (ioctl(h->vcpu, KVM_GET_REGS, &r) < 0)
+		return -errno;
+	r.rflags = on ? r.rflags | RFLAGS_TF : r.rflags & ~RFLAGS_TF;
+	if (ioctl(h->vcpu, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The vCPU runs code at CPL 3. */
+static bool at_cpl3(struct hvt *h)
+{
+	struct kvm_sregs s;
+
+	return ioctl(h->vcpu, KVM_GET_SREGS, &s) == 0 && (s.cs.selector & 3) == 3;
 }
 
 /* ---- guest memory ----------------------------------------------------------- */
@@ -830,13 +898,21 @@ static enum act resume(struct hvt *h, bool step, const char *addr)
 		g.stepover_cont = !step;
 		step = true;
 	}
-	if (set_debug(h, true, step) < 0) {
+	/* A step of code at CPL 3 (the image's) is TF: its #DB comes back
+	 * through the guest's handler and DEBUG where KVM gives the guest its
+	 * own traps (kvm_pvm), or as KVM_EXIT_DEBUG where KVM intercepts #DB
+	 * (for the debug registers). CPL 0 code (the entry, the first
+	 * instructions of exception handlers) is stepped by KVM, which
+	 * emulates it there. */
+	bool tf = step && (g.trapped || at_cpl3(h));
+	if (set_debug(h, true, step && !tf) < 0 || (tf && set_tf(h, true) < 0)) {
 		if (g.stepover != NO_ADDR)
 			stepover_end(h);
 		reply_err(EIO);
 		return STAY;
 	}
 	g.stepping = step;
+	g.tf_step = tf;
 	return RESUME;
 }
 
@@ -1401,7 +1477,7 @@ void hvt_gdb_check(struct hvt *h)
 
 	if (g.listen_fd < 0)
 		return;
-	if (g.conn >= 0 && g.stepping &&
+	if (g.conn >= 0 && g.stepping && !g.tf_step &&
 	    (h->run->exit_reason == KVM_EXIT_IO || h->run->exit_reason == KVM_EXIT_MMIO)) {
 		/* The instruction stepped was a hypercall: it is done once
 		 * completed (KVM would not always stop right after it). */
@@ -1450,6 +1526,11 @@ void hvt_gdb_debug_exit(struct hvt *h)
 	const struct kvm_debug_exit_arch *d = &h->run->debug.arch;
 	char why[40] = "";
 
+	if (d->exception == DB_VECTOR && g.tf_step) {
+		/* our TF step, the #DB intercepted by KVM: TF off again */
+		g.tf_step = false;
+		set_tf(h, false);
+	}
 	if (g.conn < 0) { /* a leftover: the debugger left */
 		set_debug(h, false, false);
 		return;
@@ -1526,4 +1607,53 @@ void hvt_gdb_guest_end(struct hvt *h, int status, int signal)
 	snprintf(s, sizeof(s), "W%02x", (unsigned)status & 0xff);
 	reply(s);
 	drop(h);
+}
+
+int hvt_gdb_guest_trap(struct hvt *h, struct cr_abi_hvt_regs *regs, bool breakpoint)
+{
+	const char *why = "";
+
+	if (g.listen_fd < 0 || g.ended)
+		return 0;
+	if (!breakpoint) {
+		bool ours = g.tf_step || g.stepping || g.stepover != NO_ADDR;
+		if (!ours && g.conn < 0)
+			return 0; /* the guest's own debug trap, no debugger */
+		regs->rflags &= ~RFLAGS_TF; /* the image never sets it itself */
+		g.tf_step = false;
+		if (g.conn < 0) /* a step of a debugger that left */
+			return 1;
+		g.trapped = true;
+		g.trap = *regs;
+		if (ours && g.stepover != NO_ADDR && g.stepover_cont) {
+			/* over the breakpoint on the way of a continue: it is back */
+			stepover_end(h);
+			g.stepping = false;
+			set_debug(h, true, false);
+		} else {
+			stop(h, GDB_SIGTRAP, "", true);
+		}
+		*regs = g.trap;
+		g.trapped = false;
+		return 1;
+	}
+	if (g.conn < 0)
+		return 0; /* an int3 of the guest's own, no debugger */
+	if (g.tf_step) { /* a step that ran an int3: the step ends here */
+		regs->rflags &= ~RFLAGS_TF;
+		g.tf_step = false;
+	}
+	/* One of our int3s: the stop is at it, where the original byte runs
+	 * when the guest resumes. Another int3 is the guest's own: a trap, as
+	 * a process would get it, past the instruction. */
+	if (regs->rip > 0 && find_bp(regs->rip - 1) >= 0) {
+		regs->rip--;
+		why = g.swbreak ? "swbreak:;" : "";
+	}
+	g.trapped = true;
+	g.trap = *regs;
+	stop(h, GDB_SIGTRAP, why, true);
+	*regs = g.trap;
+	g.trapped = false;
+	return 1;
 }

@@ -179,6 +179,13 @@ int hvt_gdb_listen_fd(void);
 void hvt_gdb_check(struct hvt *h);
 /* A KVM_EXIT_DEBUG exit: a breakpoint or a single step. */
 void hvt_gdb_debug_exit(struct hvt *h);
+/* The DEBUG hypercall: the guest's own handler took a #BP (breakpoint)
+ * or #DB with the registers regs (the guest's, copied out). With a
+ * debugger attached, or when the trap is one of its breakpoints or
+ * steps, report it and serve the debugger, which may change regs; 1 when
+ * handled (the guest resumes with regs), 0 when no debugger wants it
+ * (always without --gdb). */
+int hvt_gdb_guest_trap(struct hvt *h, struct cr_abi_hvt_regs *regs, bool breakpoint);
 /* The guest ended with status (signal != 0: it faulted, with that
  * signal): tells an attached debugger, which may look at the guest
  * before the tender exits. */

@@ -35,6 +35,7 @@ static const char *const call_names[CR_ABI_HVT_CALLS] = {
     [CR_ABI_HVT_EXIT] = "EXIT",
     [CR_ABI_HVT_ABORT] = "ABORT",
     [CR_ABI_HVT_PROTECT] = "PROTECT",
+    [CR_ABI_HVT_DEBUG] = "DEBUG",
 };
 
 /* Stop the guest: "cirage-hvt: guest stopped: CALL: what". */
@@ -307,6 +308,26 @@ static enum hvt_next guest_abort(struct hvt *h, const struct cr_abi_hvt_abort *a
 	return HVT_STOP;
 }
 
+/* DEBUG: a #BP or #DB the guest took, for the debugger (gdb.c), which
+ * may change the registers the guest resumes with. */
+static enum hvt_next guest_debug(struct hvt *h, struct cr_abi_hvt_debug *d, int *status)
+{
+	struct cr_abi_hvt_regs r;
+	struct cr_abi_hvt_regs *gr = hvt_guest(h, d->regs, sizeof(r));
+
+	if (!gr || d->regs % 8)
+		return stop(status, CR_ABI_HVT_DEBUG, "regs 0x%llx are outside guest memory",
+		            (unsigned long long)d->regs);
+	memcpy(&r, gr, sizeof(r));
+	d->ret = 0;
+	if (r.vector != 1 && r.vector != 3)
+		return HVT_CONTINUE;
+	d->ret = hvt_gdb_guest_trap(h, &r, r.vector == 3) == 1;
+	if (d->ret)
+		memcpy(gr, &r, sizeof(r));
+	return HVT_CONTINUE;
+}
+
 /* The argument block of call, copied out: its size, or 0 for a bad call. */
 static size_t block_size(unsigned call)
 {
@@ -331,6 +352,8 @@ static size_t block_size(unsigned call)
 		return sizeof(struct cr_abi_hvt_abort);
 	case CR_ABI_HVT_PROTECT:
 		return sizeof(struct cr_abi_hvt_protect);
+	case CR_ABI_HVT_DEBUG:
+		return sizeof(struct cr_abi_hvt_debug);
 	default:
 		return 0;
 	}
@@ -349,6 +372,7 @@ enum hvt_next hvt_hypercall(struct hvt *h, uint16_t port, uint32_t gpa, int *sta
 		struct cr_abi_hvt_exit exit;
 		struct cr_abi_hvt_abort abort;
 		struct cr_abi_hvt_protect protect;
+		struct cr_abi_hvt_debug debug;
 	} a;
 	size_t size = port >= CR_ABI_HVT_PORT_BASE ? block_size(call) : 0;
 	void *block;
@@ -405,6 +429,9 @@ enum hvt_next hvt_hypercall(struct hvt *h, uint16_t port, uint32_t gpa, int *sta
 			    (unsigned long long)a.protect.addr, (unsigned long long)a.protect.len,
 			    (unsigned long long)h->layout.heap_start,
 			    (unsigned long long)h->layout.heap_end);
+		break;
+	case CR_ABI_HVT_DEBUG:
+		next = guest_debug(h, &a.debug, status);
 		break;
 	}
 	if (next == HVT_CONTINUE)

@@ -50,7 +50,7 @@ else pass block_host_sees; fi
 # Every hypercall with each field wrong: the guest is stopped, the
 # message names the call and the field.
 for call in 1:WALLTIME 2:CONSOLE 3:POLL 4:NET_WRITE 5:NET_READ 6:BLOCK_WRITE 7:BLOCK_READ \
-	8:BLOCK_FLUSH 9:ENTROPY 10:EXIT 11:ABORT; do
+	8:BLOCK_FLUSH 9:ENTROPY 10:EXIT 11:ABORT 12:PROTECT 13:DEBUG; do
 	n=${call%%:*} name=${call#*:}
 	for what in block-low block-high block-wrap block-unaligned; do
 		stopped "bad_${name,,}_$what" "$name: argument block" "$HVT" --mem=2 "$T" bad "$n" "$what"
@@ -70,6 +70,10 @@ done
 stopped bad_abort_reason "ABORT: reason [0x10, +16) is outside guest memory" \
 	"$HVT" --mem=2 "$T" bad 11 data-low
 stopped bad_abort_regs "ABORT: regs 0x1000 are outside guest memory" "$HVT" --mem=2 "$T" bad 11 regs
+stopped bad_abort_regs_wrap "ABORT: regs 0xfffffffffffffff8 are outside guest memory" \
+	"$HVT" --mem=2 "$T" bad 11 regs-wrap
+stopped bad_debug_regs "DEBUG: regs 0x1000" "$HVT" --mem=2 "$T" bad 13 regs
+stopped bad_debug_regs_wrap "DEBUG: regs 0xfffffffffffffff8" "$HVT" --mem=2 "$T" bad 13 regs-wrap
 stopped bad_poll_handle "POLL: want_read 0x200" "$HVT" --mem=2 "$T" bad 3 handle
 B=(--mem=2 --block:disk="$TEST_TMP/disk.img" "$G/tester_block" bad)
 for call in 6:BLOCK_WRITE 7:BLOCK_READ; do
@@ -96,9 +100,6 @@ stopped bad_protect_unaligned "PROTECT: [0x" "$HVT" --mem=2 "$T" bad 12 heap-una
 stopped bad_protect_image "PROTECT: [0x100000, +4096) is not a page-aligned range of the heap" \
 	"$HVT" --mem=2 "$T" bad 12 image
 stopped bad_protect_past_heap "is not a page-aligned range of the heap" "$HVT" --mem=2 "$T" bad 12 past-heap
-for what in block-low block-high block-wrap block-unaligned; do
-	stopped "bad_protect_$what" "PROTECT: argument block" "$HVT" --mem=2 "$T" bad 12 "$what"
-done
 
 # Port I/O that is no hypercall.
 stopped bad_port "port 0x80 is no hypercall" "$HVT" --mem=2 "$T" port

@@ -212,6 +212,7 @@ enum cr_abi_hvt_call {
 	CR_ABI_HVT_EXIT = 10, /* struct cr_abi_hvt_exit: never returns */
 	CR_ABI_HVT_ABORT = 11, /* struct cr_abi_hvt_abort: never returns */
 	CR_ABI_HVT_PROTECT = 12, /* struct cr_abi_hvt_protect */
+	CR_ABI_HVT_DEBUG = 13, /* struct cr_abi_hvt_debug: a #BP or #DB for the debugger */
 	CR_ABI_HVT_CALLS /* one past the last */
 };
 
@@ -320,6 +321,23 @@ struct cr_abi_hvt_protect {
 	uint64_t len;
 	uint32_t prot;
 	int32_t ret; /* out */
+};
+
+/* DEBUG: the guest's exception handler took a #BP (int3) or a #DB (a
+ * single step: TF) and asks whether a debugger wants it, which is how
+ * breakpoints and steps work where the host's KVM delivers these traps to
+ * the guest instead of the tender (kvm_pvm). regs: the guest address of
+ * the trap's struct cr_abi_hvt_regs (8-byte aligned, vector 1 or 3; for
+ * #BP, rip is past the int3), which the tender may change: the general
+ * registers, rip, and in rflags the arithmetic flags, DF and TF (the step
+ * of the debugger). ret: 1 when a debugger handled the trap: the guest
+ * resumes with those registers; 0 when there is none (or the trap is not
+ * the debugger's and none is attached): the guest reports the exception
+ * as any other. */
+struct cr_abi_hvt_debug {
+	uint64_t regs;
+	int32_t ret; /* out */
+	uint32_t pad;
 };
 
 /* EXIT: end the VM; the tender exits with status & 0xff. */

@@ -8,7 +8,8 @@
  *   bad CALL WHAT       call hypercall CALL (1..11) with WHAT wrong:
  *                       block-low, block-high, block-wrap, block-unaligned,
  *                       data-low, data-high, data-wrap, len-big, handle,
- *                       nframes, frame-data, frame-len, regs, read-only
+ *                       nframes, frame-data, frame-len, regs, regs-wrap,
+ *                       prot, heap-unaligned, image, past-heap
  *   port                outl to a port that is no hypercall
  *   in                  inl from a hypercall port
  *   null | write-text | exec-data | hlt | stack-overflow
@@ -182,7 +183,9 @@ static void bad(unsigned call, const char *what)
 	else if (eq(what, "frame-len"))
 		fr[0].len = CR_ABI_HVT_FRAME_MAX + 1;
 	else if (eq(what, "regs"))
-		blk.a.regs = 0x1000;
+		blk.raw[call == CR_ABI_HVT_DEBUG ? 0 : 2] = 0x1000;
+	else if (eq(what, "regs-wrap"))
+		blk.raw[call == CR_ABI_HVT_DEBUG ? 0 : 2] = ~0ULL - 7;
 	else if (eq(what, "offset"))
 		blk.k.offset = ~0ULL - 511;
 	else if (eq(what, "prot"))
