@@ -72,7 +72,7 @@ gdbx() {
 	for c in "target remote 127.0.0.1:$PORT" "$@"; do
 		ex+=(-ex "$c")
 	done
-	timeout -k 2 60 gdb -batch -nx -iex 'set auto-load off' -iex 'set confirm off' \
+	timeout -k 2 90 gdb -batch -nx -iex 'set auto-load off' -iex 'set confirm off' -iex 'set remotetimeout 30' \
 		"${ex[@]}" "$img" 2>&1
 }
 
@@ -145,7 +145,7 @@ has gdb_one_at_a_time "$out" "rip            0x" "detached"
 # under emulation, where gdb itself takes seconds to start), which it sends
 # to the stub as the byte 0x03.
 out=$(timeout -s INT -k 60 "$([ -n "${CIRAGE_HVT_SLOW:-}" ] && echo 20 || echo 4)" gdb -batch -nx -iex 'set auto-load off' \
-	-ex "target remote 127.0.0.1:$PORT" -ex 'continue' -ex 'bt 1' -ex 'info registers rip' \
+	-iex 'set remotetimeout 30' -ex "target remote 127.0.0.1:$PORT" -ex 'continue' -ex 'bt 1' -ex 'info registers rip' \
 	-ex 'detach' "$HELLO" 2>&1)
 has gdb_interrupt "$out" "Program received signal SIGINT" "rip            0x" \
 	"[Inferior 1 (Remote target) detached]"
@@ -173,7 +173,9 @@ wait "$PID" 2>/dev/null
 
 # A running hello of 3 greetings: break in cr_log, look, step (at CPL 3:
 # TF), then without breakpoints to its normal end.
-if start "$L" GDB "$HELLO" --count=3; then
+# (8 under emulation, where gdb itself takes seconds to start)
+GREETINGS=$([ -n "${CIRAGE_HVT_SLOW:-}" ] && echo 8 || echo 3)
+if start "$L" GDB "$HELLO" --count="$GREETINGS"; then
 	wait_lines "$L" 1
 	out=$(gdbx "$HELLO" 'break cr_log' 'continue' 'bt' 'stepi' 'p $pc == cr_log + 1' 'next' \
 		'delete' 'continue')
@@ -181,7 +183,7 @@ if start "$L" GDB "$HELLO" --count=3; then
 	rc=$?
 	has gdb_break_running "$out" "Breakpoint 1, cr_log" "hello_start" "\$1 = 1"
 	has gdb_continue_to_end "$out" "[Inferior 1 (Remote target) exited normally]"
-	if [ "$rc" -eq 0 ] && [ "$(lines "$L")" -eq 3 ]; then pass gdb_end_status; else
+	if [ "$rc" -eq 0 ] && [ "$(lines "$L")" -eq "$GREETINGS" ]; then pass gdb_end_status; else
 		fail gdb_end_status "status $rc, $(lines "$L") greetings: $(tail -c 300 "$L")"
 	fi
 else
@@ -190,7 +192,7 @@ fi
 
 # The crash app while it sleeps: break in crash_deref, its argument, a
 # step to the faulting write, then the fault where it happens.
-if start "$L" GDB "$CRASH" --delay=2; then
+if start "$L" GDB "$CRASH" --delay="$([ -n "${CIRAGE_HVT_SLOW:-}" ] && echo 8 || echo 2)"; then
 	out=$(gdbx "$CRASH" 'break crash_deref' 'continue' 'bt' 'p value' 'stepi' 'x/i $pc' \
 		'continue' 'bt 1')
 	wait "$PID"

@@ -16,7 +16,7 @@ for g in "$ROOT"/build/tests/hvt/tester*; do
 	copy+=(--copy "$g")
 done
 for tool in bash timeout grep sed dd cmp truncate head tail tr md5sum sha256sum cat sleep kill \
-	mktemp rm mkdir cp ip ping curl socat gdb wc sort seq awk stat od date cut; do
+	mktemp rm mkdir cp ip ping curl socat gdb wc sort seq awk stat od date cut numfmt; do
 	p=$(type -P "$tool") && copy+=(--copy "$p")
 done
 exec bash "$ROOT/tests/vm/run.sh" --mem 2048 --timeout 2300 "${copy[@]}" -- bash "$ROOT/tests/hvt/all.bash"
