@@ -239,6 +239,7 @@ int hvt_load(struct hvt *h, const uint8_t *data, const struct cr_abi_boot_info *
 	bi->argv = l->argv;
 	bi->argc = gargc;
 	bi->hvt_flags = CR_ABI_HVT_BOOT_USER_PAGES;
+	bi->image_end = l->image_end;
 	bi->ndevices = devs->ndevices;
 	for (uint32_t i = 0; i < devs->ndevices; i++) {
 		bi->dev[i] = devs->dev[i];

@@ -151,6 +151,7 @@ static void load(const uint8_t *data, const struct cr_elf_image *img, const stru
 	bi->heap_end = l->heap_end;
 	bi->stack_top = l->stack_top;
 	bi->tsc_hz = 0;
+	bi->image_end = l->image_end;
 	bi->vdso_clock_gettime = cr_spt_vdso_clock_gettime();
 	bi->argv = l->argv;
 	bi->argc = gargc;

@@ -11,7 +11,8 @@ T=$G/tester
 
 # Boot and exit.
 expect boot_hello 0 "$HVT" --mem=2 "$T" hello :: "hello from hvt"
-expect boot_info 0 "$HVT" --mem=4 "$T" bootinfo :: "target 2 mem 4194304 tsc 1 devices 0 canary 1"
+expect boot_info 0 "$HVT" --mem=4 "$T" bootinfo :: "target 2 mem 4194304 tsc 1 image_end 1" \
+	"devices 0 canary 1"
 expect exit_status 42 "$HVT" --mem=2 "$T" exit 42
 expect exit_status_wraps 1 "$HVT" --mem=2 "$T" exit 257
 expect stats 0 "$HVT" --stats --mem=2 "$T" hello :: "cirage-hvt: 2 VM exits"

@@ -115,6 +115,7 @@ struct cr_abi_boot_info {
 	uint64_t vdso_clock_gettime;
 	uint32_t hvt_flags; /* hvt: CR_ABI_HVT_BOOT_*; spt: 0 */
 	uint32_t pad;
+	uint64_t image_end; /* the page-aligned end of the image's segments */
 };
 
 /*

@@ -243,6 +243,8 @@ int tester_main(const struct cr_abi_boot_info *bi)
 		say_num(bi->mem_size);
 		say(" tsc ");
 		say_num(bi->tsc_hz ? 1 : 0);
+		say(" image_end ");
+		say_num(bi->image_end);
 		say(" devices ");
 		say_num(bi->ndevices);
 		say(" canary ");
