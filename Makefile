@@ -155,7 +155,7 @@ fuzz_sources = $(shell sed -n 's@^// fuzz-sources:@@p' tests/fuzz/$(1).c)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_sources,$$*) $$(wildcard include/cirage/*.h include/cirage/*/*.h tools/cirage/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -g -O1 -Iinclude -Itools/cirage -D_GNU_SOURCE -DCR_FUZZ \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
 	  $$(sed -n 's@^// fuzz-sources:@@p' $<)
 
 # ---- host tools used by end-to-end tests -------------------------------------

@@ -67,6 +67,20 @@ static int32_t neg_errno(void)
 	return errno ? -errno : -EIO;
 }
 
+/* Write all of buf to fd, best effort. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
 static enum hvt_next console(struct hvt *h, struct cr_abi_hvt_buf *b, int *status)
 {
 	const char *p = hvt_guest(h, b->data, b->len);
@@ -154,9 +168,9 @@ static enum hvt_next poll_devices(struct hvt *h, struct cr_abi_hvt_poll *p, int 
 	rc = 0;
 	for (int i = 0; i < n; i++) {
 		short r = fds[i].revents;
-		if (r & (POLLIN | POLLERR | POLLHUP))
+		if ((r & (POLLIN | POLLERR | POLLHUP)) && (p->want_read >> idx[i] & 1))
 			p->ready_read |= 1ULL << idx[i];
-		if (r & (POLLOUT | POLLERR | POLLHUP))
+		if ((r & (POLLOUT | POLLERR | POLLHUP)) && (p->want_write >> idx[i] & 1))
 			p->ready_write |= 1ULL << idx[i];
 		rc += r != 0;
 	}
@@ -194,6 +208,13 @@ static enum hvt_next net_frames(struct hvt *h, unsigned call, struct cr_abi_hvt_
 	return HVT_CONTINUE;
 }
 
+/* Whether the other end of a net device's socket has gone away. */
+static bool hung_up(int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 static enum hvt_next net_io(struct hvt *h, unsigned call, struct cr_abi_hvt_netio *io, int *status)
 {
 	struct cr_abi_hvt_frame f[CR_ABI_HVT_FRAMES_MAX];
@@ -221,6 +242,12 @@ static enum hvt_next net_io(struct hvt *h, unsigned call, struct cr_abi_hvt_neti
 		}
 		if (call == CR_ABI_HVT_NET_WRITE && (size_t)n != fr->len) {
 			io->ret = -EIO;
+			break;
+		}
+		if (call == CR_ABI_HVT_NET_READ && n == 0 && fr->len > 0 && hung_up(fd)) {
+			/* end of file: the other end (cirage-slirp) is gone (an
+			 * empty message from it would read 0 bytes too) */
+			io->ret = -EPIPE;
 			break;
 		}
 		if (call == CR_ABI_HVT_NET_READ)
@@ -293,17 +320,22 @@ static enum hvt_next guest_abort(struct hvt *h, const struct cr_abi_hvt_abort *a
 		            "reason [0x%llx, +%llu) is outside guest memory",
 		            (unsigned long long)a->data, (unsigned long long)len);
 	if (a->regs) {
-		*regs = hvt_guest(h, a->regs, sizeof(**regs));
-		if (!*regs || a->regs % 8)
+		const struct cr_abi_hvt_regs *r = hvt_guest(h, a->regs, sizeof(*r));
+		if (!r || a->regs % 8)
 			return stop(status, CR_ABI_HVT_ABORT,
-			            "regs 0x%llx are outside guest memory",
+			            "regs 0x%llx are outside guest memory or unaligned",
 			            (unsigned long long)a->regs);
+		*regs = r;
 	}
 	for (uint64_t i = 0; i < len; i++)
 		reason[i] = (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\n' ? p[i] : '?';
 	reason[len] = 0;
-	fflush(stdout);
-	fprintf(stderr, "cirage: abort: %s\n", reason);
+	/* on the guest's console, as on spt (write(2) itself: the C library's
+	 * first use of stdout would ask the terminal with an ioctl, which the
+	 * sandbox refuses) */
+	write_all(1, "cirage: abort: ", 15);
+	write_all(1, reason, (size_t)len);
+	write_all(1, "\n", 1);
 	*status = CR_EXIT_ABORT;
 	return HVT_STOP;
 }
