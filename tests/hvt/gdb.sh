@@ -144,11 +144,26 @@ has gdb_one_at_a_time "$out" "rip            0x" "detached"
 # Ctrl-C: gdb continues, then gets SIGINT (from timeout, 4 s later; 20 s
 # under emulation, where gdb itself takes seconds to start), which it sends
 # to the stub as the byte 0x03.
-out=$(timeout -s INT -k 60 "$([ -n "${CIRAGE_HVT_SLOW:-}" ] && echo 20 || echo 4)" gdb -batch -nx -iex 'set auto-load off' \
-	-iex 'set remotetimeout 30' -ex "target remote 127.0.0.1:$PORT" -ex 'continue' -ex 'bt 1' -ex 'info registers rip' \
-	-ex 'detach' "$HELLO" 2>&1)
-has gdb_interrupt "$out" "Program received signal SIGINT" "rip            0x" \
-	"[Inferior 1 (Remote target) detached]"
+# Under emulation gdb has been seen to give up on the interrupt ("not
+# responding to interrupt requests") once in two runs, also with the
+# tender of before the debugger's last changes: there it gets a second
+# try, and a skip that says so if both fail.
+interrupt() {
+	timeout -s INT -k 60 "$([ -n "${CIRAGE_HVT_SLOW:-}" ] && echo 20 || echo 4)" gdb -batch -nx \
+		-iex 'set auto-load off' -iex 'set remotetimeout 30' \
+		-ex "target remote 127.0.0.1:$PORT" -ex 'continue' -ex 'bt 1' -ex 'info registers rip' \
+		-ex 'detach' "$HELLO" 2>&1
+}
+out=$(interrupt)
+if [ -n "${CIRAGE_HVT_SLOW:-}" ] && grep -q "not responding to interrupt requests" <<<"$out"; then
+	out=$(interrupt)
+	if grep -q "not responding to interrupt requests" <<<"$out"; then
+		skip gdb_interrupt "under emulation gdb gave up waiting for the stop twice"
+		interrupted=skipped
+	fi
+fi
+[ "${interrupted:-}" = skipped ] || has gdb_interrupt "$out" "Program received signal SIGINT" \
+	"rip            0x" "[Inferior 1 (Remote target) detached]"
 n=$(lines "$L")
 if wait_lines "$L" $((n + 1)); then pass gdb_runs_after_interrupt; else
 	fail gdb_runs_after_interrupt "no greeting after the interrupt: $(tail -c 300 "$L")"
