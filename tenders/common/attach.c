@@ -67,8 +67,7 @@ unsigned cr_tender_parse_mem(const char *v, unsigned max_mb)
 	return (unsigned)n;
 }
 
-/* A port number: 1 to 65535, decimal digits only; 0 when it is not. */
-static unsigned parse_port(const char *s, size_t len)
+unsigned cr_tender_parse_port(const char *s, size_t len)
 {
 	unsigned v = 0;
 
@@ -80,6 +79,19 @@ static unsigned parse_port(const char *s, size_t len)
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
 	return v <= 65535 ? v : 0;
+}
+
+void cr_tender_refuse_mem(unsigned mem_mb, const char *image, uint64_t need, uint64_t image_bytes,
+                          uint64_t boot_bytes, uint64_t heap_min, uint64_t stack)
+{
+	cr_tender_die(CR_TENDER_EXIT_REFUSED,
+	              "--mem=%u is too small for %s: it needs at least --mem=%llu (image %llu KiB, "
+	              "boot data %llu KiB, heap %llu KiB at least, stack %llu KiB and its guard "
+	              "page)",
+	              mem_mb, image, (unsigned long long)((need + (1 << 20) - 1) >> 20),
+	              (unsigned long long)(image_bytes >> 10),
+	              (unsigned long long)(boot_bytes >> 10), (unsigned long long)(heap_min >> 10),
+	              (unsigned long long)(stack >> 10));
 }
 
 /* forward=[tcp:|udp:]HOSTPORT:GUESTPORT, the part after "forward=". */
@@ -104,12 +116,12 @@ static void parse_forward(const char *arg, const char *v, size_t len, struct cr_
 		    CR_TENDER_EXIT_USAGE,
 		    "'%s': 'forward=%.*s': expected forward=[tcp:|udp:]HOSTPORT:GUESTPORT", arg,
 		    (int)len, v);
-	f.host = parse_port(p, (size_t)(colon - p));
+	f.host = cr_tender_parse_port(p, (size_t)(colon - p));
 	if (!f.host)
 		cr_tender_die(CR_TENDER_EXIT_USAGE,
 		              "'%s': bad host port '%.*s' in 'forward=%.*s' (1 to 65535)", arg,
 		              (int)(colon - p), p, (int)len, v);
-	f.guest = parse_port(colon + 1, (size_t)(end - colon - 1));
+	f.guest = cr_tender_parse_port(colon + 1, (size_t)(end - colon - 1));
 	if (!f.guest)
 		cr_tender_die(CR_TENDER_EXIT_USAGE,
 		              "'%s': bad guest port '%.*s' in 'forward=%.*s' (1 to 65535)", arg,

@@ -9,6 +9,7 @@
 #ifndef CIRAGE_TENDER_ATTACH_H
 #define CIRAGE_TENDER_ATTACH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cirage/tender/abi.h>
@@ -30,6 +31,17 @@ __attribute__((noreturn, format(printf, 2, 3))) void cr_tender_die(int status, c
 
 /* --mem=MB's value: 1 to max_mb, else a usage error. */
 unsigned cr_tender_parse_mem(const char *v, unsigned max_mb);
+
+/* A port number of len characters: 1 to 65535, decimal digits only; 0
+ * when it is not. */
+unsigned cr_tender_parse_port(const char *s, size_t len);
+
+/* Refuse a --mem too small for the image: it needed need bytes, made of
+ * the image, the boot data, the smallest heap and the boot stack. */
+__attribute__((noreturn)) void cr_tender_refuse_mem(unsigned mem_mb, const char *image,
+                                                    uint64_t need, uint64_t image_bytes,
+                                                    uint64_t boot_bytes, uint64_t heap_min,
+                                                    uint64_t stack);
 
 struct cr_tender_fwd {
 	int udp;

@@ -67,18 +67,19 @@ static int32_t neg_errno(void)
 	return errno ? -errno : -EIO;
 }
 
-/* Write all of buf to fd, best effort. */
-static void write_all(int fd, const char *buf, size_t len)
+/* Write all of buf to fd: 0 or -errno. */
+static int32_t write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
+			return n < 0 ? -errno : -EIO;
 		buf += n;
 		len -= (size_t)n;
 	}
+	return 0;
 }
 
 static enum hvt_next console(struct hvt *h, struct cr_abi_hvt_buf *b, int *status)
@@ -92,17 +93,7 @@ static enum hvt_next console(struct hvt *h, struct cr_abi_hvt_buf *b, int *statu
 		return stop(status, CR_ABI_HVT_CONSOLE,
 		            "data [0x%llx, +%llu) is outside guest memory",
 		            (unsigned long long)b->data, (unsigned long long)b->len);
-	b->ret = 0;
-	for (size_t done = 0; done < b->len;) {
-		ssize_t n = write(1, p + done, b->len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			b->ret = neg_errno();
-			break;
-		}
-		done += (size_t)n;
-	}
+	b->ret = write_all(1, p, b->len);
 	return HVT_CONTINUE;
 }
 

@@ -55,20 +55,14 @@ static const char usage_text[] =
     "is refused; 2 on a usage error; 70 when the guest aborts, faults or is stopped\n"
     "for a bad hypercall.\n";
 
+/* --gdb=PORT's value, else a usage error. */
 static unsigned parse_port(const char *opt, const char *v)
 {
-	unsigned long n = 0;
+	unsigned port = cr_tender_parse_port(v, strlen(v));
 
-	if (!*v)
-		die(EXIT_USAGE, "%s needs a port, e.g. %s=1234", opt, opt);
-	for (const char *p = v; *p; p++) {
-		if (*p < '0' || *p > '9' || n > 65535)
-			die(EXIT_USAGE, "%s=%s: not a port number (1 to 65535)", opt, v);
-		n = n * 10 + (unsigned long)(*p - '0');
-	}
-	if (n < 1 || n > 65535)
+	if (!port)
 		die(EXIT_USAGE, "%s=%s: not a port number (1 to 65535)", opt, v);
-	return (unsigned)n;
+	return port;
 }
 
 /* What the guest's registers say when it stopped outside a hypercall. */
@@ -241,14 +235,8 @@ int main(int argc, char **argv)
 	cr_tender_match_devices(image, &h.img.manifest, att, natt, order);
 	need = hvt_layout(&h.img, (uint64_t)mem_mb << 20, argc - i, argv + i, &h.layout);
 	if (need)
-		die(EXIT_REFUSED,
-		    "--mem=%u is too small for %s: it needs at least --mem=%llu (image %llu KiB, "
-		    "boot data %llu KiB, heap %llu KiB at least, stack %llu KiB and its guard "
-		    "page)",
-		    mem_mb, image, (unsigned long long)((need + (1 << 20) - 1) >> 20),
-		    (unsigned long long)((h.img.end - CR_ABI_LOAD_BASE) >> 10),
-		    (unsigned long long)((h.layout.heap_start - h.img.end) >> 10),
-		    HVT_HEAP_MIN >> 10, HVT_STACK_SIZE >> 10);
+		cr_tender_refuse_mem(mem_mb, image, need, h.img.end - CR_ABI_LOAD_BASE,
+		                     h.layout.heap_start - h.img.end, HVT_HEAP_MIN, HVT_STACK_SIZE);
 	for (uint32_t j = 0; j < h.img.manifest.ndevices; j++)
 		if (h.img.manifest.dev[j].kind == CR_ABI_DEV_NET)
 			nrnd += 6;

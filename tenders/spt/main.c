@@ -239,14 +239,8 @@ int main(int argc, char **argv)
 	cr_tender_match_devices(image, &img.manifest, att, natt, order);
 	need = layout(&img, (uint64_t)mem_mb << 20, argc - i, argv + i, &l);
 	if (need)
-		die(EXIT_REFUSED,
-		    "--mem=%u is too small for %s: it needs at least --mem=%llu (image %llu KiB, "
-		    "boot data %llu KiB, heap %llu KiB at least, stack %llu KiB and its guard "
-		    "page)",
-		    mem_mb, image, (unsigned long long)((need + (1 << 20) - 1) >> 20),
-		    (unsigned long long)((img.end - CR_ABI_LOAD_BASE) >> 10),
-		    (unsigned long long)((l.heap_start - img.end) >> 10), CR_SPT_HEAP_MIN >> 10,
-		    CR_SPT_STACK_SIZE >> 10);
+		cr_tender_refuse_mem(mem_mb, image, need, img.end - CR_ABI_LOAD_BASE,
+		                     l.heap_start - img.end, CR_SPT_HEAP_MIN, CR_SPT_STACK_SIZE);
 
 	/* The canary and the MACs (a user-mode helper is told its guest's). */
 	bi.ndevices = img.manifest.ndevices;
