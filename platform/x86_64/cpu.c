@@ -119,7 +119,9 @@ static struct {
 	uint8_t iomap[65536 / 8];
 	uint8_t iomap_end;
 } tss_io __attribute__((aligned(16))); /* filled by x86_cpu_init */
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+/* 32 exception vectors, then the interrupt vectors X86_START_KERNEL
+ * targets set (x86_idt_set); a vector without a gate is a #NP. */
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint8_t stacks[IST_COUNT + 1][X86_STACK_SIZE] __attribute__((aligned(16)));
 /* x86_boot_pages: PML4, PDPT, the page directory of the first GiB and
  * that of the boot stack's GiB (when another) */
@@ -191,6 +193,12 @@ void x86_cpu_init_user(void)
 	/* DPL 3: an int3 at CPL 3 (a debugger's breakpoint) is a #BP, not a
 	 * #GP */
 	set_gate(3, x86_trap_stubs[3], vector_ist(3), 0xee);
+}
+
+void x86_idt_set(unsigned vector, void (*handler)(void))
+{
+	if (vector >= 32 && vector < 256)
+		set_gate(vector, (uint64_t)(uintptr_t)handler, 0, 0x8e);
 }
 
 /* The first address above the low memory x86_boot_pages maps. */

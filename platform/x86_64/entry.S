@@ -25,6 +25,9 @@
  *     refused by some hosts, exceptions are not);
  *  5. boot(arg), at CPL 3, never to return.
  * What runs at CPL 0 is about a hundred instructions.
+ * With X86_START_KERNEL (the virtio target, a VM that is the image's own,
+ * where CPL 0 costs nothing more) steps 3 and 4 are skipped: the tables
+ * are finished and boot(arg) called at CPL 0.
  */
 #define CR0_MP (1 << 1) /* monitor coprocessor: wait/fwait honour TS */
 #define CR0_EM (1 << 2) /* x87 emulation: must be clear for x87 and SSE */
@@ -40,6 +43,7 @@
 #define X86_SEL_UDATA 0x2b
 #define X86_SEL_UCODE 0x33
 #define X86_START_USER_PAGES 1
+#define X86_START_KERNEL 2
 
 	.section .text.x86_start64, "ax", @progbits
 	.globl x86_start64
@@ -69,8 +73,14 @@ x86_start64:
 	movq %rsi, %r13
 	movl %edx, %r15d
 	call x86_cpu_init
+	testl $X86_START_KERNEL, %r15d
+	jz 6f
+	/* the image stays at CPL 0 (a VM of its own: virtio) */
+	movb $1, x86_kernel(%rip)
+	call x86_cpu_init_user
+	jmp 5f
 
-	testl $X86_START_USER_PAGES, %r15d
+6:	testl $X86_START_USER_PAGES, %r15d
 	jnz 3f
 	movq %cr3, %r14 /* the page tables the image booted with */
 	movq %rsp, %rdi
@@ -107,5 +117,10 @@ x86_cr3_ud2:
 	ud2
 	.cfi_endproc
 	.size x86_start64, .-x86_start64
+
+	.section .data.x86_kernel, "aw", @progbits
+	.globl x86_kernel
+x86_kernel:
+	.byte 0
 
 	.section .note.GNU-stack, "", @progbits

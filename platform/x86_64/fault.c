@@ -432,8 +432,10 @@ _Noreturn void x86_exception(struct cr_abi_hvt_regs *r)
 			__asm__ volatile("cli; hlt");
 	}
 	saved = *r; /* a nested exception would reuse the stack r is on */
+	*sp = 0; /* the return address: none */
+	if ((r->cs & 3) != 3 && x86_kernel)
+		x86_stack_call(report_and_abort, &saved, sp); /* the image runs at CPL 0 */
 	if ((r->cs & 3) != 3)
 		report_and_abort(&saved); /* at boot, before CPL 3 */
-	*sp = 0; /* the return address: none */
 	x86_user_call(report_and_abort, &saved, sp);
 }

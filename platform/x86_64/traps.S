@@ -180,6 +180,18 @@ x86_user_call:
 	iretq
 	.size x86_user_call, .-x86_user_call
 
+/* x86_stack_call(fn, arg, sp): fn(arg) on stack sp, at the same privilege
+ * level (x86_64.h). */
+	.globl x86_stack_call
+	.type x86_stack_call, @function
+x86_stack_call:
+	movq %rdi, %rax
+	movq %rsi, %rdi
+	movq %rdx, %rsp
+	xorl %ebp, %ebp
+	jmp *%rax
+	.size x86_stack_call, .-x86_stack_call
+
 /* x86_resume(regs): go on where the exception of regs happened, with its
  * registers (x86_64.h): an iretq to the same privilege level, from the
  * report's stack (CPL 3) or, at boot, from CPL 0. */

@@ -8,6 +8,8 @@
  * and interrupts off, then jumps to x86_start64 (entry.S), which sets up
  * the FPU and SSE, loads our GDT, TSS and IDT (x86_cpu_init), moves the
  * image to CPL 3 (cpu.c says why) and calls the target's boot function.
+ * (virtio keeps the image at CPL 0, X86_START_KERNEL: there the VM is the
+ * image's own and its interrupts, halts and page tables are its to run.)
  * From then on:
  *  - the image runs at CPL 3 with IOPL 3 and an I/O bitmap allowing every
  *    port (so `out`, the hvt hypercall, works) and interrupts off; only
@@ -57,6 +59,15 @@
 void x86_start64(void);
 /* x86_start64 flags: every entry of the page tables has the user bit */
 #define X86_START_USER_PAGES 1u
+/* the image runs at CPL 0 (boot is called there; no move to CPL 3) */
+#define X86_START_KERNEL 2u
+/* Set by x86_start64 when X86_START_KERNEL was given. */
+extern bool x86_kernel;
+
+/* Set vector's IDT entry (32..255) to an interrupt gate to handler, run
+ * at CPL 0 on the current stack (interrupts are only ever enabled at CPL
+ * 0, by X86_START_KERNEL targets, around a hlt). */
+void x86_idt_set(unsigned vector, void (*handler)(void));
 
 /* Load the GDT (64-bit code and data for CPL 0 and 3, the TSS), the TSS
  * (its rsp0 set) and the IDT (only #UD set). At CPL 0. */
@@ -98,7 +109,10 @@ void x86_fault_set_stack(void *lo, size_t size, const char *name);
 _Noreturn void x86_exception(struct cr_abi_hvt_regs *regs);
 
 /* Call fn(arg) at CPL 3 on the stack at sp (its top word is fn's return
- * address) with interrupts off, from CPL 0 (traps.S). */
+ * address) with interrupts off, from CPL 0 (traps.S). x86_stack_call does
+ * the same without changing privilege (X86_START_KERNEL). */
+_Noreturn void x86_stack_call(void (*fn)(struct cr_abi_hvt_regs *), struct cr_abi_hvt_regs *arg,
+                              void *sp);
 _Noreturn void x86_user_call(void (*fn)(struct cr_abi_hvt_regs *), struct cr_abi_hvt_regs *arg,
                              void *sp);
 
