@@ -7,12 +7,17 @@
 # CPU 1; keep-alive, a 1 KB and a 100 KB file, 64 connections, SECONDS each.
 # Then the stripped image size, and the smallest --mem (MiB) at which the
 # unikernel still serves the 1 KB load with no errors.
+# With CIRAGE_BENCH_VIRTIO=1 (bench/virtio-http.sh) the same site as a
+# virtio image on QEMU microvm (KVM where it has hardware virtualization,
+# else emulated: the table says which) over a tap in a namespace of its
+# own, QEMU pinned to CPU 0, is a third column.
 # Usage (root): bench/spt-http.sh [SECONDS]   (default 10)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/deps.sh
-need_packages "${BUILD_PACKAGES[@]}" iproute2 wrk nginx-light util-linux
+VIRTIO=${CIRAGE_BENCH_VIRTIO:-}
+need_packages "${BUILD_PACKAGES[@]}" iproute2 wrk nginx-light util-linux ${VIRTIO:+qemu-system-x86}
 SECS=${1:-10}
 CONNS=64
 [ "$(id -u)" -eq 0 ] || { echo "bench/spt-http.sh: needs root (network namespaces, tap)"; exit 1; }
@@ -20,8 +25,8 @@ CONNS=64
 make -s -j"$(nproc)" all
 T=$(mktemp -d /tmp/cirage-bench.XXXXXX)
 chmod 755 "$T"
-A=crhttpA$$ B=crhttpB$$ U=crhttpU$$
-SRV=
+A=crhttpA$$ B=crhttpB$$ U=crhttpU$$ V=crhttpV$$
+SRV= VSRV=
 stop_server() {
 	if [ -n "$SRV" ]; then kill "$SRV" 2>/dev/null || true; wait "$SRV" 2>/dev/null || true; fi
 	SRV=
@@ -29,7 +34,9 @@ stop_server() {
 cleanup() {
 	stop_server
 	[ -f "$T/nginx.pid" ] && kill "$(cat "$T/nginx.pid")" 2>/dev/null
+	if [ -n "$VSRV" ]; then kill "$VSRV" 2>/dev/null || true; wait "$VSRV" 2>/dev/null || true; fi
 	ip netns del "$A" 2>/dev/null; ip netns del "$B" 2>/dev/null; ip netns del "$U" 2>/dev/null
+	ip netns del "$V" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -43,6 +50,16 @@ build/bin/cirage configure -t spt "$T/site" >/dev/null
 build/bin/cirage build "$T/site" >/dev/null
 IMG=$T/site/_build/static-website.spt
 strip -o "$T/stripped" "$IMG"
+if [ -n "$VIRTIO" ]; then
+	cp -r examples/static-website "$T/vsite"
+	rm -rf "$T/vsite/_build"
+	cp "$T/site/htdocs/"*.bin "$T/vsite/htdocs/"
+	build/bin/cirage configure -t virtio "$T/vsite" >/dev/null
+	build/bin/cirage build "$T/vsite" >/dev/null
+	VIMG=$T/vsite/_build/static-website.virtio
+	vaccel=tcg vcpu="-cpu max"
+	if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then vaccel=kvm vcpu=; fi
+fi
 
 # nginx <- wrk over a veth pair: wrk in A, nginx in B
 ip netns add "$A"; ip netns add "$B"
@@ -97,6 +114,23 @@ load() {
 		END { printf "%d %.3f %.3f %d\n", rps, ms(avg), ms(p99), err + 0 }' <<<"$out"
 }
 
+# wrk <- the virtio unikernel in QEMU over a tap: wrk in V
+if [ -n "$VIRTIO" ]; then
+	ip netns add "$V"; ip -n "$V" link set lo up
+	ip -n "$V" tuntap add dev crtap1 mode tap
+	ip -n "$V" addr add 10.79.0.1/24 dev crtap1; ip -n "$V" link set crtap1 up
+	# shellcheck disable=SC2086 # $vcpu: empty or two words
+	ip netns exec "$V" taskset -c 0 timeout $((SECS * 4 + 120)) qemu-system-x86_64 -M microvm -accel $vaccel $vcpu \
+		-m 64 -nodefaults -no-user-config -nographic -no-reboot -serial stdio \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -device virtio-rng-device \
+		-netdev tap,id=n0,ifname=crtap1,script=no,downscript=no -device virtio-net-device,netdev=n0 \
+		-kernel "$VIMG" -append "--ipv4=10.79.0.2/24 --port=80" >"$T/vuk.log" 2>&1 &
+	VSRV=$!
+	for _ in $(seq 300); do grep -q 'serving on port' "$T/vuk.log" && break; sleep 0.1; done
+	grep -q 'serving on port' "$T/vuk.log" || { echo "bench: the virtio unikernel did not start: $(cat "$T/vuk.log")" >&2; exit 1; }
+	ip netns exec "$V" curl -s -o /dev/null http://10.79.0.2/ || true
+fi
+
 ip netns exec "$B" taskset -c 0 nginx -c "$T/nginx.conf" 2>"$T/nginx.start" || {
 	echo "bench/spt-http.sh: nginx did not start: $(cat "$T/nginx.start" "$T/nginx.err" 2>/dev/null)" >&2; exit 1; }
 uk_start 64 || { echo "bench/spt-http.sh: the unikernel did not start: $(cat "$T/uk.log")" >&2; exit 1; }
@@ -111,7 +145,19 @@ for f in 1k.bin 100k.bin; do
 	read -r c_rps c_avg c_p99 c_err < <(load "$U" "http://10.77.0.2/$f" "$SECS")
 	awk -v f="$f" -v a="$n_rps" -v b="$n_avg" -v c="$n_p99" -v d="$n_err" -v e="$c_rps" -v g="$c_avg" -v h="$c_p99" -v i="$c_err" \
 		'BEGIN { printf "%-12s %12d %10.3f %10.3f %6d   %12d %10.3f %10.3f %6d   %6.2f\n", f, a, b, c, d, e, g, h, i, (a > 0 ? e / a : 0) }'
+	if [ -n "$VIRTIO" ]; then
+		read -r v_rps v_avg v_p99 v_err < <(load "$V" "http://10.79.0.2/$f" "$SECS")
+		awk -v f="$f (virtio, $vaccel)" -v e="$v_rps" -v g="$v_avg" -v h="$v_p99" -v i="$v_err" -v a="$n_rps" \
+			'BEGIN { printf "%-25s %31s%12d %10.3f %10.3f %6d   %6.2f\n", f, "", e, g, h, i, (a > 0 ? e / a : 0) }'
+	fi
 done
+if [ -n "$VIRTIO" ]; then
+	kill "$VSRV" 2>/dev/null || true; wait "$VSRV" 2>/dev/null || true; VSRV=
+	strip -o "$T/vstripped" "$VIMG"
+	echo "virtio image: $(stat -c %s "$T/vstripped") bytes stripped"
+	[ "$vaccel" = kvm ] || echo "note: virtio ran emulated (TCG): no KVM with hardware virtualization here, so its figures are not comparable"
+	[ -n "${CIRAGE_BENCH_VIRTIO_ONLY:-}" ] && exit 0
+fi
 stop_server
 echo "stripped image: $(stat -c %s "$T/stripped") bytes (examples/static-website with its htdocs and the two files)"
 

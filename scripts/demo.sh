@@ -9,11 +9,16 @@
 #   CIRAGE_PORT=8080      the port on 127.0.0.1
 #   CIRAGE_TARGET=unix    use the unix target (the host's sockets) instead
 #   CIRAGE_TARGET=hvt     run it as a KVM virtual machine (cirage-hvt; needs /dev/kvm)
+#   CIRAGE_TARGET=virtio  boot it in QEMU (installs qemu-system-x86): KVM when
+#                         /dev/kvm opens, else emulated (CIRAGE_VIRTIO_ACCEL=tcg
+#                         chooses emulation); --machine=pc|q35 among the
+#                         arguments picks another machine than microvm
 # Extra arguments go to the unikernel, e.g. scripts/demo.sh --help.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 need_packages "${BUILD_PACKAGES[@]}"
+[ "${CIRAGE_TARGET:-}" = virtio ] && need_packages qemu-system-x86
 make -s -j"$(nproc)" all
 CIRAGE=$PWD/build/bin/cirage
 APP=examples/static-website
@@ -34,7 +39,7 @@ if [ "$TARGET" = hvt ] && ! bash tests/vm/kvm-works.sh >/dev/null 2>&1; then
 	echo "demo: /dev/kvm does not work here, so hvt cannot run; use spt or unix" >&2
 	exit 1
 fi
-if [ "$TARGET" = spt ] || [ "$TARGET" = hvt ]; then
+if [ "$TARGET" = spt ] || [ "$TARGET" = hvt ] || [ "$TARGET" = virtio ]; then
 	echo "+ cirage run --forward=$PORT:80 $APP -- --port=80 $*" >&2
 	exec "$CIRAGE" run --forward="$PORT:80" "$APP" -- --port=80 "$@"
 fi

@@ -143,13 +143,15 @@ static uint64_t page_up(uint64_t v)
 
 int vt_pages_build(const struct vt_layout *l)
 {
-	const uint64_t text = PTE_P, ro = PTE_P | nx, rw = PTE_P | PTE_RW | nx;
-	uint64_t stack_guard = (uint64_t)(uintptr_t)vt_boot_stack_guard;
+	uint64_t stack_guard = (uint64_t)(uintptr_t)vt_boot_stack_guard, text, ro, rw;
 	struct x86_cpuid c = x86_cpuid(0x80000000, 0);
 	int err = 0;
 
 	if (c.eax >= 0x80000001 && (x86_cpuid(0x80000001, 0).edx & (1u << 20)))
 		nx = PTE_NX;
+	text = PTE_P;
+	ro = PTE_P | nx;
+	rw = PTE_P | PTE_RW | nx;
 	ram_end = l->mem_end;
 	pml4 = table_alloc();
 	if (!pml4)

@@ -201,4 +201,94 @@ void vt_halt(void);
  * disarm it (CR_FOREVER). */
 void vt_timer_arm(uint64_t deadline_ns);
 
+/* ---- the devices found and their transports ----------------------------------
+ * (added by the drivers: device.c keeps the list and the common bring-up,
+ * pci.c and mmio.c implement struct vt_transport, virtqueue.h the rings.) */
+
+/* Device status bits and the feature bits every transport shares. */
+#define VT_STATUS_ACKNOWLEDGE 1u
+#define VT_STATUS_DRIVER 2u
+#define VT_STATUS_DRIVER_OK 4u
+#define VT_STATUS_FEATURES_OK 8u
+#define VT_STATUS_NEEDS_RESET 64u
+#define VT_STATUS_FAILED 128u
+#define VT_F_ANY_LAYOUT (1ULL << 27)
+#define VT_F_VERSION_1 (1ULL << 32)
+
+struct vt_dev;
+struct vt_vq;
+
+/* What a transport does for a device. Registers and values come from the
+ * hypervisor: every function checks what it reads and returns -EIO (after
+ * saying why with vt_dev_error) on a value it cannot use. */
+struct vt_transport {
+	/* write 0 to the status and wait (at most 1 s) until it reads 0 */
+	int (*reset)(struct vt_dev *d);
+	uint8_t (*get_status)(struct vt_dev *d);
+	void (*set_status)(struct vt_dev *d, uint8_t status);
+	/* feature bits 0..63 (legacy transports: 0..31) */
+	uint64_t (*get_features)(struct vt_dev *d);
+	void (*set_features)(struct vt_dev *d, uint64_t features);
+	/* one access of width 1, 2 or 4 bytes at off in the device-specific
+	 * configuration; -EIO when it lies outside what the device has */
+	int (*config_read)(struct vt_dev *d, unsigned off, unsigned width, uint32_t *val);
+	/* the configuration's generation (0 where the transport has none) */
+	uint32_t (*config_generation)(struct vt_dev *d);
+	/* before the queues: give the device an interrupt (an MSI-X entry, an
+	 * I/O APIC input) or set d->tick when it cannot have one */
+	int (*setup_irq)(struct vt_dev *d);
+	/* queue idx with at most max entries (a power of two): allocates and
+	 * lays out q (vt_vq_init), hands it to the device, sets its notify;
+	 * -ENOENT when the device has no such queue */
+	int (*setup_queue)(struct vt_dev *d, unsigned idx, unsigned max, struct vt_vq *q);
+	/* acknowledge the device's interrupt (virtio-mmio's line stays up
+	 * until then); NULL where nothing needs acknowledging (MSI-X) */
+	void (*ack)(struct vt_dev *d);
+};
+
+/* A virtio device vt_probe found. The transports keep these in static
+ * tables (their own struct starting with this one). */
+struct vt_dev {
+	const struct vt_transport *tr;
+	unsigned id; /* VT_ID_*, or another virtio device id */
+	bool modern; /* virtio 1.x: VERSION_1, FEATURES_OK, little-endian */
+	bool tick; /* no interrupt: the driver's pollable ticks */
+	bool failed; /* a driver could not start it: never tried again */
+	const char *owner; /* the manifest device (or "entropy") that took it */
+	char where[40]; /* "pci 00:03.0", "mmio 0xfeb00e00 irq 12" */
+	struct vt_dev *next;
+};
+
+/* device.c: the list, in the order found (PCI first, then virtio-mmio). */
+void vt_dev_add(struct vt_dev *d);
+struct vt_dev *vt_dev_first(void);
+/* The transports' probes (vt_probe calls them); vt_pci_probe returns true
+ * when the VM has a PCI bus (00:00.0 answers), which mmio.c's fallback
+ * and the constructors' hints use. */
+bool vt_pci_probe(void);
+void vt_mmio_probe(bool have_pci);
+/* Bring-up, for a driver: reset, ACKNOWLEDGE, DRIVER, the features it
+ * wants that the device offers (VERSION_1 added on modern transports),
+ * FEATURES_OK (modern: checked), the interrupt. *features gets what was
+ * negotiated. Then vt_dev_queue for each queue, and vt_dev_ready. On an
+ * error the device is marked FAILED (and d->failed) and the driver gives
+ * up. */
+int vt_dev_begin(struct vt_dev *d, uint64_t want, bool irq, uint64_t *features);
+int vt_dev_queue(struct vt_dev *d, unsigned idx, unsigned max, struct vt_vq *q);
+void vt_dev_ready(struct vt_dev *d);
+void vt_dev_fail(struct vt_dev *d);
+/* Consistent reads of the device configuration (retried while its
+ * generation changes): fields of 1, 2, 4 or 8 bytes, and byte strings. */
+int vt_dev_config(struct vt_dev *d, unsigned off, unsigned width, uint64_t *val);
+int vt_dev_config_bytes(struct vt_dev *d, unsigned off, void *buf, unsigned len);
+/* One console line "virtio: <kind> at <where>: <text>". */
+void vt_dev_error(const struct vt_dev *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "net", "block", "rng", ... */
+const char *vt_kind_name(unsigned id);
+/* The console line a constructor prints when the VM has no device left
+ * for the manifest's device `name` (kind VT_ID_*), listing what it has
+ * and the QEMU options that would add one. */
+void vt_dev_missing(unsigned id, const char *name);
+
 #endif

@@ -40,6 +40,8 @@ const char *cr_elf_target_name(uint32_t target)
 		return "spt";
 	case CR_ABI_TARGET_HVT:
 		return "hvt";
+	case CR_ABI_TARGET_VIRTIO:
+		return "virtio";
 	}
 	return NULL;
 }
@@ -496,6 +498,11 @@ int cr_elf_check(const char *name, const uint8_t *data, size_t size, uint32_t ta
 		            img->abi.target);
 	if (img->abi.target != target) {
 		const char *want = cr_elf_target_name(target);
+		if (img->abi.target == CR_ABI_TARGET_VIRTIO)
+			return fail(err, errlen,
+			            "%s is built for virtio, not %s: a hypervisor boots it (QEMU "
+			            "-kernel; `cirage run` starts QEMU)",
+			            name, want ? want : "?");
 		return fail(err, errlen, "%s is built for %s, not %s: run it with cirage-%s", name,
 		            tname, want ? want : "?", tname);
 	}

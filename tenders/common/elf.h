@@ -64,7 +64,7 @@ void cr_elf_unmap(const uint8_t *data, size_t size);
 int cr_elf_check(const char *name, const uint8_t *data, size_t size, uint32_t target,
                  uint64_t mem_limit, struct cr_elf_image *img, char *err, size_t errlen);
 
-/* "spt", "hvt" or NULL; "net", "block" or NULL. */
+/* "spt", "hvt", "virtio" or NULL; "net", "block" or NULL. */
 const char *cr_elf_target_name(uint32_t target);
 const char *cr_elf_kind_name(uint32_t kind);
 

@@ -22,8 +22,11 @@ if [ $rc -eq 0 ] && grep -q '^usage: cirage configure -t TARGET' <<<"$out" &&
 	grep -qE '^  spt +a freestanding image run by the cirage-spt tender' <<<"$out" &&
 	! grep -qE '^  spt .*not available yet' <<<"$out" &&
 	grep -qE '^  hvt +a KVM virtual machine run by our cirage-hvt monitor$' <<<"$out" &&
-	grep -qE '^  virtio .*not available yet' <<<"$out" &&
+	grep -qE '^  virtio +a VM image stock QEMU boots \(-kernel\), with virtio devices$' <<<"$out" &&
+	! grep -q 'not available yet$' <<<"$out" &&
 	grep -q 'on hvt: direct (default)$' <<<"$out" &&
+	grep -q 'on virtio: direct (default)$' <<<"$out" &&
+	grep -q 'on virtio: crunch (default)$' <<<"$out" &&
 	grep -q 'on spt: direct' <<<"$out" && ! grep -q 'on spt: direct (not' <<<"$out" &&
 	grep -q 'on unix: socket (default), direct$' <<<"$out" &&
 	grep -q 'on unix: dir (default), crunch$' <<<"$out" &&

@@ -577,11 +577,6 @@ EOF
 
 # ---- targets and configure options -----------------------------------------------------
 
-expect_error target_virtio_not_buildable - "target 'virtio' is known but cannot be built yet" 'buildable: unix, spt, hvt' --args '--target=virtio' <<'EOF'
-name = "x"
-start = "x_start"
-EOF
-
 expect_error unknown_target - "unknown target 'unx' (valid: unix, spt, hvt, virtio); did you mean 'unix'?" --args '-t unx' --status 2 <<'EOF'
 name = "x"
 start = "x_start"

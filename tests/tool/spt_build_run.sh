@@ -11,7 +11,7 @@ source "$(dirname "$0")/common.bash"
 TESTS=(spt_build_links_image spt_build_uses_root_flags spt_build_rebuilds_on_flags spt_build_relinks_on_ldscript
 	spt_build_missing_flags spt_inspect_image spt_inspect_readelf_agrees spt_inspect_hvt_image spt_inspect_not_elf
 	spt_inspect_missing_file spt_inspect_host_program spt_inspect_object spt_inspect_truncated spt_inspect_no_notes
-	spt_inspect_usage spt_run_tender_missing spt_run_defaults spt_run_splits_args spt_run_exit_status
+	spt_inspect_usage spt_run_tender_missing spt_run_defaults spt_run_splits_args spt_run_tender_opts_first spt_run_exit_status
 	spt_run_tender_env_bad)
 if ! command -v readelf >/dev/null || ! command -v ar >/dev/null; then
 	for t in "${TESTS[@]}"; do skip "$t" "binutils (ar, readelf) are not installed"; done
@@ -182,6 +182,16 @@ $d/_build/sp.spt
 Bonjour
 --help"
 check spt_run_splits_args [ "$out" = "$exp" ]
+[ "$out" = "$exp" ] || printf 'got:\n%s\nexpected:\n%s\n' "$out" "$exp"
+
+# The tender's options may come before "--" too.
+out=$("$CIRAGE" run --mem=64 --net:net=tap9 "$d" -- --count=2 2>/dev/null)
+exp="--block:disk=$d/disk.img
+--mem=64
+--net:net=tap9
+$d/_build/sp.spt
+--count=2"
+check spt_run_tender_opts_first [ "$out" = "$exp" ]
 [ "$out" = "$exp" ] || printf 'got:\n%s\nexpected:\n%s\n' "$out" "$exp"
 
 printf '#!/bin/sh\necho "from the tender"\nexit 64\n' >"$TEST_TMP/tender"

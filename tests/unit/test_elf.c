@@ -401,7 +401,8 @@ TEST(names)
 	CHECK(cr_elf_kind_name(0) == NULL);
 	CHECK_STREQ(cr_elf_target_name(CR_ABI_TARGET_SPT), "spt");
 	CHECK_STREQ(cr_elf_target_name(CR_ABI_TARGET_HVT), "hvt");
-	CHECK(cr_elf_target_name(3) == NULL);
+	CHECK_STREQ(cr_elf_target_name(CR_ABI_TARGET_VIRTIO), "virtio");
+	CHECK(cr_elf_target_name(4) == NULL);
 }
 
 TEST(hvt_target)
@@ -416,6 +417,53 @@ TEST(hvt_target)
 	                      &out, err, sizeof(err)),
 	         -ENOEXEC);
 	CHECK_STREQ(err, "x.spt is built for spt, not hvt: run it with cirage-spt");
+}
+
+/* A virtio image is refused by the tenders, by name; QEMU boots it. */
+TEST(virtio_target)
+{
+	fresh();
+	im.abi.d.target = CR_ABI_TARGET_VIRTIO;
+	CHECK_EQ(cr_elf_check("x.virtio", (const uint8_t *)&im, sizeof(im), CR_ABI_TARGET_VIRTIO,
+	                      MEM, &out, err, sizeof(err)),
+	         0);
+	REFUSED("IMG is built for virtio, not spt: a hypervisor boots it (QEMU -kernel; `cirage "
+	        "run` starts QEMU)");
+	CHECK_EQ(cr_elf_check("x.virtio", (const uint8_t *)&im, sizeof(im), CR_ABI_TARGET_HVT, MEM,
+	                      &out, err, sizeof(err)),
+	         -ENOEXEC);
+	CHECK(strstr(err, "x.virtio is built for virtio, not hvt: ") == err);
+}
+
+/* A note of another owner in the PT_NOTE segment (virtio's PVH entry note:
+ * owner "Xen", type 18) is skipped, before or after Cirage's. */
+TEST(foreign_note)
+{
+	static const struct {
+		Elf64_Nhdr h;
+		char name[4];
+		uint32_t entry;
+	} xen = {{4, 4, 18}, "Xen", 0x100004};
+	uint8_t buf[sizeof(im) + sizeof(xen)];
+
+	fresh();
+	im.ph[3].p_filesz += sizeof(xen);
+	im.ph[3].p_memsz += sizeof(xen);
+	memcpy(buf, &im, sizeof(im));
+	memcpy(buf + sizeof(im), &xen, sizeof(xen));
+	CHECK_EQ(
+	    cr_elf_check("IMG", buf, sizeof(buf), CR_ABI_TARGET_SPT, MEM, &out, err, sizeof(err)),
+	    0);
+	CHECK_EQ(out.manifest.ndevices, 2);
+	/* first in the segment */
+	memcpy(buf, &im, OFF(abi));
+	memcpy(buf + OFF(abi), &xen, sizeof(xen));
+	memcpy(buf + OFF(abi) + sizeof(xen), &im.abi, sizeof(im.abi) + sizeof(im.man));
+	CHECK_EQ(
+	    cr_elf_check("IMG", buf, sizeof(buf), CR_ABI_TARGET_SPT, MEM, &out, err, sizeof(err)),
+	    0);
+	CHECK_EQ(out.abi.target, CR_ABI_TARGET_SPT);
+	CHECK_STREQ(out.manifest.dev[0].name, "disk");
 }
 
 TEST(read_file)
@@ -477,6 +525,8 @@ int main(void)
 	RUN(manifest);
 	RUN(names);
 	RUN(hvt_target);
+	RUN(virtio_target);
+	RUN(foreign_note);
 	RUN(read_file);
 	return CHECK_DONE();
 }

@@ -53,10 +53,12 @@ void config_list_attachments(struct config *c, struct diag *d)
 	}
 }
 
-/* The devices a tender attaches are listed in the image's manifest note
- * (include/cirage/tender/abi.h), which bounds their number and name length. */
+/* The devices a tender (or the hypervisor) attaches are listed in the
+ * image's manifest note (include/cirage/tender/abi.h), which bounds their
+ * number and name length; an implementation may bound the name further. */
 void config_check_tender_devices(struct config *c, struct diag *d)
 {
+	const char *runner = target_runner(c->target);
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->ndevs; i++) {
@@ -65,14 +67,20 @@ void config_check_tender_devices(struct config *c, struct diag *d)
 			continue;
 		if (strlen(dev->attach_name) >= CR_ABI_NAME_MAX)
 			diag_error(d, dev->m->line, dev->m->col,
-			           "device name '%s' is too long for %s: the %s tender attaches "
-			           "it by name, at most %d characters",
-			           dev->attach_name, c->target->name, c->target->tender,
-			           CR_ABI_NAME_MAX - 1);
+			           "device name '%s' is too long for %s: %s attaches it by name, "
+			           "at most %d characters",
+			           dev->attach_name, c->target->name, runner, CR_ABI_NAME_MAX - 1);
+		else if (dev->impl->name_max && strlen(dev->attach_name) > dev->impl->name_max)
+			diag_error(
+			    d, dev->m->line, dev->m->col,
+			    "device name '%s' is too long for a %s device on %s: at most %zu "
+			    "characters (%s)",
+			    dev->attach_name, dev->kind->name, c->target->name, dev->impl->name_max,
+			    dev->impl->name_max_why);
 		if (++n == CR_ABI_DEVICES_MAX + 1)
 			diag_error(d, dev->m->line, dev->m->col,
-			           "too many devices for %s: the %s tender attaches at most %d "
-			           "(netif and block devices together)",
-			           c->target->name, c->target->tender, CR_ABI_DEVICES_MAX);
+			           "too many devices for %s: %s attaches at most %d (netif and "
+			           "block devices together)",
+			           c->target->name, runner, CR_ABI_DEVICES_MAX);
 	}
 }

@@ -132,15 +132,15 @@ void config_check_key(struct config *c, const struct manifest_key *mk, struct di
 		           "key name 'help' is reserved: --help lists the image's keys");
 		return;
 	}
-	for (size_t i = 0; c->target->tender && c->target->tender_opts[i]; i++) {
+	for (size_t i = 0; target_runner(c->target) && c->target->tender_opts[i]; i++) {
 		const char *o = c->target->tender_opts[i];
 		size_t n = strlen(o);
 		if (n > 3 && o[n - 1] == '=' && strlen(mk->name) == n - 3 &&
 		    strncmp(mk->name, o + 2, n - 3) == 0) {
 			diag_error(d, mk->line, mk->col,
 			           "key name '%s' is reserved on %s: `cirage run` passes %s... "
-			           "to the %s tender, not to the image",
-			           mk->name, c->target->name, o, c->target->tender);
+			           "to %s, not to the image",
+			           mk->name, c->target->name, o, target_runner(c->target));
 			return;
 		}
 	}

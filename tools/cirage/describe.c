@@ -82,10 +82,12 @@ static void describe_text(const struct config *c)
 	       c->target->image_suffix ? c->target->image_suffix : "");
 	if (c->target->tender)
 		printf(" (run by build/bin/%s)", c->target->tender);
+	else if (c->target->vmm)
+		printf(" (booted by %s: cirage run)", c->target->vmm);
 	printf("\n");
 	if (c->memory_mib)
 		printf("  memory:  %lld MiB%s\n", (long long)c->memory_mib,
-		       c->target->tender ? "" : " (not used on this target)");
+		       target_runner(c->target) ? "" : " (not used on this target)");
 	printf("devices (in boot order):%s\n", c->ndevs ? "" : " none");
 	for (size_t i = 0; i < c->ndevs; i++) {
 		const struct config_device *dev = &c->devs[c->order[i]];
@@ -112,7 +114,7 @@ static void describe_text(const struct config *c)
 		if (dev->attach >= 0)
 			printf("      attach: --%s:%s=%s%s%s\n", dev->impl->attach,
 			       dev->attach_name, dev->impl->attach_meta,
-			       c->attach[dev->attach].tender ? " (to the tender)" : "",
+			       c->attach[dev->attach].tender ? attach_to(c->target) : "",
 			       c->attach[dev->attach].value ? "" : " (required at boot)");
 		if (dev->ndeps) {
 			printf("      depends on:");

@@ -60,8 +60,12 @@ static const struct target targets[] = {
     },
     {
         .name = "virtio",
-        .summary = "a VM image for stock hypervisors (QEMU, Firecracker) with virtio devices",
-        .unavailable = "the virtio target is not written yet (issue 14)",
+        .header = "cirage/compose/virtio.h",
+        .summary = "a VM image stock QEMU boots (-kernel), with virtio devices",
+        .abi_target = "CR_ABI_TARGET_VIRTIO",
+        .image_suffix = ".virtio",
+        .vmm = "QEMU",
+        .tender_opts = {"--mem=", "--net:", "--block:", "--machine=", NULL},
     },
     /* Exercises what no available implementation uses yet (references
      * between devices, contributed keys): configure only, for the tool's
@@ -103,6 +107,25 @@ static const struct impl_option tender_file_opts[] = {
      "disk image file `cirage run` attaches, relative to the app's folder", false},
     {"read_only", IMPL_OPT_BOOL, NULL, false, "false",
      "the tender attaches it read-only (CR_ABI_DEV_READ_ONLY in the manifest note)", false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
+};
+
+static const struct impl_option virtio_tap_opts[] = {
+    {"tap", IMPL_OPT_STRING, NULL, false, NULL,
+     "tap interface `cirage run` gives QEMU for this NIC (--net:NAME=TAP); without it, "
+     "user-mode networking",
+     false},
+    {NULL, 0, NULL, false, NULL, NULL, false},
+};
+
+static const struct impl_option virtio_file_opts[] = {
+    {"file", IMPL_OPT_FILE, NULL, false, NULL,
+     "disk image file `cirage run` gives QEMU (--block:NAME=FILE), relative to the app's "
+     "folder",
+     false},
+    {"read_only", IMPL_OPT_BOOL, NULL, false, "false",
+     "QEMU gives the disk read-only (readonly=on; CR_ABI_DEV_READ_ONLY in the manifest note)",
+     false},
     {NULL, 0, NULL, false, NULL, NULL, false},
 };
 
@@ -170,6 +193,35 @@ static const struct impl_key net_keys[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* The attachment of a netif (a tap) and of a block device (a file) made by
+ * a tender, or by `cirage run` for the hypervisor, and listed in the
+ * image's manifest note. */
+#define TAP_ATTACHED                                                                               \
+	.attach = "net", .attach_opt = "tap", .attach_meta = "TAP", .attach_doc = "tap interface", \
+	.tender_attach = true, .abi_kind = "CR_ABI_DEV_NET"
+#define FILE_ATTACHED                                                                              \
+	.attach = "block", .attach_opt = "file", .attach_meta = "FILE",                            \
+	.attach_doc = "disk image file", .tender_attach = true, .abi_kind = "CR_ABI_DEV_BLOCK",    \
+	.abi_read_only_opt = "read_only"
+
+/* The same entries on several targets: a directory compiled into the
+ * image (lib/crunch), and Cirage's own storage over a block device. */
+#define CRUNCH_KV_RO(TARGET)                                                                       \
+	{                                                                                          \
+		.target = TARGET, .kind = "kv_ro", .name = "crunch",                               \
+		.summary = "a directory compiled into the image", .ctor = "cr_crunch_kv_ro_open",  \
+		.header = "cirage/compose/crunch.h", .args = {"@crunch"}, .opts = crunch_opts,     \
+		.what = "kv_ro compiled into the image", .keys = no_keys, .crunch = true,          \
+	}
+#define BLOCK_KV_RW(TARGET)                                                                        \
+	{                                                                                          \
+		.target = TARGET, .kind = "kv_rw", .name = "block",                                \
+		.summary = "a key-value store over a block device",                                \
+		.unavailable = "Cirage's own storage over a block device is not available yet",    \
+		.ctor = "cr_block_kv_rw_open", .args = {"block"}, .opts = over_block_opts,         \
+		.what = "kv_rw over a block device", .keys = no_keys,                              \
+	}
+
 static const struct impl impls[] = {
     {
         .target = "unix",
@@ -226,19 +278,7 @@ static const struct impl impls[] = {
         .what = "kv_ro over directory '%s'",
         .keys = no_keys,
     },
-    {
-        .target = "unix",
-        .kind = "kv_ro",
-        .name = "crunch",
-        .summary = "a directory compiled into the image",
-        .ctor = "cr_crunch_kv_ro_open",
-        .header = "cirage/compose/crunch.h",
-        .args = {"@crunch"},
-        .opts = crunch_opts,
-        .what = "kv_ro compiled into the image",
-        .keys = no_keys,
-        .crunch = true,
-    },
+    CRUNCH_KV_RO("unix"),
     {
         .target = "unix",
         .kind = "kv_rw",
@@ -264,12 +304,7 @@ static const struct impl impls[] = {
         .ctor = "cr_spt_netif_open",
         .args = {"@name"},
         .opts = tender_tap_opts,
-        .attach = "net",
-        .attach_opt = "tap",
-        .attach_meta = "TAP",
-        .attach_doc = "tap interface",
-        .tender_attach = true,
-        .abi_kind = "CR_ABI_DEV_NET",
+        TAP_ATTACHED,
         .what = "netif attached by the tender",
         .keys = no_keys,
     },
@@ -281,41 +316,12 @@ static const struct impl impls[] = {
         .ctor = "cr_spt_block_open",
         .args = {"@name"},
         .opts = tender_file_opts,
-        .attach = "block",
-        .attach_opt = "file",
-        .attach_meta = "FILE",
-        .attach_doc = "disk image file",
-        .tender_attach = true,
-        .abi_kind = "CR_ABI_DEV_BLOCK",
-        .abi_read_only_opt = "read_only",
+        FILE_ATTACHED,
         .what = "block device attached by the tender",
         .keys = no_keys,
     },
-    {
-        .target = "spt",
-        .kind = "kv_ro",
-        .name = "crunch",
-        .summary = "a directory compiled into the image",
-        .ctor = "cr_crunch_kv_ro_open",
-        .header = "cirage/compose/crunch.h",
-        .args = {"@crunch"},
-        .opts = crunch_opts,
-        .what = "kv_ro compiled into the image",
-        .keys = no_keys,
-        .crunch = true,
-    },
-    {
-        .target = "spt",
-        .kind = "kv_rw",
-        .name = "block",
-        .summary = "a key-value store over a block device",
-        .unavailable = "Cirage's own storage over a block device is not available yet",
-        .ctor = "cr_block_kv_rw_open",
-        .args = {"block"},
-        .opts = over_block_opts,
-        .what = "kv_rw over a block device",
-        .keys = no_keys,
-    },
+    CRUNCH_KV_RO("spt"),
+    BLOCK_KV_RW("spt"),
 
     /* ---- hvt: devices the tender attaches, as on spt ---- */
     {
@@ -326,12 +332,7 @@ static const struct impl impls[] = {
         .ctor = "cr_hvt_netif_open",
         .args = {"@name"},
         .opts = tender_tap_opts,
-        .attach = "net",
-        .attach_opt = "tap",
-        .attach_meta = "TAP",
-        .attach_doc = "tap interface",
-        .tender_attach = true,
-        .abi_kind = "CR_ABI_DEV_NET",
+        TAP_ATTACHED,
         .what = "netif attached by the tender",
         .keys = no_keys,
     },
@@ -343,41 +344,43 @@ static const struct impl impls[] = {
         .ctor = "cr_hvt_block_open",
         .args = {"@name"},
         .opts = tender_file_opts,
-        .attach = "block",
-        .attach_opt = "file",
-        .attach_meta = "FILE",
-        .attach_doc = "disk image file",
-        .tender_attach = true,
-        .abi_kind = "CR_ABI_DEV_BLOCK",
-        .abi_read_only_opt = "read_only",
+        FILE_ATTACHED,
         .what = "block device attached by the tender",
         .keys = no_keys,
     },
+    CRUNCH_KV_RO("hvt"),
+    BLOCK_KV_RW("hvt"),
+
+    /* ---- virtio: the devices QEMU gives the VM, as `cirage run` asks it ---- */
     {
-        .target = "hvt",
-        .kind = "kv_ro",
-        .name = "crunch",
-        .summary = "a directory compiled into the image",
-        .ctor = "cr_crunch_kv_ro_open",
-        .header = "cirage/compose/crunch.h",
-        .args = {"@crunch"},
-        .opts = crunch_opts,
-        .what = "kv_ro compiled into the image",
-        .keys = no_keys,
-        .crunch = true,
-    },
-    {
-        .target = "hvt",
-        .kind = "kv_rw",
-        .name = "block",
-        .summary = "a key-value store over a block device",
-        .unavailable = "Cirage's own storage over a block device is not available yet",
-        .ctor = "cr_block_kv_rw_open",
-        .args = {"block"},
-        .opts = over_block_opts,
-        .what = "kv_rw over a block device",
+        .target = "virtio",
+        .kind = "netif",
+        .name = "virtio",
+        .summary = "a virtio-net NIC of the VM: user-mode networking or a tap (cirage run)",
+        .ctor = "cr_virtio_netif_open",
+        .args = {"@name"},
+        .opts = virtio_tap_opts,
+        TAP_ATTACHED,
+        .what = "virtio-net NIC",
         .keys = no_keys,
     },
+    {
+        .target = "virtio",
+        .kind = "block",
+        .name = "virtio",
+        .summary = "a virtio-blk disk of the VM, whose serial number is the device's name",
+        .ctor = "cr_virtio_block_open",
+        .args = {"@name"},
+        .opts = virtio_file_opts,
+        FILE_ATTACHED,
+        .name_max = 20,
+        .name_max_why = "`cirage run` gives QEMU's disk the name as its serial number, of at "
+                        "most 20 bytes, by which the image finds it",
+        .what = "virtio-blk disk",
+        .keys = no_keys,
+    },
+    CRUNCH_KV_RO("virtio"),
+    BLOCK_KV_RW("virtio"),
 
     /* ---- portable: libraries built over other devices, on every target ---- */
     {
@@ -471,6 +474,28 @@ static bool test_targets_visible(void)
 {
 	const char *e = getenv("CIRAGE_TEST_TARGET");
 	return e && strcmp(e, "1") == 0;
+}
+
+const char *target_runner(const struct target *t)
+{
+	static char buf[64];
+
+	if (t->vmm)
+		return t->vmm;
+	if (!t->tender)
+		return NULL;
+	snprintf(buf, sizeof(buf), "the %s tender", t->tender);
+	return buf;
+}
+
+const char *attach_to(const struct target *t)
+{
+	static char buf[64];
+
+	if (!t->vmm)
+		return " (to the tender)";
+	snprintf(buf, sizeof(buf), " (to %s)", t->vmm);
+	return buf;
 }
 
 const struct target *target_find(const char *name)

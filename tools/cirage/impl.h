@@ -95,10 +95,17 @@ struct impl {
 	const char *attach_opt; /* the option giving its default: "file" */
 	const char *attach_meta; /* "FILE" */
 	const char *attach_doc; /* "disk image file" */
-	/* The attachment is made by the target's tender, not parsed by the
-	 * image: it is listed in the image's manifest note, not in main.c's
-	 * attachment table, and `cirage run` passes it to the tender. */
+	/* The attachment is made by the target's tender (or, on a target
+	 * booted by a hypervisor, by `cirage run` giving the hypervisor a
+	 * device), not parsed by the image: it is listed in the image's
+	 * manifest note, not in main.c's attachment table, and `cirage run`
+	 * passes it on. */
 	bool tender_attach;
+	/* Tender-attached devices whose name must be shorter than the
+	 * manifest note's limit: the longest name, and why (virtio block: 20,
+	 * the disk's serial number, by which the image finds it). 0: none. */
+	size_t name_max;
+	const char *name_max_why;
 	/* Tender-attached devices: their kind in the manifest note
 	 * ("CR_ABI_DEV_BLOCK"), and a bool option that, when true, sets
 	 * CR_ABI_DEV_READ_ONLY in their flags (or NULL). */
@@ -126,8 +133,13 @@ struct target {
 	const char *abi_target;
 	const char *image_suffix; /* the image is _build/NAME<suffix>: ".spt" */
 	const char *tender; /* <root>/build/bin/<tender>: "cirage-spt" */
-	/* Options `cirage run` sends to the tender rather than the image,
-	 * each a prefix: "--mem=", "--net:" (NULL-terminated). */
+	/* A freestanding image booted by a hypervisor `cirage run` starts
+	 * (virtio: "QEMU"), not by a tender: the devices the manifest note
+	 * lists are that hypervisor's (run_qemu.c). NULL otherwise. */
+	const char *vmm;
+	/* Options `cirage run` sends to the tender (or uses to set up the VM)
+	 * rather than the image, each a prefix: "--mem=", "--net:"
+	 * (NULL-terminated). */
 	const char *tender_opts[8];
 };
 
@@ -139,6 +151,13 @@ struct impl_choice {
 };
 
 extern const struct impl_choice impl_choices[]; /* NULL-terminated */
+
+/* What runs target t's images and attaches their devices, for messages:
+ * "the cirage-spt tender", "QEMU"; NULL for a host program (unix). */
+const char *target_runner(const struct target *t);
+/* Where a tender-attached device's attachment goes, for listings:
+ * " (to the tender)", " (to QEMU)". */
+const char *attach_to(const struct target *t);
 
 /* Targets visible now (test targets only with CIRAGE_TEST_TARGET=1). */
 const struct target *target_find(const char *name);

@@ -108,7 +108,7 @@ static void list_one(const struct impl *impl, void *arg)
 	}
 	if (impl->attach)
 		printf("      attach: --%s:NAME=%s%s\n", impl->attach, impl->attach_meta,
-		       impl->tender_attach ? " (to the tender)" : "");
+		       impl->tender_attach ? attach_to(t) : "");
 	for (size_t k = 0; impl->keys && impl->keys[k].name; k++)
 		printf("      adds key --%s (%s)\n", impl->keys[k].name, impl->keys[k].type);
 	impl_ctor_type(impl, impl->ctor, &b);

@@ -77,6 +77,9 @@ static int inspect_image(const char *path, FILE *out)
 	}
 	if (img.manifest.ndevices == 0)
 		fprintf(out, "devices:  none\n");
+	else if (img.abi.target == CR_ABI_TARGET_VIRTIO)
+		fprintf(out, "devices:  %" PRIu32 " (virtio devices the hypervisor gives)\n",
+		        img.manifest.ndevices);
 	else
 		fprintf(out, "devices:  %" PRIu32 " (attached by the tender, by name)\n",
 		        img.manifest.ndevices);

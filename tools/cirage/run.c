@@ -7,7 +7,8 @@
  * ARGS split between the tender and the image, and for a net device that
  * nothing attaches, user-mode networking with the forwards asked for, or
  * with --tap a tap made on the host (and deleted when the unikernel
- * exits).
+ * exits). An image a hypervisor boots (virtio) gets a QEMU command line
+ * instead (run_qemu.c). --dry-run prints the command and runs nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,12 +21,12 @@
 #include "diag.h"
 #include "gen.h"
 #include "root.h"
+#include "run.h"
 #include "saved_config.h"
 #include "spawn.h"
 #include "str.h"
 
-/* The path of the image: DIR/_build/NAME plus the target's suffix. */
-static char *image_path(const char *dir, const struct target *t, const char *name)
+char *run_image_path(const char *dir, const struct target *t, const char *name)
 {
 	struct buf b;
 
@@ -57,7 +58,26 @@ static char *tender_path(const struct target *t, const char *root, bool *from_en
 	return buf_take(&b);
 }
 
-static bool is_tender_arg(const struct target *t, const char *a)
+struct config *run_config(const char *dir, struct saved_config *s)
+{
+	struct diag d = {0};
+	struct config_args ca;
+	struct config *c;
+	char *manifest;
+
+	if (saved_config_read(dir, s, &d) < 0)
+		return NULL;
+	ca = s->args;
+	manifest = path_join(dir, "cirage.toml");
+	d.file = manifest;
+	c = manifest ? config_load(dir, &ca, &d) : NULL;
+	free(manifest);
+	if (!c)
+		saved_config_free(s);
+	return c;
+}
+
+bool run_tender_arg(const struct target *t, const char *a)
 {
 	for (size_t i = 0; t->tender_opts[i]; i++)
 		if (strncmp(a, t->tender_opts[i], strlen(t->tender_opts[i])) == 0)
@@ -65,25 +85,13 @@ static bool is_tender_arg(const struct target *t, const char *a)
 	return false;
 }
 
-/* Whether any of args[0..n) starts with prefix. */
-static bool given(char **args, int n, const char *prefix)
+bool run_given(char **args, int n, const char *prefix)
 {
 	for (int i = 0; i < n; i++)
 		if (strncmp(args[i], prefix, strlen(prefix)) == 0)
 			return true;
 	return false;
 }
-
-/* How `cirage run` connects net devices that neither the manifest (a tap
- * option) nor the arguments (--net:NAME=...) attach. */
-#define RUN_FWD_MAX 16
-#define RUN_TAP_NET "10.0.77" /* --tap: host 10.0.77.1, guest 10.0.77.2 */
-struct run_net {
-	bool tap; /* create and configure a tap (root only) */
-	char tap_name[16]; /* the tap created, "" when none */
-	const char *fwd[RUN_FWD_MAX]; /* --forward=[tcp:|udp:]HOST:GUEST */
-	int nfwd;
-};
 
 static bool has_key(const struct config *c, const char *name)
 {
@@ -93,8 +101,82 @@ static bool has_key(const struct config *c, const char *name)
 	return false;
 }
 
+int run_net_keys(const struct config *c, bool user, char **args, int nargs, const char **out)
+{
+	int n = 0;
+
+	if (!has_key(c, "ipv4") || run_given(args, nargs, "--ipv4="))
+		return 0;
+	out[n++] = user ? "--ipv4=" RUN_USER_GUEST "/24" : "--ipv4=" RUN_TAP_NET ".2/24";
+	if (user && has_key(c, "ipv4-gateway") && !run_given(args, nargs, "--ipv4-gateway="))
+		out[n++] = "--ipv4-gateway=" RUN_USER_GATEWAY;
+	return n;
+}
+
+const char *run_forward_split(const char *f, char *host, char *guest)
+{
+	const char *proto = "tcp", *colon;
+
+	if (strncmp(f, "tcp:", 4) == 0 || strncmp(f, "udp:", 4) == 0) {
+		proto = strncmp(f, "udp:", 4) == 0 ? "udp" : "tcp";
+		f += 4;
+	}
+	colon = strchr(f, ':');
+	snprintf(host, 6, "%.*s", (int)(colon - f), f);
+	snprintf(guest, 6, "%s", colon + 1);
+	return proto;
+}
+
+void run_note_user_net(const struct run_net *rn, const char *name)
+{
+	fprintf(stderr,
+	        "cirage: net device '%s' on user-mode networking (the unikernel is " RUN_USER_GUEST
+	        ")",
+	        name);
+	for (int k = 0; k < rn->nfwd; k++) {
+		char host[6], guest[6];
+		const char *proto = run_forward_split(rn->fwd[k], host, guest);
+		fprintf(stderr, "%s %s 127.0.0.1:%s -> %s", k ? "," : ";", proto, host, guest);
+	}
+	fprintf(stderr, "\n");
+}
+
+/* A word a POSIX shell reads as itself, unquoted. */
+static bool shell_safe(const char *w)
+{
+	if (!*w)
+		return false;
+	for (; *w; w++)
+		if (!strchr(
+		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-",
+		        *w))
+			return false;
+	return true;
+}
+
+void run_print_command(char *const argv[])
+{
+	for (size_t i = 0; argv[i]; i++) {
+		const char *w = argv[i];
+		if (i)
+			putchar(' ');
+		if (shell_safe(w)) {
+			fputs(w, stdout);
+			continue;
+		}
+		putchar('\'');
+		for (; *w; w++)
+			if (*w == '\'')
+				fputs("'\\''", stdout);
+			else
+				putchar(*w);
+		putchar('\'');
+	}
+	putchar('\n');
+}
+
 /* "[tcp:|udp:]HOST:GUEST" with ports 1..65535. */
-static bool forward_valid(const char *f)
+bool run_forward_valid(const char *f)
 {
 	char *end;
 	long h, g;
@@ -131,16 +213,19 @@ static int ip_cmd(const char *a1, const char *a2, const char *a3, const char *a4
 	return spawn_wait(argv, &opts) == 0 ? 0 : -1;
 }
 
-/* Delete the tap cirage run made, if any. */
-static void tap_delete(struct run_net *rn)
+void run_tap_delete(struct run_net *rn)
 {
-	if (rn->tap_name[0])
+	if (rn->tap_name[0] && !rn->dry_run)
 		ip_cmd("tuntap", "del", "dev", rn->tap_name, "mode", "tap", NULL);
 }
 
-/* --tap: a fresh tap with 10.0.77.1/24 on the host side, up. */
-static int tap_create(struct run_net *rn)
+/* Make the tap; 0 or -1 (said). */
+static int tap_make(struct run_net *rn)
 {
+	if (rn->dry_run) {
+		snprintf(rn->tap_name, sizeof(rn->tap_name), "crtap0");
+		return 0;
+	}
 	if (geteuid() != 0) {
 		cli_error(
 		    "--tap creates a tap device and needs root; without --tap, cirage run uses "
@@ -164,10 +249,21 @@ static int tap_create(struct run_net *rn)
 		          ".1/24 (is that network already "
 		          "in use on this host?)",
 		          rn->tap_name);
-		tap_delete(rn);
+		run_tap_delete(rn);
 		rn->tap_name[0] = 0;
 		return -1;
 	}
+	return 0;
+}
+
+int run_tap_create(struct run_net *rn, const char *name)
+{
+	if (tap_make(rn) < 0)
+		return -1;
+	fprintf(stderr,
+	        "cirage: net device '%s' on tap %s (host " RUN_TAP_NET ".1/24); the unikernel is "
+	        "" RUN_TAP_NET ".2\n",
+	        name, rn->tap_name);
 	return 0;
 }
 
@@ -184,33 +280,27 @@ static char **tender_command(const char *dir, const struct target *t, const char
                              int nargs, bool *from_env, struct run_net *rn)
 {
 	bool net_added = false;
-	struct diag d = {0};
-	struct config_args ca;
 	struct saved_config s;
 	struct config *c;
-	char *manifest, **v, **user;
+	char **v, **user;
 	int nuser = 0, n = 0;
 
-	if (saved_config_read(dir, &s, &d) < 0)
+	c = run_config(dir, &s);
+	if (!c)
 		return NULL;
-	ca = s.args;
-	manifest = path_join(dir, "cirage.toml");
-	d.file = manifest;
-	c = manifest ? config_load(dir, &ca, &d) : NULL;
 	v = calloc((size_t)nargs + 3 + (c ? c->nattach : 0) + 2 + 1, sizeof(*v));
 	user = calloc((size_t)nargs + 1, sizeof(*user));
-	if (!c || !v || !user) {
-		if (c)
-			cli_error("out of memory");
+	if (!v || !user) {
+		cli_error("out of memory");
 		free(v);
 		v = NULL;
 		goto out;
 	}
 	for (int i = 0; i < nargs; i++)
-		if (is_tender_arg(t, args[i]))
+		if (run_tender_arg(t, args[i]))
 			user[nuser++] = args[i];
 	v[n++] = tender_path(t, root, from_env);
-	if (c->memory_mib && !given(user, nuser, "--mem=")) {
+	if (c->memory_mib && !run_given(user, nuser, "--mem=")) {
 		struct buf b;
 		buf_init(&b);
 		buf_printf(&b, "--mem=%lld", (long long)c->memory_mib);
@@ -225,7 +315,7 @@ static char **tender_command(const char *dir, const struct target *t, const char
 			continue; /* the tender will say what is missing */
 		buf_init(&b);
 		buf_printf(&b, "--%s:%s=", a->kind, a->name);
-		if (given(user, nuser, buf_str(&b))) {
+		if (run_given(user, nuser, buf_str(&b))) {
 			buf_free(&b);
 			continue;
 		}
@@ -233,37 +323,19 @@ static char **tender_command(const char *dir, const struct target *t, const char
 			buf_puts(&b, a->value);
 		} else if (rn->tap) {
 			/* the first unattached net device goes on the tap cirage run made */
-			if (!rn->tap_name[0] && tap_create(rn) < 0) {
+			if (run_tap_create(rn, a->name) < 0) {
 				buf_free(&b);
 				free(v);
 				v = NULL;
 				goto out;
 			}
 			buf_puts(&b, rn->tap_name);
-			fprintf(stderr,
-			        "cirage: net device '%s' on tap %s (host " RUN_TAP_NET
-			        ".1/24); the "
-			        "unikernel is " RUN_TAP_NET ".2\n",
-			        a->name, rn->tap_name);
 		} else {
 			/* user-mode networking, with the forwards asked for */
 			buf_puts(&b, "user");
 			for (int k = 0; k < rn->nfwd; k++)
 				buf_printf(&b, ",forward=%s", rn->fwd[k]);
-			fprintf(stderr,
-			        "cirage: net device '%s' on user-mode networking (the unikernel "
-			        "is 10.0.2.15)",
-			        a->name);
-			for (int k = 0; k < rn->nfwd; k++) {
-				const char *f = rn->fwd[k], *proto = "tcp";
-				if (strncmp(f, "tcp:", 4) == 0 || strncmp(f, "udp:", 4) == 0) {
-					proto = strncmp(f, "udp:", 4) == 0 ? "udp" : "tcp";
-					f += 4;
-				}
-				fprintf(stderr, "%s %s 127.0.0.1:%.*s -> %s", k ? "," : ";", proto,
-				        (int)(strchr(f, ':') - f), f, strchr(f, ':') + 1);
-			}
-			fprintf(stderr, "\n");
+			run_note_user_net(rn, a->name);
 		}
 		if (!a->value)
 			net_added = true;
@@ -271,16 +343,16 @@ static char **tender_command(const char *dir, const struct target *t, const char
 	}
 	for (int i = 0; i < nuser; i++)
 		v[n++] = strdup(user[i]);
-	v[n++] = image_path(dir, t, s.name);
+	v[n++] = run_image_path(dir, t, s.name);
 	/* the address that goes with the network cirage run chose */
-	if (net_added && has_key(c, "ipv4") && !given(args, nargs, "--ipv4=")) {
-		v[n++] = strdup(rn->tap ? "--ipv4=" RUN_TAP_NET ".2/24" : "--ipv4=10.0.2.15/24");
-		if (!rn->tap && has_key(c, "ipv4-gateway") &&
-		    !given(args, nargs, "--ipv4-gateway="))
-			v[n++] = strdup("--ipv4-gateway=10.0.2.2");
+	if (net_added) {
+		const char *keys[2];
+		int nk = run_net_keys(c, !rn->tap, args, nargs, keys);
+		for (int k = 0; k < nk; k++)
+			v[n++] = strdup(keys[k]);
 	}
 	for (int i = 0; i < nargs; i++)
-		if (!is_tender_arg(t, args[i]))
+		if (!run_tender_arg(t, args[i]))
 			v[n++] = strdup(args[i]);
 	for (int i = 0; i < n; i++) {
 		if (!v[i]) {
@@ -295,28 +367,50 @@ static char **tender_command(const char *dir, const struct target *t, const char
 out:
 	free(user);
 	config_free(c);
-	free(manifest);
 	saved_config_free(&s);
 	return v;
+}
+
+/* Whether a starts like an option of some target's tender or VM. */
+static bool any_tender_arg(const char *a)
+{
+	for (const char *const *n = target_names(); *n; n++)
+		if (run_tender_arg(target_find(*n), a))
+			return true;
+	return false;
 }
 
 int cmd_run(int argc, char **argv)
 {
 	const char *dir = NULL, *root;
-	int first_arg = argc;
+	int nvm = 0, nargs;
 	const struct target *t;
 	struct saved_config s;
 	struct diag d = {0};
 	struct run_net rn;
-	char **args;
+	char **args, **vargs;
 	bool from_env = false;
 	int rc;
 
 	memset(&rn, 0, sizeof(rn));
+	/* the arguments after "--", after the tender's or VM's options given
+	 * before it (cirage run --mem=64 DIR) */
+	vargs = calloc((size_t)argc + 1, sizeof(*vargs));
+	if (!vargs) {
+		cli_error("out of memory");
+		return EXIT_ERROR;
+	}
+	nargs = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
-			first_arg = i + 1;
+			while (++i < argc)
+				vargs[nargs++] = argv[i];
 			break;
+		}
+		if (any_tender_arg(argv[i])) {
+			vargs[nargs++] = argv[i];
+			nvm++;
+			continue;
 		}
 		if (is_help(argv[i]))
 			return command_help("run");
@@ -324,8 +418,12 @@ int cmd_run(int argc, char **argv)
 			rn.tap = true;
 			continue;
 		}
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			rn.dry_run = true;
+			continue;
+		}
 		if (strncmp(argv[i], "--forward=", 10) == 0) {
-			if (!forward_valid(argv[i] + 10))
+			if (!run_forward_valid(argv[i] + 10))
 				return usage_error(
 				    "run",
 				    "'%s': expected --forward=[tcp:|udp:]HOSTPORT:GUESTPORT, "
@@ -355,46 +453,61 @@ int cmd_run(int argc, char **argv)
 	if (saved_config_read(dir, &s, &d) < 0)
 		return EXIT_ERROR;
 	t = target_find(s.args.target);
+	for (int i = 0; i < nvm; i++)
+		if (!t || !run_tender_arg(t, vargs[i])) {
+			rc = usage_error("run", "unknown option '%s' on %s", vargs[i],
+			                 s.args.target);
+			saved_config_free(&s);
+			return rc;
+		}
+	if (t && target_runner(t) && rn.tap && rn.nfwd) {
+		saved_config_free(&s);
+		return usage_error("run", "--forward is for user-mode networking; with --tap "
+		                          "the unikernel is reachable at " RUN_TAP_NET ".2");
+	}
+	if (t && t->vmm) {
+		saved_config_free(&s);
+		return run_qemu(dir, t, vargs, nargs, &rn);
+	}
 	if (t && t->tender) {
 		saved_config_free(&s);
-		if (rn.tap && rn.nfwd)
-			return usage_error("run",
-			                   "--forward is for user-mode networking; with --tap "
-			                   "the unikernel is reachable at " RUN_TAP_NET ".2");
-		args = tender_command(dir, t, root, argv + first_arg, argc - first_arg, &from_env,
-		                      &rn);
+		args = tender_command(dir, t, root, vargs, nargs, &from_env, &rn);
 		if (!args) {
-			tap_delete(&rn);
+			run_tap_delete(&rn);
 			return EXIT_ERROR;
 		}
-		if (access(args[0], X_OK) < 0) {
+		if (!rn.dry_run && access(args[0], X_OK) < 0) {
 			if (from_env || errno != ENOENT)
 				cli_error("cannot run the %s tender %s: %s", t->name, args[0],
 				          strerror(errno));
 			else
 				cli_error("the %s tender %s is missing: build it with 'make -C %s'",
 				          t->name, args[0], root);
-			tap_delete(&rn);
+			run_tap_delete(&rn);
 			return EXIT_ERROR;
 		}
-		if (rn.tap_name[0]) {
+		if (rn.tap_name[0] && !rn.dry_run) {
 			/* a child, so the tap goes away with the unikernel */
 			rc = run_child(args);
-			tap_delete(&rn);
+			run_tap_delete(&rn);
 			return rc;
 		}
 	} else {
-		args = calloc((size_t)(argc - first_arg) + 2, sizeof(*args));
+		args = calloc((size_t)nargs + 2, sizeof(*args));
 		if (args)
-			args[0] = image_path(dir, t, s.name);
+			args[0] = run_image_path(dir, t, s.name);
 		saved_config_free(&s);
 		if (!args || !args[0]) {
 			cli_error("out of memory");
 			free(args);
 			return EXIT_ERROR;
 		}
-		for (int i = first_arg; i < argc; i++)
-			args[i - first_arg + 1] = argv[i];
+		for (int i = 0; i < nargs; i++)
+			args[i + 1] = vargs[i];
+	}
+	if (rn.dry_run) {
+		run_print_command(args);
+		return 0;
 	}
 	fflush(stdout);
 	execv(args[0], args);

@@ -36,6 +36,10 @@
 enum cr_abi_target {
 	CR_ABI_TARGET_SPT = 1,
 	CR_ABI_TARGET_HVT = 2,
+	/* booted by a stock hypervisor (QEMU -kernel, PVH entry) with virtio
+	 * devices; no tender reads its notes, `cirage run` and `cirage
+	 * inspect` do */
+	CR_ABI_TARGET_VIRTIO = 3,
 };
 
 struct cr_abi_note {
