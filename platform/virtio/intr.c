@@ -204,6 +204,15 @@ int vt_ioapic_route(unsigned gsi, unsigned vector)
 		ioapic_write(ioapics[i].base, IOAPIC_REDTBL + 2 * in + 1, (apic_id & 0xff) << 24);
 		/* fixed, physical, active high, edge, unmasked */
 		ioapic_write(ioapics[i].base, IOAPIC_REDTBL + 2 * in, vector & 0xff);
+		/* QEMU delivers every I/O APIC's input 0 on its input 2 (the
+		 * ISA timer's override, applied to microvm's second I/O APIC
+		 * too, whose input 0 is the first virtio-mmio window's): route
+		 * both. Sharing input 2's vector costs nothing: any vector only
+		 * wakes the CPU, and the wait loop looks at every device. */
+		if (in == 0 && ioapics[i].inputs > 2) {
+			ioapic_write(ioapics[i].base, IOAPIC_REDTBL + 5, (apic_id & 0xff) << 24);
+			ioapic_write(ioapics[i].base, IOAPIC_REDTBL + 4, vector & 0xff);
+		}
 		return 0;
 	}
 	return -ENODEV;
