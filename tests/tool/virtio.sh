@@ -163,7 +163,7 @@ if [ $rc -eq 0 ] && [ "$out" = "$exp" ] &&
 else fail virtio_dry_run_microvm "rc=$rc: got [$out], expected [$exp]: $(cat "$TEST_TMP/err")"; fi
 
 out=$("$CIRAGE" run --dry-run "$d" -- --machine=q35 --block:scratch=/dev/null --mem=48 --count=3 2>/dev/null); rc=$?
-exp="qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 48 $COMMON -fw_cfg name=etc/sercon-port,string=0 -drive if=none,id=blk0,file=$d/disk.img,format=raw,readonly=on -device virtio-blk-pci,drive=blk0,serial=disk,addr=0x2 -netdev user,id=net0 -device virtio-net-pci,netdev=net0,addr=0x3 -drive if=none,id=blk1,file=/dev/null,format=raw -device virtio-blk-pci,drive=blk1,serial=scratch,addr=0x4 -device virtio-rng-pci,addr=0x5 -kernel $img -append '--ipv4=10.0.2.15/24 --ipv4-gateway=10.0.2.2 --count=3'"
+exp="qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 48 $COMMON -fw_cfg name=etc/sercon-port,string=0 -drive if=none,id=blk0,file=$d/disk.img,format=raw,readonly=on -device virtio-blk-pci,drive=blk0,serial=disk,addr=0x2 -netdev user,id=net0 -device virtio-net-pci,netdev=net0,addr=0x3,romfile= -drive if=none,id=blk1,file=/dev/null,format=raw -device virtio-blk-pci,drive=blk1,serial=scratch,addr=0x4 -device virtio-rng-pci,addr=0x5 -kernel $img -append '--ipv4=10.0.2.15/24 --ipv4-gateway=10.0.2.2 --count=3'"
 if [ $rc -eq 0 ] && [ "$out" = "$exp" ]; then pass virtio_dry_run_q35
 else fail virtio_dry_run_q35 "rc=$rc: got [$out], expected [$exp]"; fi
 
