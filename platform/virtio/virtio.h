@@ -17,6 +17,8 @@
  *  - intr.c: local APIC, I/O APICs, the APIC timer, MSI messages, halting;
  *  - clock.c: TSC frequency (kvmclock, else the PIT), wall clock (CMOS);
  *  - serial.c: COM1; exit.c: isa-debug-exit and the other ways out;
+ *  - device.c: the devices found, the start-up handshake, configuration
+ *    reads and the console's reports (a missing device, a broken one);
  *  - pci.c, mmio.c: the virtio transports (PCI modern and legacy,
  *    virtio-mmio versions 1 and 2); virtqueue.c: split virtqueues;
  *  - net.c, block.c, rng.c: the drivers behind cirage/netif.h,

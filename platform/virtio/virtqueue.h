@@ -114,9 +114,9 @@ int vt_vq_init(struct vt_vq *q, unsigned size, unsigned index);
 /* Post a chain: nout buffers the device reads, then nin it writes, with
  * the driver's cookie (not NULL), returned by vt_vq_get with the chain.
  * Published at once; the device hears of it at vt_vq_kick. The buffers
- * belong to the device until then. 0, -ENOSPC (fewer than nout + nin
- * descriptors free), -EINVAL (no buffer, an empty one, a NULL cookie), or
- * -EIO (the queue is broken). */
+ * belong to the device until vt_vq_get returns the chain. 0, -ENOSPC
+ * (fewer than nout + nin descriptors free), -EINVAL (no buffer, an empty
+ * one, a NULL cookie), or -EIO (the queue is broken). */
 int vt_vq_add(struct vt_vq *q, const struct vt_sg *sg, unsigned nout, unsigned nin, void *cookie);
 
 /* Take the next chain the device finished: 1 with its cookie and the

@@ -6,7 +6,8 @@
  * virtio-mmio) and these constructors hand them to the manifest's devices:
  *  - a block device takes the virtio-blk disk whose serial is its name
  *    (QEMU: -device virtio-blk-pci,drive=...,serial=NAME), else the first
- *    disk no other block device took, in the order they were found;
+ *    disk without a serial no other block device took, else the first
+ *    disk no other took, in the order they were found;
  *  - a netif takes the first virtio-net NIC no other netif took, in the
  *    order they were found (QEMU: the order of the -device options).
  *
