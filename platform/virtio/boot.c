@@ -18,7 +18,8 @@
  *  4. page tables with protections (pages.c), the TSC's frequency
  *     (clock.c), interrupts (intr.c), the heap, the devices (vt_probe);
  *  5. main(argc, argv), argv being the command line's words, less the
- *     VMM's own (virtio_mmio.device=...).
+ *     VMM's own (virtio_mmio.device=...) and the platform's (the word
+ *     cirage.devices lists the devices found, one line each, at boot).
  *
  * Waiting (cr_platform_wait): every device gets what fibers queued (one
  * notification per batch), then every device is polled for what it
@@ -85,6 +86,7 @@ _Noreturn void vt_exit(int status);
 
 static char cmdline[CMDLINE_MAX];
 static size_t cmdline_len;
+static bool report_devices; /* the word cirage.devices: list them at boot */
 static char *args[ARGV_MAX + 1];
 static int nargs;
 static uint64_t heap_start, heap_end;
@@ -111,6 +113,12 @@ void cr_platform_console_write(const char *buf, size_t len)
 static void say(const char *s)
 {
 	vt_serial_write(s, strlen(s));
+}
+
+static void say_line(const char *s)
+{
+	say(s);
+	say("\n");
 }
 
 /* Send what fibers queued on every device; best effort. */
@@ -181,6 +189,10 @@ static void read_cmdline(const struct hvm_start_info *si)
 			*p++ = 0;
 		if (strncmp(w, "virtio_mmio.device=", 19) == 0)
 			continue;
+		if (strcmp(w, "cirage.devices") == 0) {
+			report_devices = true; /* the platform's, not argv's */
+			continue;
+		}
 		if (nargs == ARGV_MAX)
 			cr_platform_abort("boot: more than 127 words on the command line");
 		args[nargs++] = w;
@@ -311,6 +323,8 @@ __attribute__((no_stack_protector)) _Noreturn void cr_virtio_boot(uintptr_t star
 	}
 	vt_pages_heap_ready();
 	vt_probe();
+	if (report_devices)
+		vt_describe(say_line);
 	cr_platform_exit(main(nargs, args));
 }
 

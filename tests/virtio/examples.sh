@@ -131,4 +131,9 @@ else fail entropy_from_virtio_rng "rc=$rc1,$rc2: $out1 | $out2"; fi
 # the same CPU and no virtio-rng: no entropy, said (status 3 is vtcheck's)
 expect entropy_without_rng_fails "$(qstatus 3)" "${Q[@]}" -cpu qemu64 -M microvm -m 16 -kernel "$I/vtcheck.virtio" -append "--random=16" :: "vtcheck: entropy:"
 expect entropy_rdrand_without_rng "$(qstatus 0)" "${Q[@]}" -M microvm -m 16 -kernel "$I/vtcheck.virtio" -append "--random=16" :: "vtcheck: random "
+# the platform's word cirage.devices: the devices found, not in argv
+expect devices_listed "$(qstatus 0)" "${Q[@]}" -M q35 "${SERCON[@]}" -m 16 -device virtio-rng-pci,addr=0x5 \
+	-drive if=none,id=d0,file=/dev/null,format=raw,readonly=on -device virtio-blk-pci,drive=d0,addr=0x6,disable-modern=on \
+	-kernel "$I/hello.virtio" -append "cirage.devices --count=1" :: \
+	"virtio: rng at pci 00:05.0 (modern)" "virtio: block at pci 00:06.0 (legacy)" "Hello, world!"
 exit 0
