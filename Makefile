@@ -154,6 +154,13 @@ $(BUILD)/tests/san/%: tests/unit/%.c $(SUPPORT_SRCS) $(wildcard tests/support/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(san_CFLAGS) -Itests/unit -Itests/support -o $@ $< $(SUPPORT_SRCS) $(BUILD)/san/libcirage.a
 
+# Unit tests and the fuzz harness that compile virtio platform files in
+# (#include "../../platform/virtio/....c"): rebuilt when those change.
+VIRTIO_INCLUDED := $(wildcard platform/virtio/*.c platform/virtio/*.h)
+$(BUILD)/tests/test_virtqueue $(BUILD)/tests/san/test_virtqueue: $(VIRTIO_INCLUDED)
+$(BUILD)/tests/test_virtio_mmio $(BUILD)/tests/san/test_virtio_mmio: $(VIRTIO_INCLUDED)
+$(BUILD)/fuzz/fuzz_virtio: $(VIRTIO_INCLUDED)
+
 # ---- fuzz harnesses (libFuzzer; clang) --------------------------------------
 # tests/fuzz/fuzz_<name>.c, linked with the sources it lists on a line
 # "// fuzz-sources: a.c b.c" (paths from the repository root).

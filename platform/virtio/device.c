@@ -25,6 +25,8 @@
 #include "virtio.h"
 #include "virtqueue.h"
 
+#define RESET_WAIT_NS CR_SEC(1) /* a device that takes longer is broken */
+
 #define GENERATION_TRIES 64
 
 static struct vt_dev *devices, **devices_tail = &devices;
@@ -148,6 +150,21 @@ void vt_dev_fail(struct vt_dev *d)
 {
 	d->tr->set_status(d, (uint8_t)(d->tr->get_status(d) | VT_STATUS_FAILED));
 	d->failed = true;
+}
+
+int vt_dev_reset_wait(struct vt_dev *d)
+{
+	uint64_t start = cr_platform_monotonic_ns();
+
+	d->tr->set_status(d, 0);
+	while (d->tr->get_status(d) != 0) {
+		if (cr_platform_monotonic_ns() - start > RESET_WAIT_NS) {
+			vt_dev_error(d, "the device does not finish its reset");
+			return -EIO;
+		}
+		__builtin_ia32_pause();
+	}
+	return 0;
 }
 
 int vt_dev_begin(struct vt_dev *d, uint64_t want, bool irq, uint64_t *features)

@@ -44,7 +44,6 @@
 #define MICROVM_LARGE 24
 #define MICROVM_IRQ_LARGE 24
 #define MICROVM_IRQ_SMALL_ACPI 16
-#define RESET_WAIT_NS CR_SEC(1)
 #define PAGE_SIZE 4096u
 
 enum {
@@ -279,17 +278,7 @@ static void mmio_set_status(struct vt_dev *d, uint8_t s)
 
 static int mmio_reset(struct vt_dev *d)
 {
-	uint64_t start = cr_platform_monotonic_ns();
-
-	mmio_set_status(d, 0);
-	while (mmio_get_status(d) != 0) {
-		if (cr_platform_monotonic_ns() - start > RESET_WAIT_NS) {
-			vt_dev_error(d, "the device does not finish its reset");
-			return -EIO;
-		}
-		__builtin_ia32_pause();
-	}
-	return 0;
+	return vt_dev_reset_wait(d);
 }
 
 static uint64_t mmio_get_features(struct vt_dev *d)

@@ -59,7 +59,6 @@
 #define MSIX_MASK_ALL 0x4000
 #define NO_VECTOR 0xffff
 #define BUS_DEPTH_MAX 8
-#define RESET_WAIT_NS CR_SEC(1)
 /* A legacy device sets its queues' sizes; beyond this one the rings alone
  * would take over 28 KiB a queue: refused. */
 #define LEGACY_QUEUE_MAX 1024u
@@ -555,21 +554,9 @@ static void modern_set_status(struct vt_dev *d, uint8_t s)
 
 static int modern_reset(struct vt_dev *d)
 {
-	uint64_t start;
 	int rc = prepare(pci_of(d));
 
-	if (rc < 0)
-		return rc;
-	modern_set_status(d, 0);
-	start = cr_platform_monotonic_ns();
-	while (modern_get_status(d) != 0) {
-		if (cr_platform_monotonic_ns() - start > RESET_WAIT_NS) {
-			vt_dev_error(d, "the device does not finish its reset");
-			return -EIO;
-		}
-		__builtin_ia32_pause();
-	}
-	return 0;
+	return rc < 0 ? rc : vt_dev_reset_wait(d);
 }
 
 static uint64_t modern_get_features(struct vt_dev *d)

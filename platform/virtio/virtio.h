@@ -276,6 +276,9 @@ void vt_mmio_probe(bool have_pci);
  * error the device is marked FAILED (and d->failed) and the driver gives
  * up. */
 int vt_dev_begin(struct vt_dev *d, uint64_t want, bool irq, uint64_t *features);
+/* For the transports' reset: write 0 to the status and wait until it
+ * reads 0, at most a second; 0 or -EIO (said with vt_dev_error). */
+int vt_dev_reset_wait(struct vt_dev *d);
 int vt_dev_queue(struct vt_dev *d, unsigned idx, unsigned max, struct vt_vq *q);
 void vt_dev_ready(struct vt_dev *d);
 void vt_dev_fail(struct vt_dev *d);
