@@ -9,7 +9,7 @@
  *     from the host is the TSC's exact rate; the clock is turned off once
  *     read (nothing here needs the host writing guest memory after);
  *  3. CPUID leaf 0x15 (the TSC to crystal ratio, with the crystal's rate);
- *  4. the PIT (8254, channel 0, its count read back): TSC ticks over 5 ms
+ *  4. the PIT (8254, channel 0, its count read back): TSC ticks over 2 ms
  *     of the PIT's 1.193182 MHz, as QEMU emulates on every machine
  *     (under software emulation, where nothing above exists).
  * The wall clock comes from the CMOS RTC (whole seconds, UTC as QEMU
@@ -25,7 +25,7 @@
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
 #define PIT_HZ 1193182ULL
-#define PIT_MS 5
+#define PIT_MS 2
 
 struct pvclock {
 	uint32_t version;
