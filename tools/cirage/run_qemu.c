@@ -323,7 +323,8 @@ static bool cpu_has_virtualization(void)
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))
-		if (strncmp(line, "flags", 5) == 0 && (strstr(line, " vmx") || strstr(line, " svm")))
+		if (strncmp(line, "flags", 5) == 0 &&
+		    (strstr(line, " vmx") || strstr(line, " svm")))
 			found = true;
 	fclose(f);
 	return found;
