@@ -21,7 +21,7 @@ need_packages() {
 }
 
 # What building and running unikernels needs.
-BUILD_PACKAGES=(gcc make libc6-dev libslirp-dev musl-tools)
+BUILD_PACKAGES=(gcc make libc6-dev libslirp-dev musl-tools libbearssl-dev)
 # What the test suite needs on top: fuzzing (clang + libFuzzer runtime),
 # formatting, real clients (socat, curl, wrk), strace, namespaces, and the
 # test VM of tests/vm/ (QEMU, static busybox, cpio, xz).
