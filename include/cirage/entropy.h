@@ -2,7 +2,8 @@
 /*
  * cirage/entropy.h - random bytes: one source per image, chosen at link
  * time. On unix the source is getrandom(2); on spt and hvt it is the
- * tender (seeded from the host) mixed with the CPU's RDRAND where present.
+ * tender (seeded from the host) mixed with the CPU's RDRAND where present;
+ * on virtio the CPU's RDSEED/RDRAND, else the VM's virtio-rng device.
  */
 #ifndef CIRAGE_ENTROPY_H
 #define CIRAGE_ENTROPY_H
