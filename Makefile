@@ -100,7 +100,8 @@ virtio_AR    := gcc-ar
 virtio_CFLAGS := $(FREESTANDING_CFLAGS) $(SPT_LTO) -DCR_TARGET_VIRTIO
 virtio_LDFLAGS := $(spt_LDFLAGS)
 TARGETS      += virtio
-# build/<t>/ldlibs: what to link after the objects and libcirage.a (BearSSL, libgcc).
+# build/<t>/ldlibs: what to link after the objects and libcirage.a: BearSSL,
+# libcirage.a again (for the libc functions BearSSL calls), libgcc.
 define image_flags
 libs: $(BUILD)/$(1)/cflags $(BUILD)/$(1)/ldflags $(BUILD)/$(1)/ldlibs
 $(BUILD)/$(1)/cflags: Makefile
@@ -111,7 +112,7 @@ $(BUILD)/$(1)/ldflags: Makefile
 	echo '$$($(1)_LDFLAGS)' >$$@
 $(BUILD)/$(1)/ldlibs: Makefile
 	@mkdir -p $$(dir $$@)
-	echo '$(BEARSSL_LIB) $(LIBGCC)' >$$@
+	echo '$(BEARSSL_LIB) $(abspath $(BUILD)/$(1)/libcirage.a) $(LIBGCC)' >$$@
 endef
 $(foreach t,spt hvt virtio,$(eval $(call image_flags,$(t))))
 

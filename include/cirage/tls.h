@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cirage/tls.h - TLS 1.2 over any cr_flow, with BearSSL's I/O-free engine.
+ *
+ * cr_tls_server_open / cr_tls_client_open wrap a lower flow (a TCP
+ * connection, usually) into a flow that carries the same bytes encrypted.
+ * The handshake runs lazily on the first read or write (or explicitly with
+ * cr_tls_handshake). The TLS flow follows the contract of cirage/flow.h,
+ * with these TLS specifics:
+ *  - read returns 0 once the peer's close_notify has arrived. A lower end
+ *    of stream without close_notify is a truncation: -ECONNRESET.
+ *  - A TLS failure (bad record, failed handshake, certificate refused,
+ *    fatal alert) makes every later call return -EPROTO; the reason is
+ *    cr_tls_error(cr_tls_last_error(flow)).
+ *  - shutdown(CR_SHUT_WR) sends close_notify and shuts the lower flow's
+ *    sending side. There is no TLS half-close: after it, BearSSL discards
+ *    application data still arriving and read returns 0 at the peer's
+ *    close_notify; and BearSSL answers the peer's close_notify with its
+ *    own, so once read returned 0, writes fail with -EPIPE. Shut down
+ *    only when nothing more is expected from the peer (an HTTP server
+ *    after its response is fine).
+ *  - close does not send close_notify (close never blocks): call
+ *    shutdown(CR_SHUT_WR) first for a clean end. close closes the lower
+ *    flow too: the TLS flow owns it from open on.
+ *  - set_timeout applies to every single read or write of the lower flow
+ *    (it is passed down); a whole handshake may take several of them.
+ *
+ * Versions and suites: TLS 1.2 only; the server offers the forward-secret
+ * AEAD suites ECDHE_{ECDSA,RSA}_WITH_{AES_128_GCM,AES_256_GCM,CHACHA20_POLY1305}
+ * matching its key; the client offers the same six. Both send ALPN
+ * "http/1.1". The client checks the server's chain against its trust
+ * anchors, the validity dates against the wall clock and the server name
+ * against the certificate (SAN DNS names, or the CN when there are none).
+ *
+ * Memory: a configuration is loaded once (a few allocations, about the
+ * size of the DER certificates plus keys) and is read only afterwards; it
+ * may be shared by any number of connections and must outlive them. Each
+ * connection is one allocation: the BearSSL context plus one
+ * BR_SSL_BUFSIZE_BIDI I/O buffer (33,178 bytes), about 40 KiB on x86_64
+ * for either side (cr_tls_conn_size gives the exact figure).
+ * Reads and writes never allocate. Entropy: 32 bytes from cr_entropy_fill
+ * seed each connection's engine.
+ */
+#ifndef CIRAGE_TLS_H
+#define CIRAGE_TLS_H
+
+#include <cirage/flow.h>
+#include <cirage/types.h>
+
+struct cr_tls_server_config;
+struct cr_tls_client_config;
+
+/* Load a server's certificate chain (end-entity first) and its private
+ * key (RSA or EC; raw or PKCS#8, unencrypted). Each input is PEM (when it
+ * contains "-----BEGIN") or DER; a PEM chain may hold several
+ * CERTIFICATE blocks. The inputs are copied: the caller keeps them.
+ * Returns 0 and *out, -EINVAL (with *why, when why is non-NULL, set to a
+ * static string saying what was wrong) or -ENOMEM. */
+int cr_tls_server_config_load(struct cr_tls_server_config **out, const void *chain,
+                              size_t chain_len, const void *key, size_t key_len, const char **why);
+/* Free a configuration no connection uses any more. NULL is ignored. */
+void cr_tls_server_config_free(struct cr_tls_server_config *cfg);
+
+/* Load trust anchors: one or more CA certificates (PEM, or one DER
+ * certificate). Same errors as cr_tls_server_config_load. */
+int cr_tls_client_config_load(struct cr_tls_client_config **out, const void *ca, size_t ca_len,
+                              const char **why);
+void cr_tls_client_config_free(struct cr_tls_client_config *cfg);
+
+/* Wrap lower into a TLS server (or client) flow. On success the new flow
+ * owns lower (its close closes lower); on failure lower is untouched and
+ * still the caller's. server_name (copied; NULL refuses) is sent as SNI
+ * and checked against the certificate. Returns 0, -EINVAL, -ENOMEM or
+ * -EIO (no entropy). Neither blocks: no byte is exchanged yet. */
+int cr_tls_server_open(cr_flow *lower, const struct cr_tls_server_config *cfg, cr_flow **out);
+int cr_tls_client_open(cr_flow *lower, const struct cr_tls_client_config *cfg,
+                       const char *server_name, cr_flow **out);
+
+/* Run the handshake now if it has not run yet; blocks the calling fiber.
+ * Returns 0, -EPROTO (see cr_tls_last_error), or the lower flow's error.
+ * flow must come from cr_tls_*_open. */
+int cr_tls_handshake(cr_flow *flow);
+
+/* The BearSSL error that failed the connection (BR_ERR_*, with
+ * BR_ERR_RECV_FATAL_ALERT / BR_ERR_SEND_FATAL_ALERT plus the alert
+ * number for alerts), or 0. */
+int cr_tls_last_error(cr_flow *flow);
+
+/* A readable, static description of a cr_tls_last_error value. */
+const char *cr_tls_error(int err_or_alert);
+
+/* The protocol ALPN selected ("http/1.1"), or NULL when none was. */
+const char *cr_tls_alpn(cr_flow *flow);
+
+/* Bytes one connection allocates (client or server). */
+size_t cr_tls_conn_size(void);
+
+#endif
