@@ -115,6 +115,11 @@ $(BUILD)/$(1)/ldlibs: Makefile
 	echo '$(BEARSSL_LIB) $(abspath $(BUILD)/$(1)/libcirage.a) $(LIBGCC)' >$$@
 endef
 $(foreach t,spt hvt virtio,$(eval $(call image_flags,$(t))))
+# unix images link BearSSL too (the generated Makefile reads this file)
+libs: $(BUILD)/unix/ldlibs
+$(BUILD)/unix/ldlibs: Makefile
+	@mkdir -p $(dir $@)
+	echo '$(BEARSSL_LIB)' >$@
 
 define target_rules
 $(1)_OBJS := $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$$($(1)_SRCS))

@@ -552,11 +552,14 @@ void gen_makefile(const struct config *c, const char *root, struct buf *out)
 	if (fs)
 		makefile_freestanding(c, out);
 	else
-		buf_printf(out,
-		           "CFLAGS_APP := -std=gnu11 -O2 -g -Wall -Wextra -Werror "
-		           "-Wno-unused-parameter -I$(CIRAGE_ROOT)/include -I.\n"
-		           "APP := %s\n",
-		           c->name);
+		buf_printf(
+		    out,
+		    "CFLAGS_APP := -std=gnu11 -O2 -g -Wall -Wextra -Werror "
+		    "-Wno-unused-parameter -I$(CIRAGE_ROOT)/include -I.\n"
+		    "# what to link after libcirage.a (BearSSL), written by the root Makefile\n"
+		    "TARGET_LDLIBS := $(strip $(file <$(CIRAGE_ROOT)/build/unix/ldlibs))\n"
+		    "APP := %s\n",
+		    c->name);
 	buf_puts(out, "OBJS :=");
 	for (size_t i = 0; i < c->nsources; i++)
 		buf_printf(out, " obj/app/%.*s.o", (int)(strlen(c->sources[i]) - 2), c->sources[i]);
@@ -572,9 +575,10 @@ void gen_makefile(const struct config *c, const char *root, struct buf *out)
 		              "\t$(Q)$(CC) $(TARGET_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBCIRAGE) "
 		              "$(TARGET_LDLIBS)\n");
 	else
-		buf_puts(out, "$(APP): $(OBJS) $(LIBCIRAGE)\n"
-		              "\t@echo \"  LD      $@\"\n"
-		              "\t$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBCIRAGE)\n");
+		buf_puts(out,
+		         "$(APP): $(OBJS) $(LIBCIRAGE)\n"
+		         "\t@echo \"  LD      $@\"\n"
+		         "\t$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBCIRAGE) $(TARGET_LDLIBS)\n");
 	for (size_t i = 0; i < c->nsources; i++) {
 		const char *s = c->sources[i];
 		buf_printf(out,
