@@ -190,7 +190,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_sources,$$*) $$(wildcard include/ci
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -g -O1 -Iinclude -Itools/cirage -D_GNU_SOURCE -DCR_FUZZ \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
-	  $$(sed -n 's@^// fuzz-sources:@@p' $<)
+	  $$(sed -n 's@^// fuzz-sources:@@p' $<) $(BEARSSL_LIB)
 
 # ---- host tools used by end-to-end tests -------------------------------------
 E2E_TOOLS := $(patsubst tests/e2e/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/e2e/tools/*.c))
