@@ -44,11 +44,11 @@
  * Fiber stacks come from the heap with a guard page under each: the first
  * (the main fiber's) at heap_start, over the guard page the tender leaves
  * there, the others over a page the tender unmaps on request (PROTECT, one
- * exit); freed stacks keep their guard in a cache (at most STACK_CACHE_MAX
- * stacks and 1/16 of the heap) for the next fiber, so fibers that come and go make no exits once
- * warm. An overflow into a guard is reported as that fiber's (platform/x86_64/fault.c), and the
- * runtime's canary check at every switch catches the rest. The boot stack has the tender's guard
- * page; #PF and #DF run on their own stacks, so running into either is reported.
+ * exit); freed stacks keep their guard in a cache (platform/x86_64/stacks.c)
+ * for the next fiber, so fibers that come and go make no exits once warm. An overflow into a guard
+ * is reported as that fiber's (platform/x86_64/fault.c), and the runtime's canary check at every
+ * switch catches the rest. The boot stack has the tender's guard page; #PF and #DF run on their own
+ * stacks, so running into either is reported.
  *
  * Aborts print nothing here: ABORT hands the reason to the tender, which
  * prints "cirage: abort: <reason>" (the line spt's cr_platform_abort
@@ -78,20 +78,6 @@ _Static_assert(offsetof(struct cr_abi_boot_info, hvt_flags) == 1232 &&
 
 int main(int argc, char **argv);
 _Noreturn void cr_hvt_boot(const struct cr_abi_boot_info *bi);
-
-/* Fiber stacks (see the top of this file): the first one at heap_start
- * (the tender's guard under it), the others with a PROTECTed guard page,
- * kept with their guard in a small cache when they are freed, so that
- * fibers that come and go (one per connection) cost no exits. */
-#define FIRST_STACK ((size_t)CR_FIBER_STACK_DEFAULT)
-#define STACK_CACHE_MAX 8
-static char *first_stack; /* NULL: no room for it */
-static bool first_stack_used;
-static struct {
-	char *base; /* the guard page; the stack follows it */
-	size_t size;
-} stack_cache[STACK_CACHE_MAX];
-static unsigned nstack_cache;
 
 /* The tender's block, read in place: nothing writes it after boot. */
 static const struct cr_abi_boot_info *boot;
@@ -186,16 +172,12 @@ _Noreturn void cr_hvt_boot(const struct cr_abi_boot_info *bi)
 	m.mem_end = (uintptr_t)boot->mem_size;
 	x86_fault_set_memmap(&m);
 
-	uint64_t heap_lo;
-
 	/* The first fiber stack (the main fiber's) sits at heap_start, over
-	 * the tender's guard page: no PROTECT at boot. */
-	if (boot->heap_end - boot->heap_start > 2 * FIRST_STACK) {
-		first_stack = (char *)(uintptr_t)boot->heap_start;
-		heap_lo = boot->heap_start + FIRST_STACK;
-	} else {
-		heap_lo = boot->heap_start;
-	}
+	 * the tender's guard page: no PROTECT at boot (platform/x86_64/stacks.c). */
+	uint64_t heap_lo =
+	    boot->heap_start + x86_stacks_init((void *)(uintptr_t)boot->heap_start,
+	                                       (size_t)(boot->heap_end - boot->heap_start));
+
 	if (cr_heap_init((void *)(uintptr_t)heap_lo, (size_t)(boot->heap_end - heap_lo)) < 0)
 		cr_platform_abort("boot: no usable heap: run with a larger --mem");
 	cr_platform_exit(main(bi->argc, (char **)(uintptr_t)bi->argv));
@@ -257,76 +239,12 @@ int cr_platform_entropy(void *buf, size_t len)
 	return 0;
 }
 
-/* Make the heap page at page unmapped (a guard) or read-write again. */
-static int protect(void *page, uint32_t prot)
+/* platform/x86_64/stacks.c's guard pages: one PROTECT each. */
+void x86_stack_guard(void *page, bool guard)
 {
-	struct cr_abi_hvt_protect p = {(uint64_t)(uintptr_t)page, PAGE, prot, 0};
+	struct cr_abi_hvt_protect p = {(uint64_t)(uintptr_t)page, PAGE,
+	                               guard ? CR_ABI_HVT_PROT_NONE : CR_ABI_HVT_PROT_RW, 0};
 	hvt_hypercall(CR_ABI_HVT_PROTECT, &p);
-	return p.ret;
-}
-
-/* Give the cached stacks back to the heap. */
-static void stack_cache_drain(void)
-{
-	while (nstack_cache > 0) {
-		char *base = stack_cache[--nstack_cache].base;
-		protect(base, CR_ABI_HVT_PROT_RW);
-		free(base);
-	}
-}
-
-void *cr_platform_stack_alloc(size_t size)
-{
-	char *base;
-
-	if (first_stack && !first_stack_used && size <= FIRST_STACK) {
-		first_stack_used = true;
-		return first_stack;
-	}
-	for (unsigned i = 0; i < nstack_cache; i++) {
-		if (stack_cache[i].size == size) {
-			base = stack_cache[i].base;
-			stack_cache[i] = stack_cache[--nstack_cache];
-			return base + PAGE;
-		}
-	}
-	base = aligned_alloc(PAGE, size + PAGE);
-	if (!base && nstack_cache > 0) {
-		stack_cache_drain();
-		base = aligned_alloc(PAGE, size + PAGE);
-	}
-	if (!base)
-		return NULL;
-	/* Best effort: without the guard the canary still catches overflows. */
-	protect(base, CR_ABI_HVT_PROT_NONE);
-	return base + PAGE;
-}
-
-void cr_platform_stack_free(void *stack, size_t size)
-{
-	char *base;
-
-	if (!stack)
-		return;
-	if (stack == first_stack) {
-		first_stack_used = false;
-		return;
-	}
-	base = (char *)stack - PAGE;
-	/* cache it while the cache holds at most 1/16 of the heap */
-	if (nstack_cache < STACK_CACHE_MAX &&
-	    (nstack_cache + 1) * (size + PAGE) * 16 <= cr_platform_heap_size()) {
-		stack_cache[nstack_cache].base = base;
-		stack_cache[nstack_cache++].size = size;
-		return;
-	}
-	protect(base, CR_ABI_HVT_PROT_RW);
-	free(base);
-}
-
-void cr_platform_stack_current(void *lo, size_t size, const char *name)
-{
-	x86_fault_set_stack(lo, size, name);
 }
 
 const struct cr_abi_device *hvt_device(const char *name, uint32_t kind)

@@ -51,8 +51,6 @@
 #define ARGV_MAX 128
 #define VT_BOOT_STACK_SIZE 65536 /* as BOOT_STACK_SIZE in start.S */
 #define HEAP_MIN (1UL << 20) /* rings, buffers and a fiber or two */
-#define STACK_CACHE_MAX 8
-#define FIRST_STACK ((size_t)CR_FIBER_STACK_DEFAULT)
 
 /* PVH start info (Xen's public arch-x86/hvm/start_info.h), version 1. */
 struct hvm_start_info {
@@ -94,14 +92,6 @@ static struct vt_pollable *pollables;
 static int64_t wall_base;
 static uint64_t wall_at;
 static bool wall_known;
-
-static char *first_stack;
-static bool first_stack_used;
-static struct {
-	char *base; /* the guard page; the stack follows it */
-	size_t size;
-} stack_cache[STACK_CACHE_MAX];
-static unsigned nstack_cache;
 
 /* ---- output and exits -------------------------------------------------------- */
 
@@ -312,15 +302,11 @@ __attribute__((no_stack_protector)) _Noreturn void cr_virtio_boot(uintptr_t star
 
 	heap_start = heap_guard + PAGE;
 	heap_end = mem_end;
-	if (heap_end - heap_start > 2 * FIRST_STACK) {
-		first_stack = (char *)(uintptr_t)heap_start;
-		if (cr_heap_init(first_stack + FIRST_STACK,
-		                 (size_t)(heap_end - heap_start) - FIRST_STACK) < 0)
-			cr_platform_abort("boot: no usable heap");
-	} else if (cr_heap_init((void *)(uintptr_t)heap_start, (size_t)(heap_end - heap_start)) <
-	           0) {
+	size_t first =
+	    x86_stacks_init((void *)(uintptr_t)heap_start, (size_t)(heap_end - heap_start));
+	if (cr_heap_init((void *)(uintptr_t)(heap_start + first),
+	                 (size_t)(heap_end - heap_start - first)) < 0)
 		cr_platform_abort("boot: no usable heap");
-	}
 	vt_pages_heap_ready();
 	vt_probe();
 	if (report_devices)
@@ -387,67 +373,10 @@ void *vt_dma_alloc(size_t size, size_t align)
 	return p;
 }
 
-/* Give the cached stacks back to the heap. */
-static void stack_cache_drain(void)
+/* platform/x86_64/stacks.c's guard pages, in our page tables. */
+void x86_stack_guard(void *page, bool guard)
 {
-	while (nstack_cache > 0) {
-		char *base = stack_cache[--nstack_cache].base;
-		vt_pages_protect(base, true);
-		free(base);
-	}
-}
-
-void *cr_platform_stack_alloc(size_t size)
-{
-	char *base;
-
-	if (first_stack && !first_stack_used && size <= FIRST_STACK) {
-		first_stack_used = true;
-		return first_stack;
-	}
-	for (unsigned i = 0; i < nstack_cache; i++) {
-		if (stack_cache[i].size == size) {
-			base = stack_cache[i].base;
-			stack_cache[i] = stack_cache[--nstack_cache];
-			return base + PAGE;
-		}
-	}
-	base = aligned_alloc(PAGE, size + PAGE);
-	if (!base && nstack_cache > 0) {
-		stack_cache_drain();
-		base = aligned_alloc(PAGE, size + PAGE);
-	}
-	if (!base)
-		return NULL;
-	/* best effort: without the guard the canary still catches overflows */
-	vt_pages_protect(base, false);
-	return base + PAGE;
-}
-
-void cr_platform_stack_free(void *stack, size_t size)
-{
-	char *base;
-
-	if (!stack)
-		return;
-	if (stack == first_stack) {
-		first_stack_used = false;
-		return;
-	}
-	base = (char *)stack - PAGE;
-	if (nstack_cache < STACK_CACHE_MAX &&
-	    (nstack_cache + 1) * (size + PAGE) * 16 <= cr_platform_heap_size()) {
-		stack_cache[nstack_cache].base = base;
-		stack_cache[nstack_cache++].size = size;
-		return;
-	}
-	vt_pages_protect(base, true);
-	free(base);
-}
-
-void cr_platform_stack_current(void *lo, size_t size, const char *name)
-{
-	x86_fault_set_stack(lo, size, name);
+	vt_pages_protect(page, !guard);
 }
 
 /* ---- waiting ------------------------------------------------------------------- */

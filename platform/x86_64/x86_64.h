@@ -134,6 +134,17 @@ bool x86_debug_trap(struct cr_abi_hvt_regs *regs);
  * the host (for its core dump) where it can. */
 _Noreturn void x86_fault_abort(const char *reason, const struct cr_abi_hvt_regs *regs);
 
+/* ---- stacks.c: fiber stacks (the platform contract's stack calls) ------- */
+
+/* The main fiber's stack goes at heap_start (over the guard page the
+ * target keeps under the heap) when the heap has room for it: returns the
+ * bytes taken from the heap's start (0: none), which the target leaves out
+ * of the allocator. */
+size_t x86_stacks_init(void *heap_start, size_t heap_size);
+/* Provided by the target: unmap (guard true) or map read-write again the
+ * heap page at page. Best effort: a guard that cannot be set is left out. */
+void x86_stack_guard(void *page, bool guard);
+
 /* ---- tsc.c: the monotonic clock ---------------------------------------- */
 
 static inline uint64_t x86_rdtsc(void)
