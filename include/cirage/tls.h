@@ -58,6 +58,32 @@ struct cr_tls_client_config;
  * static string saying what was wrong) or -ENOMEM. */
 int cr_tls_server_config_load(struct cr_tls_server_config **out, const void *chain,
                               size_t chain_len, const void *key, size_t key_len, const char **why);
+/* Add another certificate chain and its key (as for _load) to a server
+ * configuration, at most 8 in all. Each certificate is for the DNS names
+ * in its subjectAltName (its subject's common name when it has none;
+ * "*.example.com" covers one label): a client asking for a name (SNI)
+ * gets a certificate for it, else the first one loaded whose key fits a
+ * suite the client offers. Returns 0 or -EINVAL with *why, -ENOMEM. */
+int cr_tls_server_config_add(struct cr_tls_server_config *cfg, const void *chain, size_t chain_len,
+                             const void *key, size_t key_len, const char **why);
+
+/* The names certificate number cert (0: the first loaded) is for; copies
+ * up to max pointers (owned by cfg) and returns how many there are. */
+size_t cr_tls_server_config_names(const struct cr_tls_server_config *cfg, size_t cert,
+                                  const char **names, size_t max);
+
+/* Keep up to entries sessions (100 bytes each, allocated now and owned by
+ * cfg) so that clients can resume them with an abbreviated handshake;
+ * 0 (the default) keeps none. Every connection of cfg shares the cache.
+ * Returns 0, -EINVAL (more than 2^20) or -ENOMEM. */
+int cr_tls_server_config_set_cache(struct cr_tls_server_config *cfg, size_t entries);
+
+/* legacy true: also accept TLS 1.0 and 1.1, CBC suites and RSA key
+ * exchange (not forward secret), for old clients. Default false: TLS 1.2
+ * with ECDHE and AES-GCM or ChaCha20-Poly1305 only. Affects connections
+ * opened afterwards. */
+void cr_tls_server_config_set_legacy(struct cr_tls_server_config *cfg, bool legacy);
+
 /* Free a configuration no connection uses any more. NULL is ignored. */
 void cr_tls_server_config_free(struct cr_tls_server_config *cfg);
 
