@@ -4,28 +4,115 @@
  * HTTP/1.1 with lib/http: index.html for directories, 404.html for what is
  * not there, ETags, conditional GET, byte ranges, keep-alive and
  * pipelining. One fiber per connection, at most --max-connections.
+ *
+ * HTTPS is a matter of composition, not of this code: the manifest builds
+ * `net` as the TLS stack over the network stack, plain unless --tls is
+ * given (then connections on --tls-ports are TLS). --redirect-port also
+ * answers plain HTTP on a second port with a redirect to https on --port,
+ * and --hsts adds Strict-Transport-Security to every response.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include <cirage/http.h>
 
 #include "cirage_app.h"
 
+struct site {
+	struct cr_http_static files;
+	char hsts[48]; /* Strict-Transport-Security value, "" for none */
+};
+
+static int site_handler(void *ctx, cr_http_request *req, cr_http_response *res)
+{
+	struct site *s = ctx;
+	int rc;
+
+	if (s->hsts[0] &&
+	    (rc = cr_http_response_header(res, "Strict-Transport-Security", s->hsts)) < 0)
+		return rc;
+	return cr_http_static_handler(&s->files, req, res);
+}
+
+/* Answer every request with 301 to the same path over https on the
+ * website's port (ctx: that port). The host comes from the request's Host
+ * header, its port dropped; a request without one gets 400. */
+static int redirect_handler(void *ctx, cr_http_request *req, cr_http_response *res)
+{
+	unsigned port = (unsigned)(uintptr_t)ctx;
+	const char *host = cr_http_header_get(req->msg, "Host");
+	char location[1024];
+	size_t hlen = 0;
+	int rc;
+
+	if (!host || !host[0])
+		return cr_http_response_error(res, 400);
+	if (host[0] == '[') { /* [v6]:port */
+		const char *end = strchr(host, ']');
+		hlen = end ? (size_t)(end - host) + 1 : strlen(host);
+	} else {
+		while (host[hlen] && host[hlen] != ':')
+			hlen++;
+	}
+	if (hlen > 255 || strpbrk(host, "\r\n/\\@"))
+		return cr_http_response_error(res, 400);
+	if (port == 443)
+		snprintf(location, sizeof(location), "https://%.*s%s", (int)hlen, host,
+		         req->msg->target[0] == '/' ? req->msg->target : "/");
+	else
+		snprintf(location, sizeof(location), "https://%.*s:%u%s", (int)hlen, host, port,
+		         req->msg->target[0] == '/' ? req->msg->target : "/");
+	if ((rc = cr_http_response_header(res, "Location", location)) < 0)
+		return rc;
+	return cr_http_response_send(res, 301, "text/plain", "moved to https\n", 15);
+}
+
+/* The redirecting server, in its own fiber. */
+static int redirect_fiber(void *arg)
+{
+	cr_tcp_listener *l = arg;
+	struct cr_http_server_config cfg = {0};
+	cr_sockaddr local;
+
+	cr_tcp_local(l, &local);
+	cfg.handler = redirect_handler;
+	cfg.ctx = (void *)(uintptr_t)cr_key_port();
+	cfg.max_connections = 64;
+	cr_log("static-website: redirecting http on port %u to https on port %u", local.port,
+	       (unsigned)cr_key_port());
+	return cr_http_serve(l, &cfg);
+}
+
 int website_start(cr_stack *net, cr_kv_ro *htdocs)
 {
 	cr_sockaddr local = {cr_ipaddr_any(CR_AF_INET4), (uint16_t)cr_key_port()};
-	struct cr_http_static site = {0};
+	static struct site site;
 	struct cr_http_server_config cfg = {0};
-	cr_tcp_listener *l;
+	cr_tcp_listener *l, *rl;
 	int rc = cr_tcp_listen(net, &local, 1024, &l);
 
 	if (rc < 0) {
 		cr_log("static-website: cannot listen on port %u: %s", local.port, cr_strerror(rc));
 		return 1;
 	}
-	site.kv = htdocs;
-	site.index = "index.html";
-	site.not_found = "404.html";
-	site.cache_control = cr_key_cache_control()[0] ? cr_key_cache_control() : NULL;
-	cfg.handler = cr_http_static_handler;
+	if (cr_key_redirect_port()) {
+		cr_sockaddr rlocal = {cr_ipaddr_any(CR_AF_INET4), (uint16_t)cr_key_redirect_port()};
+		rc = cr_tcp_listen(net, &rlocal, 128, &rl);
+		if (rc == 0)
+			rc = cr_fiber_spawn(NULL, "redirect", redirect_fiber, rl, 0);
+		if (rc < 0) {
+			cr_log("static-website: cannot redirect from port %u: %s", rlocal.port,
+			       cr_strerror(rc));
+			return 1;
+		}
+	}
+	site.files.kv = htdocs;
+	site.files.index = "index.html";
+	site.files.not_found = "404.html";
+	site.files.cache_control = cr_key_cache_control()[0] ? cr_key_cache_control() : NULL;
+	if (cr_key_hsts() > 0)
+		snprintf(site.hsts, sizeof(site.hsts), "max-age=%lld", (long long)cr_key_hsts());
+	cfg.handler = site_handler;
 	cfg.ctx = &site;
 	cfg.max_connections = (unsigned)cr_key_max_connections();
 	cfg.idle_timeout_ns = CR_SEC(cr_key_idle_timeout());

@@ -39,7 +39,7 @@ int tls_engine_setup(struct tls_conn *t, const uint16_t *suites, size_t nsuites,
 	br_ssl_engine_set_protocol_names(t->eng, alpn_names, 1);
 	br_ssl_engine_add_flags(t->eng, BR_OPT_NO_RENEGOTIATION);
 	br_ssl_engine_set_buffer(t->eng, t->iobuf, sizeof(t->iobuf), 1);
-	if (cr_entropy_fill(seed, sizeof(seed)) < 0)
+	if (cr_random_fill(seed, sizeof(seed)) < 0)
 		return -EIO;
 	br_ssl_engine_inject_entropy(t->eng, seed, sizeof(seed));
 	memset(seed, 0, sizeof(seed));
@@ -412,6 +412,7 @@ const char *cr_tls_error(int e)
 	    {BR_ERR_X509_FORBIDDEN_KEY_USAGE, "certificate: key usage forbids this"},
 	    {BR_ERR_X509_WEAK_PUBLIC_KEY, "certificate: public key too weak"},
 	    {BR_ERR_X509_NOT_TRUSTED, "certificate chain not trusted (unknown CA)"},
+	    {CR_TLS_ERR_PIN_MISMATCH, "certificate does not match the pinned hash"},
 	};
 
 	if (e >= BR_ERR_SEND_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT + 256)

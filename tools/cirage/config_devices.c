@@ -287,15 +287,54 @@ static void configure_option(struct config *c, struct config_device *dev,
 /* The implementation of a device of kind (the manifest device md, or one
  * implied by it when lower_of is set: "built over a netif"), reporting
  * why there is none. */
+/* The implementation a manifest device names with impl = "NAME" (NULL
+ * when it names none; *bad when it names one that does not exist). */
+static const struct impl *named_impl(const struct config *c, const char *kind,
+                                     const struct manifest_device *md, bool *bad, struct diag *d)
+{
+	const struct toml_entry *e = toml_lookup(md->table, "impl");
+	const struct impl *impl;
+	const char *names[16];
+	struct buf b;
+
+	*bad = false;
+	if (!e)
+		return NULL;
+	if (e->val->type != TOML_STRING) {
+		diag_error(d, e->val->line, e->val->col,
+		           "device '%s': impl must be a string naming an implementation of %s",
+		           md->name, kind);
+		*bad = true;
+		return NULL;
+	}
+	impl = impl_find(c->target->name, kind, e->val->s);
+	if (impl)
+		return impl;
+	impl_names(c->target->name, kind, false, names, 16);
+	buf_init(&b);
+	buf_printf(&b, "device '%s': no %s implementation '%s' on %s ", md->name, kind, e->val->s,
+	           c->target->name);
+	buf_valid(&b, e->val->s, names);
+	diag_error(d, e->val->line, e->val->col, "%s", buf_str(&b));
+	buf_free(&b);
+	*bad = true;
+	return NULL;
+}
+
 static const struct impl *choose_impl(const struct config *c, const char *kind,
                                       const struct manifest_device *md, const char *lower_of,
                                       struct diag *d)
 {
-	const struct impl *impl = impl_for_kind(c, kind);
+	bool bad = false;
+	const struct impl *named = lower_of ? NULL : named_impl(c, kind, md, &bad, d);
+	const struct impl *impl = named ? named : impl_for_kind(c, kind);
 	const char *names[16];
 	int ch = choice_for(kind);
-	bool chosen = ch >= 0 && c->args.choice[ch];
+	bool chosen = !named && ch >= 0 && c->args.choice[ch];
 	struct buf who;
+
+	if (bad)
+		return NULL;
 
 	buf_init(&who);
 	if (lower_of)
@@ -371,7 +410,8 @@ static void configure_options(struct config *c, struct config_device *dev, struc
 	for (size_t k = 0; k < table->nentries; k++) {
 		const struct toml_entry *e = &table->entries[k];
 		bool taken_above = false;
-		if (strcmp(e->key, "kind") == 0)
+		if (strcmp(e->key, "kind") == 0 ||
+		    (strcmp(e->key, "impl") == 0 && dev->implied_by < 0))
 			continue;
 		if (dev->implied_by >= 0) {
 			if (!impl_option_find(impl, e->key))

@@ -161,13 +161,23 @@ void config_resolve_refs(struct config *c, size_t i, struct diag *d)
 
 /* A device of an exclusive kind (a netif, a block device) carries at most
  * one device built over it, which owns it: it is not also handed to the
- * start function. */
+ * start function. So is a device an option that owns what it names
+ * refers to (a TLS stack's certificate store). */
 void config_check_exclusive(struct config *c, struct diag *d)
 {
 	for (size_t j = 0; j < c->ndevs; j++) {
 		int first = -1;
-		if (!c->devs[j].kind || !c->devs[j].kind->exclusive)
+		if (!c->devs[j].kind)
 			continue;
+		if (!c->devs[j].kind->exclusive) {
+			/* an option that owns what it names (impl_option.owns) */
+			for (size_t i = 0; i < c->ndevs && c->devs[j].owner < 0; i++)
+				for (size_t k = 0; c->devs[i].impl && k < c->devs[i].nopts; k++)
+					if (c->devs[i].opts[k].ref == (int)j &&
+					    c->devs[i].impl->opts[k].owns)
+						c->devs[j].owner = (int)i;
+			continue;
+		}
 		for (size_t i = 0; i < c->ndevs; i++) {
 			const struct config_device *up = &c->devs[i];
 			bool over = false;

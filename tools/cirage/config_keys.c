@@ -230,8 +230,16 @@ void config_add_implementation_keys(struct config *c, struct diag *d)
 			ck.device = dev->name;
 			if (!ck.kt)
 				continue;
-			if (ik->def) {
-				ck.default_text = str_dup(ik->def);
+			const char *def = ik->def;
+			if (ik->def_opt) {
+				const struct impl_option *o =
+				    impl_option_find(dev->impl, ik->def_opt);
+				size_t at = o ? (size_t)(o - dev->impl->opts) : 0;
+				if (o && at < dev->nopts && dev->opts[at].text)
+					def = dev->opts[at].text;
+			}
+			if (def) {
+				ck.default_text = str_dup(def);
 				if (!ck.default_text) {
 					diag_oom(d);
 					continue;
@@ -241,13 +249,13 @@ void config_add_implementation_keys(struct config *c, struct diag *d)
 					ck.def.s = ck.default_text;
 					break;
 				case CR_KEY_INT:
-					ck.def.i = strtoll(ik->def, NULL, 10);
+					ck.def.i = strtoll(def, NULL, 10);
 					break;
 				case CR_KEY_BOOL:
-					ck.def.b = strcmp(ik->def, "true") == 0;
+					ck.def.b = strcmp(def, "true") == 0;
 					break;
 				default:
-					key_type_parse_ip(ck.kt->type, ik->def, &ck.def);
+					key_type_parse_ip(ck.kt->type, def, &ck.def);
 					break;
 				}
 			}

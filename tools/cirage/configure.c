@@ -49,11 +49,19 @@ static int check_args(const struct config_args *args)
 	}
 	for (size_t i = 0; impl_choices[i].option && i < CONFIG_MAX_CHOICES; i++) {
 		const char *v = args->choice[i], *names[16];
+		const struct impl *found = v ? impl_find(t->name, impl_choices[i].kind, v) : NULL;
 		struct buf b;
 
-		if (!v || t->unavailable || impl_find(t->name, impl_choices[i].kind, v))
+		if (found && found->explicit_only) {
+			usage_error("configure",
+			            "--%s=%s: '%s' is built over another %s device; choose it for "
+			            "one device with impl = \"%s\" in the manifest",
+			            impl_choices[i].option, v, v, impl_choices[i].kind, v);
+			return EXIT_USAGE;
+		}
+		if (!v || t->unavailable || found)
 			continue;
-		impl_names(t->name, impl_choices[i].kind, false, names, 16);
+		impl_names(t->name, impl_choices[i].kind, IMPL_CHOOSABLE, names, 16);
 		buf_init(&b);
 		buf_printf(&b, "unknown %s implementation '%s' for --%s on %s ",
 		           impl_choices[i].kind, v, impl_choices[i].option, t->name);

@@ -82,97 +82,100 @@ static const struct target targets[] = {
 
 /* ---- unix ---------------------------------------------------------------- */
 
-static const struct impl_option no_opts[] = {{NULL, 0, NULL, false, NULL, NULL, false}};
+static const struct impl_option no_opts[] = {{NULL, 0, NULL, false, NULL, NULL, false, false}};
 
 static const struct impl_option unix_tap_opts[] = {
-    {"tap", IMPL_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {"tap", IMPL_OPT_STRING, NULL, false, NULL, "name of the tap interface", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option unix_file_opts[] = {
     {"file", IMPL_OPT_FILE, NULL, false, NULL, "disk image file, relative to the app's folder",
-     false},
-    {"read_only", IMPL_OPT_BOOL, NULL, false, "false", "open the image read-only", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+     false, false},
+    {"read_only", IMPL_OPT_BOOL, NULL, false, "false", "open the image read-only", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option tender_tap_opts[] = {
     {"tap", IMPL_OPT_STRING, NULL, false, NULL,
-     "tap interface `cirage run` attaches (--net:NAME=TAP to the tender)", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+     "tap interface `cirage run` attaches (--net:NAME=TAP to the tender)", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option tender_file_opts[] = {
     {"file", IMPL_OPT_FILE, NULL, false, NULL,
-     "disk image file `cirage run` attaches, relative to the app's folder", false},
+     "disk image file `cirage run` attaches, relative to the app's folder", false, false},
     {"read_only", IMPL_OPT_BOOL, NULL, false, "false",
-     "the tender attaches it read-only (CR_ABI_DEV_READ_ONLY in the manifest note)", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+     "the tender attaches it read-only (CR_ABI_DEV_READ_ONLY in the manifest note)", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option virtio_tap_opts[] = {
     {"tap", IMPL_OPT_STRING, NULL, false, NULL,
      "tap interface `cirage run` gives QEMU for this NIC (--net:NAME=TAP); without it, "
      "user-mode networking",
-     false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+     false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option virtio_file_opts[] = {
     {"file", IMPL_OPT_FILE, NULL, false, NULL,
      "disk image file `cirage run` gives QEMU (--block:NAME=FILE), relative to the app's "
      "folder",
-     false},
+     false, false},
     {"read_only", IMPL_OPT_BOOL, NULL, false, "false",
      "QEMU gives the disk read-only (readonly=on; CR_ABI_DEV_READ_ONLY in the manifest note)",
-     false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+     false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option dir_opts[] = {
-    {"source", IMPL_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {"source", IMPL_OPT_DIR, NULL, false, NULL, "directory, relative to the app's folder", false,
+     false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option direct_opts[] = {
-    {"netif", IMPL_OPT_DEVICE, "netif", true, NULL, "the netif the stack runs over", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {"netif", IMPL_OPT_DEVICE, "netif", true, NULL, "the netif the stack runs over", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option crunch_opts[] = {
     {"source", IMPL_OPT_DIR, NULL, true, NULL,
-     "directory compiled into the image, relative to the app's folder", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+     "directory compiled into the image, relative to the app's folder", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option test_chain_opts[] = {
-    {"lower", IMPL_OPT_DEVICE, "netif", false, NULL, "netif under this one", false},
-    {"tap", IMPL_OPT_STRING, NULL, false, NULL, "name of the tap interface", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {"lower", IMPL_OPT_DEVICE, "netif", false, NULL, "netif under this one", false, false},
+    {"tap", IMPL_OPT_STRING, NULL, false, NULL, "name of the tap interface", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option test_loop_opts[] = {
-    {"backing", IMPL_OPT_DEVICE, "kv_ro", false, NULL, "store holding the image", false},
-    {"size", IMPL_OPT_INT, NULL, false, "512", "size in sectors", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {"backing", IMPL_OPT_DEVICE, "kv_ro", false, NULL, "store holding the image", false, false},
+    {"size", IMPL_OPT_INT, NULL, false, "512", "size in sectors", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option over_block_opts[] = {
-    {"block", IMPL_OPT_DEVICE, "block", true, NULL, "the block device under the store", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {"block", IMPL_OPT_DEVICE, "block", true, NULL, "the block device under the store", false,
+     false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_option test_dir_opts[] = {
-    {"source", IMPL_OPT_DIR, NULL, true, NULL, "directory, relative to the app's folder", false},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {"source", IMPL_OPT_DIR, NULL, true, NULL, "directory, relative to the app's folder", false,
+     false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
-static const struct impl_key no_keys[] = {{NULL, NULL, NULL, NULL}};
+static const struct impl_key no_keys[] = {{NULL, NULL, NULL, NULL, NULL}};
 
 static const struct impl_key direct_keys[] = {
-    {"ipv4", "ipv4", "10.0.0.2/24", "IPv4 address and prefix of the stack"},
-    {"ipv4-gateway", "ipaddr", NULL, "IPv4 gateway"},
-    {NULL, NULL, NULL, NULL},
+    {"ipv4", "ipv4", "10.0.0.2/24", "IPv4 address and prefix of the stack", NULL},
+    {"ipv4-gateway", "ipaddr", NULL, "IPv4 gateway", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 /* Cirage's own stack (lib/net), over a netif. */
@@ -181,16 +184,45 @@ static const struct impl_option net_stack_opts[] = {
      "the netif the stack runs over; left out, one is implied, attached under the "
      "stack's name",
      .implied = true},
-    {NULL, 0, NULL, false, NULL, NULL, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
 static const struct impl_key net_keys[] = {
-    {"ipv4", "ipv4", "0.0.0.0/0", "IPv4 address/prefix of the stack (0.0.0.0: DHCP)"},
-    {"ipv4-gateway", "ipaddr", "0.0.0.0", "IPv4 default gateway (0.0.0.0: none)"},
-    {"tcp-conns", "int", "256", "TCP connections at most (open, closing and TIME_WAIT)"},
+    {"ipv4", "ipv4", "0.0.0.0/0", "IPv4 address/prefix of the stack (0.0.0.0: DHCP)", NULL},
+    {"ipv4-gateway", "ipaddr", "0.0.0.0", "IPv4 default gateway (0.0.0.0: none)", NULL},
+    {"tcp-conns", "int", "256", "TCP connections at most (open, closing and TIME_WAIT)", NULL},
     {"tcp-buffer", "int", "0",
-     "KiB of TCP buffer per connection and direction (4 to 4096; 0: heap/256, at most 128)"},
-    {NULL, NULL, NULL, NULL},
+     "KiB of TCP buffer per connection and direction (4 to 4096; 0: heap/256, at most 128)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* TLS (lib/tls) over another stack. */
+static const struct impl_option tls_stack_opts[] = {
+    {"stack", IMPL_OPT_DEVICE, "stack", true, NULL,
+     "the stack TLS runs over; left out, one is implied (the target's default stack)",
+     .implied = true},
+    {"certs", IMPL_OPT_DEVICE, "kv_ro", false, NULL,
+     "store of the certificates and keys (NAME.pem, NAME.key) and of ca.pem; this "
+     "device's own",
+     .owns = true},
+    {"tls", IMPL_OPT_BOOL, NULL, false, "true",
+     "default of the key --tls: false makes the layer plain unless --tls is given", false, false},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
+};
+
+static const struct impl_key tls_keys[] = {
+    {"tls", "bool", "true", "TLS on the --tls-ports (false: plain)", "tls"},
+    {"tls-ports", "string", "", "ports that get TLS, as \"443,8443\" (empty: every port)", NULL},
+    {"tls-certs", "string", "server",
+     "certificates in the store: NAME.pem and NAME.key for each NAME of \"a,b\" (SNI "
+     "chooses)",
+     NULL},
+    {"tls-legacy", "bool", "false",
+     "also TLS 1.0/1.1, CBC suites and RSA key exchange, for old clients", NULL},
+    {"tls-session-cache", "int", "256", "TLS sessions kept for resumption (0: none)", NULL},
+    {"tls-server-name", "string", "",
+     "name to verify in servers' certificates (empty: the address connected to)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 /* The attachment of a netif (a tap) and of a block device (a file) made by
@@ -394,6 +426,19 @@ static const struct impl impls[] = {
         .what = "our stack",
         .keys = net_keys,
     },
+    {
+        .kind = "stack",
+        .name = "tls",
+        .summary = "TLS (lib/tls) over another stack: TCP flows on the TLS ports are TLS",
+        .header = "cirage/compose/tls.h",
+        .ctor = "cr_tls_stack_build",
+        .args = {"stack", "certs", "@key:tls", "@key:tls-ports", "@key:tls-certs",
+                 "@key:tls-legacy", "@key:tls-session-cache", "@key:tls-server-name"},
+        .opts = tls_stack_opts,
+        .what = "TLS stack",
+        .keys = tls_keys,
+        .explicit_only = true,
+    },
 
     /* ---- test: configure only, for tests of the device graph ---- */
     {
@@ -563,7 +608,7 @@ const struct impl *impl_default(const char *target, const char *kind)
 
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; impls[i].name; i++) {
-			if (!in_pass(&impls[i], target, kind, pass))
+			if (!in_pass(&impls[i], target, kind, pass) || impls[i].explicit_only)
 				continue;
 			if (!impls[i].unavailable)
 				return &impls[i];
@@ -573,7 +618,7 @@ const struct impl *impl_default(const char *target, const char *kind)
 	return first;
 }
 
-size_t impl_names(const char *target, const char *kind, bool available_only, const char **out,
+size_t impl_names(const char *target, const char *kind, unsigned which, const char **out,
                   size_t max)
 {
 	size_t n = 0;
@@ -581,7 +626,8 @@ size_t impl_names(const char *target, const char *kind, bool available_only, con
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; impls[i].name && n + 1 < max; i++)
 			if (in_pass(&impls[i], target, kind, pass) &&
-			    (!available_only || !impls[i].unavailable))
+			    (!(which & IMPL_AVAILABLE) || !impls[i].unavailable) &&
+			    (!(which & IMPL_CHOOSABLE) || !impls[i].explicit_only))
 				out[n++] = impls[i].name;
 	if (max)
 		out[n] = NULL;

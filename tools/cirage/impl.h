@@ -55,11 +55,17 @@ struct impl_option {
 	 * attached under DEVICE's name); the options of DEVICE that its own
 	 * implementation does not take go to it. */
 	bool implied;
+	/* IMPL_OPT_DEVICE: the device named is this device's own (a TLS
+	 * stack's certificate store): not also a start function parameter. */
+	bool owns;
 };
 
 /* A runtime key an implementation adds to the image. */
 struct impl_key {
 	const char *name, *type, *def, *doc;
+	/* The default is this option's value instead of def (the manifest
+	 * sets the key's default: tls = false). */
+	const char *def_opt;
 };
 
 /* Constructor arguments after the out-pointer, and their C types:
@@ -75,7 +81,7 @@ struct impl_key {
  * --check` prints a C file asserting that every constructor's declaration
  * has exactly that type; `make` compiles it against each target's headers,
  * so the table and the headers cannot disagree. */
-#define IMPL_MAX_ARGS 6
+#define IMPL_MAX_ARGS 10
 
 struct impl {
 	/* target NULL: a portable implementation (a library in lib/, built
@@ -119,6 +125,10 @@ struct impl {
 	 * crunch.c), and the constructor argument "@crunch" is that file's
 	 * device object, &cr_gen_crunch_<device>. */
 	bool crunch;
+	/* Never a default, nor a --net/--kv choice: a device gets it only by
+	 * naming it (impl = "tls" in the manifest), as a layer over another
+	 * device of its own kind. */
+	bool explicit_only;
 };
 
 struct target {
@@ -183,8 +193,11 @@ const struct impl *impl_find(const char *target, const char *kind, const char *n
  * is available, else the first one listed; NULL when none. */
 const struct impl *impl_default(const char *target, const char *kind);
 /* Names of the implementations of kind on target into out (at most max-1,
- * NULL-terminated); available_only skips unavailable ones. */
-size_t impl_names(const char *target, const char *kind, bool available_only, const char **out,
+ * NULL-terminated): all of them (which 0), only available ones
+ * (IMPL_AVAILABLE), only those --net/--kv may choose (IMPL_CHOOSABLE). */
+#define IMPL_AVAILABLE 1u
+#define IMPL_CHOOSABLE 2u
+size_t impl_names(const char *target, const char *kind, unsigned which, const char **out,
                   size_t max);
 const struct impl_option *impl_option_find(const struct impl *impl, const char *name);
 const char *impl_option_type_name(enum impl_option_type t);

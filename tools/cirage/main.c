@@ -67,7 +67,7 @@ static void print_choices(FILE *f)
 			const char *names[16];
 			const struct impl *def = impl_default(targets[t], ch->kind);
 			if (target_find(targets[t])->unavailable ||
-			    !impl_names(targets[t], ch->kind, false, names, 16))
+			    !impl_names(targets[t], ch->kind, IMPL_CHOOSABLE, names, 16))
 				continue;
 			fprintf(f, "      on %s:", targets[t]);
 			for (size_t k = 0; names[k]; k++) {
