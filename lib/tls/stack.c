@@ -125,8 +125,8 @@ static int load_named(struct tls_stack *ts, const char *name, size_t nlen, bool 
 		k = slurp(ts->certs, key, &key_len, &rc);
 	if (rc == -ENOENT && optional) {
 		ts->no_server = "the certificate store has no server.pem and server.key (make "
-		                "them with scripts/dev-cert.sh --out=DIR, DIR being the store's "
-		                "folder, and configure again)";
+		                "them with scripts/dev-cert.sh --name=server --out=DIR, DIR "
+		                "being the store's folder, and configure again)";
 	} else if (rc < 0) {
 		cr_log("tls: cannot read %s and %s from the certificate store: %s", pem, key,
 		       cr_strerror(rc));

@@ -14,13 +14,17 @@
  *   openssl req -x509 -newkey rsa:2048 -nodes -days 36500 ... (same)
  * Nothing is generated at test time.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bearssl.h>
 
 #include <cirage/cirage.h>
 #include <cirage/compose/boot.h>
+#include <cirage/compose/tls.h>
+#include <cirage/compose/unix.h>
 #include <cirage/platform/platform.h>
 #include <cirage/tls.h>
 
@@ -640,6 +644,230 @@ TEST(garbage_to_client_is_eproto)
 	run(&s);
 }
 
+/* ---- several certificates: SNI ---- */
+
+/* Certificates for other.test and *.wild.test, and one without a
+ * subjectAltName (CN nosan.test), made like those above. */
+static const char OTHER_CRT[] = "-----BEGIN CERTIFICATE-----\n"
+                                "MIIBpDCCAUugAwIBAgIUKJvRlsMzii71amI1qkoDkUnQC4QwCgYIKoZIzj0EAwIw\n"
+                                "FTETMBEGA1UEAwwKb3RoZXIudGVzdDAgFw0yNjEyMDcwNTU2MjlaGA8yMTI2MTEx\n"
+                                "MzA1NTYyOVowFTETMBEGA1UEAwwKb3RoZXIudGVzdDBZMBMGByqGSM49AgEGCCqG\n"
+                                "SM49AwEHA0IABIUlEAkrH26JM2sGLm6bfcsh63yg/FcXNdlChO2SehinKUrETF1E\n"
+                                "G37x4tos5Kv006vkE2C1+ypXSgQ+/eoCLpujdzB1MB0GA1UdDgQWBBRTH1fBWPnG\n"
+                                "eYqT4qUA03oaKUubczAfBgNVHSMEGDAWgBRTH1fBWPnGeYqT4qUA03oaKUubczAP\n"
+                                "BgNVHRMBAf8EBTADAQH/MCIGA1UdEQQbMBmCCm90aGVyLnRlc3SCCyoud2lsZC50\n"
+                                "ZXN0MAoGCCqGSM49BAMCA0cAMEQCIEp/xMzkFYSniyilWjHtj/g2gM3HvXEjuTHI\n"
+                                "08QVIwcaAiB89FtIbv0XO8ffnMG6JpaNjopbepSSA8NmltikFdsscw==\n"
+                                "-----END CERTIFICATE-----\n";
+static const char OTHER_KEY[] = "-----BEGIN PRIVATE KEY-----\n"
+                                "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgUXtIhbo3+AluBGlA\n"
+                                "Cl1nTlle0sAQgjb/+9O/8C9ve6mhRANCAASFJRAJKx9uiTNrBi5um33LIet8oPxX\n"
+                                "FzXZQoTtknoYpylKxExdRBt+8eLaLOSr9NOr5BNgtfsqV0oEPv3qAi6b\n"
+                                "-----END PRIVATE KEY-----\n";
+static const char NOSAN_CRT[] = "-----BEGIN CERTIFICATE-----\n"
+                                "MIIBgDCCASegAwIBAgIUAOQVVyq2W+uTEhRoUa5rYk/0ih8wCgYIKoZIzj0EAwIw\n"
+                                "FTETMBEGA1UEAwwKbm9zYW4udGVzdDAgFw0yNjEyMDcwNTU2MjlaGA8yMTI2MTEx\n"
+                                "MzA1NTYyOVowFTETMBEGA1UEAwwKbm9zYW4udGVzdDBZMBMGByqGSM49AgEGCCqG\n"
+                                "SM49AwEHA0IABAW9fvUe2GVCZkuLDVtoHERPvop8swZhU1pZJw8ywFtHmsGpruce\n"
+                                "l3cNELQz/5PFgkvUKZTOSXO7JopEqkj8b4yjUzBRMB0GA1UdDgQWBBSBBZNOzWkV\n"
+                                "hji3tIcP0rrJjCMpEDAfBgNVHSMEGDAWgBSBBZNOzWkVhji3tIcP0rrJjCMpEDAP\n"
+                                "BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIFIFC41QFvm35VBty0eI\n"
+                                "IE9boli0AhGOAFZPyJVm6UxxAiAH2yboYsbHfOBvB7enlRTYd1c8pxbY+wpgfD3U\n"
+                                "YV6pcA==\n"
+                                "-----END CERTIFICATE-----\n";
+static const char NOSAN_KEY[] = "-----BEGIN PRIVATE KEY-----\n"
+                                "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgh0vupsjtLhhGibT2\n"
+                                "dr9DwX7oUDZ+wzBpOTbGgbxTKoOhRANCAAQFvX71HthlQmZLiw1baBxET76KfLMG\n"
+                                "YVNaWScPMsBbR5rBqa7nHpd3DRC0M/+TxYJL1CmUzklzuyaKRKpI/G+M\n"
+                                "-----END PRIVATE KEY-----\n";
+
+static struct cr_tls_server_config *sni_config(void)
+{
+	struct cr_tls_server_config *c = server_cfg(false); /* localhost, default */
+	const char *why = NULL;
+
+	CHECK_EQ(cr_tls_server_config_add(c, OTHER_CRT, strlen(OTHER_CRT), OTHER_KEY,
+	                                  strlen(OTHER_KEY), &why),
+	         0);
+	CHECK_EQ(cr_tls_server_config_add(c, NOSAN_CRT, strlen(NOSAN_CRT), NOSAN_KEY,
+	                                  strlen(NOSAN_KEY), &why),
+	         0);
+	return c;
+}
+
+TEST(certificate_names)
+{
+	struct cr_tls_server_config *c = sni_config();
+	const char *names[4];
+	const char *why = NULL;
+
+	CHECK_EQ(cr_tls_server_config_names(c, 0, names, 4), 1);
+	CHECK_STREQ(names[0], "localhost");
+	CHECK_EQ(cr_tls_server_config_names(c, 1, names, 4), 2);
+	CHECK_STREQ(names[0], "other.test");
+	CHECK_STREQ(names[1], "*.wild.test");
+	CHECK_EQ(cr_tls_server_config_names(c, 2, names, 4), 1); /* the CN */
+	CHECK_STREQ(names[0], "nosan.test");
+	CHECK_EQ(cr_tls_server_config_names(c, 3, names, 4), 0);
+	/* a key that is not the certificate's is refused, and the
+	 * configuration keeps what it had */
+	CHECK_EQ(
+	    cr_tls_server_config_add(c, OTHER_CRT, strlen(OTHER_CRT), EC_KEY, strlen(EC_KEY), &why),
+	    -EINVAL);
+	CHECK_STREQ(why, "private key does not match the certificate");
+	CHECK_EQ(cr_tls_server_config_names(c, 3, names, 4), 0);
+	CHECK_EQ(cr_tls_server_config_set_cache(c, 16), 0);
+	CHECK_EQ(cr_tls_server_config_set_cache(c, (size_t)1 << 21), -EINVAL);
+	cr_tls_server_config_free(c);
+}
+
+/* The client trusts only the certificate it expects: the handshake
+ * succeeds only when SNI made the server present it. */
+static void sni_case(const char *name, const char *ca)
+{
+	struct scen s = {.scfg = sni_config(), .ccfg = client_cfg(ca), .name = name};
+	s.server_fn = echo_server;
+	s.client_fn = hello_client;
+	run(&s);
+}
+
+TEST(sni_chooses_certificate)
+{
+	sni_case("other.test", OTHER_CRT);
+	sni_case("OTHER.test", OTHER_CRT); /* names compare without case */
+	sni_case("a.wild.test", OTHER_CRT);
+	sni_case("localhost", EC_CRT);
+	sni_case("nosan.test", NOSAN_CRT);
+}
+
+TEST(sni_unknown_name_gets_default)
+{
+	/* a.b.wild.test is not covered by *.wild.test (one label): the
+	 * default certificate (localhost) comes, and the client refuses it */
+	struct scen s = {.scfg = sni_config(), .ccfg = client_cfg(EC_CRT), .name = "a.b.wild.test"};
+	expect_err = BR_ERR_X509_BAD_SERVER_NAME;
+	s.server_fn = failing_server;
+	s.client_fn = failing_client;
+	run(&s);
+}
+
+/* ---- the TLS stack over the host's sockets (lib/tls/stack.c) ---- */
+
+struct stack_scen {
+	cr_stack *tls;
+	uint16_t tls_port, plain_port;
+};
+
+static int stack_server(void *arg)
+{
+	cr_tcp_listener *l = arg;
+	cr_flow *f;
+	char buf[64];
+	cr_ssize_t n;
+
+	CHECK_EQ(cr_tcp_accept(l, CR_SEC(10), &f, NULL), 0);
+	while ((n = cr_flow_read(f, buf, sizeof(buf))) > 0)
+		CHECK_EQ(cr_flow_write(f, buf, (size_t)n), n);
+	cr_flow_close(f);
+	return 0;
+}
+
+static void echo_once(cr_stack *tls, uint16_t port, bool is_tls)
+{
+	cr_sockaddr to = {cr_ipaddr_v4(127, 0, 0, 1), port};
+	cr_flow *f;
+	char buf[16];
+
+	CHECK_EQ(cr_tcp_connect(tls, &to, CR_SEC(10), &f), 0);
+	CHECK_EQ(cr_tls_alpn(f) != NULL, is_tls); /* a TLS flow, or the plain one */
+	CHECK_EQ(cr_flow_write_str(f, "over the stack"), 14);
+	CHECK_EQ(cr_flow_read_full(f, buf, 14), 14);
+	CHECK(!memcmp(buf, "over the stack", 14));
+	cr_flow_close(f);
+}
+
+static char stack_dir[64];
+/* Stacks live as long as the image (there is no close): kept reachable. */
+cr_stack *kept_stacks[4]; /* not static: never optimised away */
+
+static void put_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", stack_dir, name);
+	f = fopen(path, "w");
+	CHECK(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int stack_main(void *arg)
+{
+	struct cr_tls_stack_config cfg = {true, "", "server", false, 8, "localhost"};
+	cr_stack *lower, *tls;
+	cr_kv_ro *kv;
+	cr_tcp_listener *lt, *lp;
+	cr_sockaddr any = {cr_ipaddr_v4(127, 0, 0, 1), 0}, local;
+	cr_fiber *ft, *fp;
+	char ports[32];
+	int r;
+
+	(void)arg;
+	CHECK_EQ(cr_unix_kv_ro_open(&kv, stack_dir), 0);
+	/* bad ports, then a certificate store without server.pem: can
+	 * connect but not serve */
+	CHECK_EQ(cr_unix_stack_open(&lower), 0);
+	cfg.ports = "443,x";
+	CHECK_EQ(cr_tls_stack_open(&tls, lower, kv, &cfg), -EINVAL);
+	cfg.ports = "";
+	CHECK_EQ(cr_tls_stack_open(&tls, lower, kv, &cfg), 0);
+	kept_stacks[0] = tls;
+	CHECK_EQ(cr_tcp_listen(tls, &any, 4, &lt), -ENOENT);
+	put_file("server.pem", EC_CRT);
+	put_file("server.key", RSA_KEY); /* not its key */
+	CHECK_EQ(cr_unix_stack_open(&lower), 0);
+	CHECK_EQ(cr_tls_stack_open(&tls, lower, kv, &cfg), -EINVAL);
+	put_file("server.key", EC_KEY);
+	put_file("ca.pem", EC_CRT);
+	/* listen on two ports; TLS on the first only */
+	CHECK_EQ(cr_unix_stack_open(&lower), 0);
+	CHECK_EQ(cr_tcp_listen(lower, &any, 4, &lp), 0); /* find a free port */
+	CHECK_EQ(cr_tcp_local(lp, &local), 0);
+	cr_tcp_listener_close(lp);
+	snprintf(ports, sizeof(ports), "%u", local.port);
+	cfg.ports = ports;
+	CHECK_EQ(cr_tls_stack_open(&tls, lower, kv, &cfg), 0);
+	kept_stacks[1] = tls;
+	any.port = local.port;
+	CHECK_EQ(cr_tcp_listen(tls, &any, 4, &lt), 0);
+	any.port = 0;
+	CHECK_EQ(cr_tcp_listen(tls, &any, 4, &lp), 0);
+	CHECK_EQ(cr_tcp_local(lp, &local), 0);
+	CHECK_EQ(cr_fiber_spawn(&ft, "tls", stack_server, lt, 128 * 1024), 0);
+	CHECK_EQ(cr_fiber_spawn(&fp, "plain", stack_server, lp, 128 * 1024), 0);
+	echo_once(tls, (uint16_t)atoi(ports), true);
+	echo_once(tls, local.port, false);
+	CHECK_EQ(cr_fiber_join(ft, &r), 0);
+	CHECK_EQ(cr_fiber_join(fp, &r), 0);
+	cr_tcp_listener_close(lt);
+	cr_tcp_listener_close(lp);
+	return 0;
+}
+
+TEST(tls_stack_over_sockets)
+{
+	strcpy(stack_dir, "/tmp/test_tls.XXXXXX");
+	CHECK(mkdtemp(stack_dir));
+	CHECK_EQ(cr_sched_main(stack_main, NULL, STACK), 0);
+	for (const char *n = "server.pem\0server.key\0ca.pem\0"; *n; n += strlen(n) + 1) {
+		char path[128];
+		snprintf(path, sizeof(path), "%s/%s", stack_dir, n);
+		unlink(path);
+	}
+	rmdir(stack_dir);
+}
+
 int main(void)
 {
 	cr_platform_init(0, NULL);
@@ -655,5 +883,9 @@ int main(void)
 	RUN(unknown_ca_refused);
 	RUN(garbage_to_server_is_eproto);
 	RUN(garbage_to_client_is_eproto);
+	RUN(certificate_names);
+	RUN(sni_chooses_certificate);
+	RUN(sni_unknown_name_gets_default);
+	RUN(tls_stack_over_sockets);
 	return CHECK_DONE();
 }
