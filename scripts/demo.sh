@@ -14,6 +14,12 @@
 #                         chooses emulation); --machine=pc|q35 among the
 #                         arguments picks another machine than microvm
 # Extra arguments go to the unikernel, e.g. scripts/demo.sh --help.
+# With --tls it serves HTTPS instead: a development certificate for
+# localhost and 127.0.0.1 is made first (scripts/dev-cert.sh, into the
+# website's certs/ folder, signed by build/dev-ca/ca.pem), HTTPS is on
+# CIRAGE_PORT (default 8443) and plain HTTP on CIRAGE_HTTP_PORT (default
+# 8080) redirects to it; try it with
+#   curl --cacert build/dev-ca/ca.pem https://localhost:8443/
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -22,7 +28,15 @@ need_packages "${BUILD_PACKAGES[@]}"
 make -s -j"$(nproc)" all
 CIRAGE=$PWD/build/bin/cirage
 APP=examples/static-website
-PORT=${CIRAGE_PORT:-8080}
+TLS=
+for a in "$@"; do [ "$a" = --tls ] && TLS=1; done
+if [ -n "$TLS" ]; then
+	PORT=${CIRAGE_PORT:-8443} HTTP_PORT=${CIRAGE_HTTP_PORT:-8080}
+	[ -f $APP/certs/server.pem ] && [ -f $APP/certs/server.key ] ||
+		scripts/dev-cert.sh --out=$APP/certs --name=server localhost 127.0.0.1
+else
+	PORT=${CIRAGE_PORT:-8080}
+fi
 TARGET=${CIRAGE_TARGET:-spt}
 if [ "$TARGET" = spt ] && { [ ! -x build/bin/cirage-spt ] || [ ! -x build/bin/cirage-slirp ]; }; then
 	echo "demo: the spt tender or its user-mode networking helper is missing; using unix" >&2
@@ -33,13 +47,28 @@ echo "+ cirage configure -t $TARGET $APP" >&2
 echo "+ cirage build $APP" >&2
 "$CIRAGE" build "$APP"
 echo >&2
-echo "Serving $APP at http://127.0.0.1:$PORT/  (Ctrl-C stops it)" >&2
+if [ -n "$TLS" ]; then
+	echo "Serving $APP at https://localhost:$PORT/ (http://127.0.0.1:$HTTP_PORT/ redirects there)" >&2
+	echo "  try: curl --cacert build/dev-ca/ca.pem https://localhost:$PORT/   (Ctrl-C stops it)" >&2
+else
+	echo "Serving $APP at http://127.0.0.1:$PORT/  (Ctrl-C stops it)" >&2
+fi
 echo >&2
 if [ "$TARGET" = hvt ] && ! bash tests/vm/kvm-works.sh >/dev/null 2>&1; then
 	echo "demo: /dev/kvm does not work here, so hvt cannot run; use spt or unix" >&2
 	exit 1
 fi
-if [ "$TARGET" = spt ] || [ "$TARGET" = hvt ] || [ "$TARGET" = virtio ]; then
+VM=
+[ "$TARGET" = spt ] || [ "$TARGET" = hvt ] || [ "$TARGET" = virtio ] && VM=1
+if [ -n "$TLS" ] && [ -n "$VM" ]; then
+	set -- --port=443 --tls-ports=443 --redirect-port=80 --redirect-to="$PORT" --hsts=300 "$@"
+	echo "+ cirage run --forward=$PORT:443 --forward=$HTTP_PORT:80 $APP -- $*" >&2
+	exec "$CIRAGE" run --forward="$PORT:443" --forward="$HTTP_PORT:80" "$APP" -- "$@"
+elif [ -n "$TLS" ]; then
+	set -- --port="$PORT" --tls-ports="$PORT" --redirect-port="$HTTP_PORT" --hsts=300 "$@"
+	echo "+ cirage run $APP -- $*" >&2
+	exec "$CIRAGE" run "$APP" -- "$@"
+elif [ -n "$VM" ]; then
 	echo "+ cirage run --forward=$PORT:80 $APP -- --port=80 $*" >&2
 	exec "$CIRAGE" run --forward="$PORT:80" "$APP" -- --port=80 "$@"
 fi

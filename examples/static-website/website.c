@@ -35,7 +35,7 @@ static int site_handler(void *ctx, cr_http_request *req, cr_http_response *res)
 }
 
 /* Answer every request with 301 to the same path over https on the
- * website's port (ctx: that port). The host comes from the request's Host
+ * website's port (ctx: that port, --redirect-to or --port). The host comes from the request's Host
  * header, its port dropped; a request without one gets 400. */
 static int redirect_handler(void *ctx, cr_http_request *req, cr_http_response *res)
 {
@@ -76,10 +76,10 @@ static int redirect_fiber(void *arg)
 
 	cr_tcp_local(l, &local);
 	cfg.handler = redirect_handler;
-	cfg.ctx = (void *)(uintptr_t)cr_key_port();
+	cfg.ctx = (void *)(uintptr_t)(cr_key_redirect_to() ? cr_key_redirect_to() : cr_key_port());
 	cfg.max_connections = 64;
 	cr_log("static-website: redirecting http on port %u to https on port %u", local.port,
-	       (unsigned)cr_key_port());
+	       (unsigned)(uintptr_t)cfg.ctx);
 	return cr_http_serve(l, &cfg);
 }
 
