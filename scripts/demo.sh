@@ -14,9 +14,10 @@
 #                         chooses emulation); --machine=pc|q35 among the
 #                         arguments picks another machine than microvm
 # Extra arguments go to the unikernel, e.g. scripts/demo.sh --help.
-# With --tls it serves HTTPS instead: a development certificate for
-# localhost and 127.0.0.1 is made first (scripts/dev-cert.sh, into the
-# website's certs/ folder, signed by build/dev-ca/ca.pem), HTTPS is on
+# With --tls it serves HTTPS instead (examples/https-website: the same
+# website composed with TLS): a development certificate for localhost and
+# 127.0.0.1 is made first (scripts/dev-cert.sh, into its certs/ folder,
+# signed by build/dev-ca/ca.pem), HTTPS is on
 # CIRAGE_PORT (default 8443) and plain HTTP on CIRAGE_HTTP_PORT (default
 # 8080) redirects to it; try it with
 #   curl --cacert build/dev-ca/ca.pem https://localhost:8443/
@@ -31,6 +32,7 @@ APP=examples/static-website
 TLS=
 for a in "$@"; do [ "$a" = --tls ] && TLS=1; done
 if [ -n "$TLS" ]; then
+	APP=examples/https-website
 	PORT=${CIRAGE_PORT:-8443} HTTP_PORT=${CIRAGE_HTTP_PORT:-8080}
 	[ -f $APP/certs/server.pem ] && [ -f $APP/certs/server.key ] ||
 		scripts/dev-cert.sh --out=$APP/certs --name=server localhost 127.0.0.1

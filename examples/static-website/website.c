@@ -5,9 +5,9 @@
  * not there, ETags, conditional GET, byte ranges, keep-alive and
  * pipelining. One fiber per connection, at most --max-connections.
  *
- * HTTPS is a matter of composition, not of this code: the manifest builds
- * `net` as the TLS stack over the network stack, plain unless --tls is
- * given (then connections on --tls-ports are TLS). --redirect-port also
+ * HTTPS is a matter of composition, not of this code:
+ * examples/https-website's manifest builds `net` as the TLS stack over the
+ * network stack, with this same file. --redirect-port also
  * answers plain HTTP on a second port with a redirect to https on --port,
  * and --hsts adds Strict-Transport-Security to every response.
  */

@@ -1,0 +1,1 @@
+../static-website/website.c
