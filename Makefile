@@ -40,6 +40,24 @@ $(BUILD)/host/%.o: %.c
 # ---- per-target libraries ---------------------------------------------------
 RUNTIME_SRCS := $(wildcard runtime/*.c runtime/*.S)
 LIB_SRCS     := $(wildcard lib/*/*.c)
+# Default TLS trust anchors (cr_tls_client_config_default, lib/tls/anchors.c):
+# tools/tls_anchors, a host program, turns a CA bundle into C, built into
+# every libcirage.a as an object of its own (so only images that call
+# cr_tls_client_config_default link it). Debian's ca-certificates by
+# default (scripts/deps.sh installs it); `make TLS_CA_BUNDLE=FILE` picks
+# another, and the table is regenerated when the bundle or its path change.
+TLS_CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+TLS_ANCHORS_C := $(BUILD)/gen/tls_anchors.c
+LIB_SRCS     += $(TLS_ANCHORS_C)
+$(BUILD)/host/tls_anchors: tools/tls_anchors.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -isystem $(BEARSSL_INCLUDE) -o $@ $< $(BEARSSL_LIB)
+$(TLS_ANCHORS_C): $(BUILD)/host/tls_anchors $(BUILD)/gen/tls_ca_bundle.path $(wildcard $(TLS_CA_BUNDLE))
+	$(BUILD)/host/tls_anchors $(TLS_CA_BUNDLE) >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+$(BUILD)/gen/tls_ca_bundle.path: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(TLS_CA_BUNDLE)' | cmp -s - $@ || echo '$(TLS_CA_BUNDLE)' >$@
+.PHONY: FORCE
 unix_SRCS    := $(RUNTIME_SRCS) $(wildcard platform/unix/*.c) $(LIB_SRCS)
 unix_CFLAGS  := $(CFLAGS_BASE) -D_GNU_SOURCE -DCR_TARGET_UNIX
 

@@ -26,6 +26,7 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 need_packages "${BUILD_PACKAGES[@]}"
 [ "${CIRAGE_TARGET:-}" = virtio ] && need_packages qemu-system-x86
+for a in "$@"; do [ "$a" = --tls ] && need_packages openssl; done
 make -s -j"$(nproc)" all
 CIRAGE=$PWD/build/bin/cirage
 APP=examples/static-website

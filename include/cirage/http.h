@@ -16,7 +16,8 @@
  * about 19 KiB per connection (struct conn: an 8 KiB header buffer, a 4 KiB
  * read buffer, a 4 KiB write buffer and 2 KiB of handler headers) plus the
  * fiber's stack, so a server holds at most max_connections * (19 KiB +
- * fiber_stack); the client uses one malloc of about 17 KiB. Bodies are
+ * fiber_stack); the client uses one malloc of about 17 KiB (over https,
+ * plus one TLS connection: cr_tls_conn_size, about 40 KiB). Bodies are
  * always streamed, never held whole.
  */
 #ifndef CIRAGE_HTTP_H
@@ -319,5 +320,60 @@ cr_ssize_t cr_http_client_read(cr_http_client *c, void *buf, size_t len);
  * status and the full body length. 0 or -errno. */
 int cr_http_get(cr_stack *stack, const cr_sockaddr *server, const char *host, const char *path,
                 uint64_t timeout_ns, int *status, void *body, size_t body_max, size_t *body_len);
+
+/* ---- the client by URL: http:// and https:// (lib/http/fetch.c) ----------- */
+
+struct cr_tls_client_config; /* cirage/tls.h */
+
+/* A URL split by cr_http_url_parse. */
+struct cr_http_url {
+	bool https; /* "https://" (else "http://") */
+	char host[256]; /* the host as written (an IPv6 literal without []) */
+	uint16_t port; /* given, or 80 / 443 */
+	const char *target; /* path and query: points into the parsed string,
+	                       or the static "/" when the URL has none */
+};
+
+/* Split url ("http[s]://host[:port][/path[?query]]", scheme and host in
+ * any case) into *out; out->target borrows url. No user info, no
+ * fragment. 0 or -EINVAL. */
+int cr_http_url_parse(const char *url, struct cr_http_url *out);
+
+/* How cr_http_client_connect and cr_http_fetch connect. Zero fields take
+ * the default in brackets. The configuration and strings are the
+ * caller's, read during the call only, except tls, which must outlive
+ * the client. */
+struct cr_http_client_options {
+	uint64_t timeout_ns; /* connect, TLS handshake, then each exchange [30 s] */
+	/* https: trust anchors and pins [NULL: the anchors compiled in from
+	 * the CA bundle, cr_tls_client_config_default, made on first use and
+	 * kept; an image using this file links them (about 75 KiB)] */
+	const struct cr_tls_client_config *tls;
+	/* https: the name sent as SNI and checked against the certificate,
+	 * and sent as Host by cr_http_fetch [NULL or "": the URL's host]. The
+	 * host must be an IP address (there is no DNS yet): this names the
+	 * server the certificate is for. */
+	const char *server_name;
+	/* optional out: cr_tls_last_error of a TLS failure (-EPROTO), else 0;
+	 * cr_tls_error gives it in words */
+	int *tls_error;
+};
+
+/* Connect to u's host (an IP address literal: -EINVAL otherwise, no DNS
+ * yet) and port, over TLS for https (the handshake is done here), and
+ * make a client that owns the connection (cr_http_client_free closes
+ * it). Send requests with cr_http_client_request(c, method, host,
+ * u->target, ...). opt may be NULL. 0, -EINVAL, -ENOMEM, the stack's
+ * connect errors, -EPROTO (TLS refused: see opt->tls_error). */
+int cr_http_client_connect(cr_stack *stack, const struct cr_http_url *u,
+                           const struct cr_http_client_options *opt, cr_http_client **out);
+
+/* GET url in one call (http or https): connect as above, request with
+ * Connection: close (Host: server_name or the URL's host, with the port
+ * when not the default), read the response. Copies up to body_max bytes
+ * of the body into body (the rest is read and dropped) and stores the
+ * status and the full body length. 0 or -errno as above. */
+int cr_http_fetch(cr_stack *stack, const char *url, const struct cr_http_client_options *opt,
+                  int *status, void *body, size_t body_max, size_t *body_len);
 
 #endif

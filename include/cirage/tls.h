@@ -121,4 +121,35 @@ const char *cr_tls_alpn(cr_flow *flow);
 /* Bytes one connection allocates (client or server). */
 size_t cr_tls_conn_size(void);
 
+/* ---- client: compiled-in anchors, pinning ---------------------------------- */
+
+/* A client configuration trusting the anchors compiled into the image
+ * from a CA bundle at build time (Debian's ca-certificates,
+ * /etc/ssl/certs/ca-certificates.crt, unless make's TLS_CA_BUNDLE names
+ * another; docs/tls.md). The anchors are read-only data shared by every
+ * such configuration, not copied: *out is one small allocation, freed
+ * with cr_tls_client_config_free, and may be pinned. Only images calling
+ * this link the table (about 75 KiB). Returns 0 or -ENOMEM. */
+int cr_tls_client_config_default(struct cr_tls_client_config **out);
+
+/* How many trust anchors cfg has (0 for NULL). */
+size_t cr_tls_client_config_anchors(const struct cr_tls_client_config *cfg);
+
+/* Pins: at most this many per configuration (one in use, the others for
+ * rotation). */
+#define CR_TLS_MAX_PINS 4
+/* Also require, on connections opened afterwards, that the SHA-256 of the
+ * server's end-entity certificate (DER) equal one of the pins (sha256 is
+ * copied). The chain must still be valid for the anchors, the dates and
+ * the name. A mismatch fails the handshake with cr_tls_last_error ==
+ * CR_TLS_ERR_PIN_MISMATCH ("certificate does not match the pinned hash").
+ * A pin is computed with
+ *   openssl x509 -in cert.pem -outform DER | openssl dgst -sha256
+ * Returns 0, -EINVAL (NULL) or -ENOSPC (CR_TLS_MAX_PINS already). */
+int cr_tls_client_config_pin(struct cr_tls_client_config *cfg, const uint8_t sha256[32]);
+
+/* cr_tls_last_error of a connection refused by the pins (not a BearSSL
+ * code: those are below 64, alerts from 256). */
+#define CR_TLS_ERR_PIN_MISMATCH 200
+
 #endif

@@ -3,7 +3,8 @@
  * lib/http/client.c - a small HTTP/1.1 client over a cr_flow: requests
  * (pipelining allowed), responses with Content-Length, chunked or
  * close-delimited bodies, HEAD, 1xx skipped, one timeout per exchange.
- * One malloc of struct cr_http_client (about 17 KiB).
+ * One malloc of struct cr_http_client (about 17 KiB). The flow is the
+ * caller's, or the client's when fetch.c (URLs, https) made it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <cirage/fiber.h>
 #include <cirage/http.h>
 #include <cirage/time.h>
+
+#include "client_internal.h"
 
 #define HEAD_BUF 8192
 #define READ_BUF 4096
@@ -24,6 +27,7 @@ struct cr_http_client {
 	uint64_t head_mask; /* bit i: the i-th outstanding request is HEAD */
 	unsigned pending;
 	bool in_body, eof;
+	bool owns_flow; /* close it in cr_http_client_free */
 	size_t rpos, rlen;
 	cr_http_parser parser;
 	char hbuf[HEAD_BUF];
@@ -52,7 +56,40 @@ int cr_http_client_new(cr_flow *flow, uint64_t timeout_ns, cr_http_client **out)
 
 void cr_http_client_free(cr_http_client *c)
 {
+	if (c && c->owns_flow)
+		cr_flow_close(c->flow);
 	free(c);
+}
+
+void http_client_own_flow(cr_http_client *c)
+{
+	c->owns_flow = true;
+}
+
+cr_flow *http_client_flow(cr_http_client *c)
+{
+	return c->flow;
+}
+
+int http_client_read_all(cr_http_client *c, void *body, size_t body_max, size_t *body_len)
+{
+	size_t total = 0;
+	char *b = body;
+
+	for (;;) {
+		char scratch[512];
+		char *dst = total < body_max ? b + total : scratch;
+		size_t room = total < body_max ? body_max - total : sizeof(scratch);
+		cr_ssize_t n = cr_http_client_read(c, dst, room);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		total += (size_t)n;
+	}
+	if (body_len)
+		*body_len = total;
+	return 0;
 }
 
 static int set_timeout(cr_http_client *c)
@@ -217,9 +254,6 @@ int cr_http_get(cr_stack *stack, const cr_sockaddr *server, const char *host, co
 	const struct cr_http_msg *m;
 	cr_http_client *c = NULL;
 	cr_flow *f;
-	size_t total = 0;
-	cr_ssize_t n;
-	char *b = body;
 	int rc;
 
 	if ((rc = cr_tcp_connect(stack, server, timeout_ns, &f)) < 0)
@@ -232,22 +266,7 @@ int cr_http_get(cr_stack *stack, const cr_sockaddr *server, const char *host, co
 		goto out;
 	if (status)
 		*status = m->status;
-	for (;;) {
-		char scratch[512];
-		char *dst = total < body_max ? b + total : scratch;
-		size_t room = total < body_max ? body_max - total : sizeof(scratch);
-		n = cr_http_client_read(c, dst, room);
-		if (n < 0) {
-			rc = (int)n;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (size_t)n;
-	}
-	if (body_len)
-		*body_len = total;
-	rc = 0;
+	rc = http_client_read_all(c, body, body_max, body_len);
 out:
 	cr_http_client_free(c);
 	cr_flow_close(f);
