@@ -35,11 +35,13 @@
  * Memory: a configuration is loaded once (a few allocations, about the
  * size of the DER certificates plus keys) and is read only afterwards; it
  * may be shared by any number of connections and must outlive them. Each
- * connection is one allocation: the BearSSL context plus one
- * BR_SSL_BUFSIZE_BIDI I/O buffer (33,178 bytes), about 40 KiB on x86_64
- * for either side (cr_tls_conn_size gives the exact figure).
- * Reads and writes never allocate. Entropy: 32 bytes from cr_entropy_fill
- * seed each connection's engine.
+ * connection is one allocation: the BearSSL context, a 16,709-byte input
+ * buffer (a whole record of the largest size) and an output buffer of
+ * 1 to 16 KiB plus 85 bytes (cr_tls_server_config_set_record_size),
+ * about 40 KiB on x86_64 with full-size records, 28 KiB with 4 KiB ones
+ * (cr_tls_conn_size gives the exact figure).
+ * Reads and writes never allocate. Entropy: 32 bytes from cr_random_fill
+ * (cirage/entropy.h) seed each connection's engine.
  */
 #ifndef CIRAGE_TLS_H
 #define CIRAGE_TLS_H
@@ -77,6 +79,14 @@ size_t cr_tls_server_config_names(const struct cr_tls_server_config *cfg, size_t
  * 0 (the default) keeps none. Every connection of cfg shares the cache.
  * Returns 0, -EINVAL (more than 2^20) or -ENOMEM. */
 int cr_tls_server_config_set_cache(struct cr_tls_server_config *cfg, size_t entries);
+
+/* Send records of at most kib KiB (1 to 16; default 16, the most TLS
+ * allows): each connection's output buffer is that size plus 85 bytes,
+ * so 4 saves 12 KiB per connection (40 KiB -> 28 KiB) for a few more
+ * record headers on large responses. Records received are always up to
+ * 16 KiB (a peer decides their size). Returns 0 or -EINVAL. Affects
+ * connections opened afterwards. */
+int cr_tls_server_config_set_record_size(struct cr_tls_server_config *cfg, unsigned kib);
 
 /* legacy true: also accept TLS 1.0 and 1.1, CBC suites and RSA key
  * exchange (not forward secret), for old clients. Default false: TLS 1.2
@@ -118,8 +128,9 @@ const char *cr_tls_error(int err_or_alert);
 /* The protocol ALPN selected ("http/1.1"), or NULL when none was. */
 const char *cr_tls_alpn(cr_flow *flow);
 
-/* Bytes one connection allocates (client or server). */
-size_t cr_tls_conn_size(void);
+/* Bytes one connection allocates when it sends records of up to
+ * record_kib KiB (cr_tls_server_config_set_record_size; 16 for clients). */
+size_t cr_tls_conn_size(unsigned record_kib);
 
 /* ---- client: compiled-in anchors, pinning ---------------------------------- */
 

@@ -221,7 +221,7 @@ int cr_tls_client_open(cr_flow *lower, const struct cr_tls_client_config *cfg,
 
 	if (!lower || !cfg || !out || !server_name || strlen(server_name) > 255)
 		return -EINVAL;
-	t = tls_conn_new(lower);
+	t = tls_conn_new(lower, tls_obuf_len(16));
 	if (!t)
 		return -ENOMEM;
 	br_ssl_client_init_full(&t->u.c.cc, &t->u.c.xc, cfg->tas, cfg->ntas);

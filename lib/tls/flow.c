@@ -25,9 +25,17 @@ static const struct cr_flow_ops tls_ops;
 
 static const char *alpn_names[] = {"http/1.1"}; /* read only; BearSSL wants non-const */
 
-size_t cr_tls_conn_size(void)
+size_t tls_obuf_len(unsigned record_kib)
 {
-	return sizeof(struct tls_conn);
+	if (record_kib == 0 || record_kib > 16)
+		record_kib = 16;
+	/* a record's payload plus the most a suite adds to it */
+	return record_kib * 1024 + (BR_SSL_BUFSIZE_OUTPUT - 16384);
+}
+
+size_t cr_tls_conn_size(unsigned record_kib)
+{
+	return sizeof(struct tls_conn) + BR_SSL_BUFSIZE_INPUT + tls_obuf_len(record_kib);
 }
 
 int tls_engine_setup(struct tls_conn *t, const uint16_t *suites, size_t nsuites, bool legacy)
@@ -38,7 +46,8 @@ int tls_engine_setup(struct tls_conn *t, const uint16_t *suites, size_t nsuites,
 	br_ssl_engine_set_suites(t->eng, suites, nsuites);
 	br_ssl_engine_set_protocol_names(t->eng, alpn_names, 1);
 	br_ssl_engine_add_flags(t->eng, BR_OPT_NO_RENEGOTIATION);
-	br_ssl_engine_set_buffer(t->eng, t->iobuf, sizeof(t->iobuf), 1);
+	br_ssl_engine_set_buffers_bidi(t->eng, t->iobuf, BR_SSL_BUFSIZE_INPUT,
+	                               t->iobuf + BR_SSL_BUFSIZE_INPUT, t->obuf_len);
 	if (cr_random_fill(seed, sizeof(seed)) < 0)
 		return -EIO;
 	br_ssl_engine_inject_entropy(t->eng, seed, sizeof(seed));
@@ -46,13 +55,14 @@ int tls_engine_setup(struct tls_conn *t, const uint16_t *suites, size_t nsuites,
 	return 0;
 }
 
-struct tls_conn *tls_conn_new(cr_flow *lower)
+struct tls_conn *tls_conn_new(cr_flow *lower, size_t obuf_len)
 {
-	struct tls_conn *t = malloc(sizeof(*t));
+	struct tls_conn *t = malloc(sizeof(*t) + BR_SSL_BUFSIZE_INPUT + obuf_len);
 
 	if (!t)
 		return NULL;
 	memset(t, 0, offsetof(struct tls_conn, u));
+	t->obuf_len = obuf_len;
 	t->flow.ops = &tls_ops;
 	t->lower = lower;
 	t->timeout = CR_FOREVER;

@@ -120,12 +120,17 @@ struct tls_conn {
 			int ncert; /* certificates seen so far */
 		} c;
 	} u;
-	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+	size_t obuf_len; /* of the output part of iobuf, after the input part */
+	unsigned char iobuf[]; /* BR_SSL_BUFSIZE_INPUT, then obuf_len */
 };
 
-/* A connection over lower with its flow operations set, nothing else:
- * the caller initialises the engine and calls tls_engine_setup. */
-struct tls_conn *tls_conn_new(cr_flow *lower);
+/* Bytes of output buffer for records of up to record_kib KiB (1 to 16;
+ * 0: 16, the largest TLS allows). */
+size_t tls_obuf_len(unsigned record_kib);
+/* A connection over lower with its flow operations set and an output
+ * buffer of obuf_len bytes, nothing else: the caller initialises the
+ * engine and calls tls_engine_setup. */
+struct tls_conn *tls_conn_new(cr_flow *lower, size_t obuf_len);
 /* Versions, suites, ALPN, no renegotiation, the buffer, and entropy.
  * legacy also allows TLS 1.0 and 1.1. 0 or -EIO. */
 int tls_engine_setup(struct tls_conn *t, const uint16_t *suites, size_t nsuites, bool legacy);

@@ -35,6 +35,7 @@ struct cr_tls_server_config {
 	struct tls_cert certs[TLS_MAX_CERTS];
 	size_t ncerts;
 	bool legacy;
+	unsigned record_kib; /* of records sent; 0: 16 */
 	size_t cache_entries;
 	unsigned char *cache_store;
 	br_ssl_session_cache_lru cache;
@@ -226,6 +227,14 @@ int cr_tls_server_config_set_cache(struct cr_tls_server_config *cfg, size_t entr
 	return 0;
 }
 
+int cr_tls_server_config_set_record_size(struct cr_tls_server_config *cfg, unsigned kib)
+{
+	if (!cfg || kib < 1 || kib > 16)
+		return -EINVAL;
+	cfg->record_kib = kib;
+	return 0;
+}
+
 void cr_tls_server_config_set_legacy(struct cr_tls_server_config *cfg, bool legacy)
 {
 	if (cfg)
@@ -360,7 +369,7 @@ int cr_tls_server_open(cr_flow *lower, const struct cr_tls_server_config *cfg, c
 
 	if (!lower || !cfg || !out || cfg->ncerts == 0)
 		return -EINVAL;
-	t = tls_conn_new(lower);
+	t = tls_conn_new(lower, tls_obuf_len(cfg->record_kib));
 	if (!t)
 		return -ENOMEM;
 	/* BearSSL's full initialisation (every hash, cipher and curve), for

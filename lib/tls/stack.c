@@ -185,6 +185,14 @@ int cr_tls_stack_open(cr_stack **out, cr_stack *lower, cr_kv_ro *certs,
 	}
 	if (rc == 0 && ts->server) {
 		cr_tls_server_config_set_legacy(ts->server, cfg->legacy);
+		if (cfg->record_kib && cr_tls_server_config_set_record_size(
+		                           ts->server, (unsigned)cfg->record_kib) < 0) {
+			cr_log("tls: --tls-record-size=%lld: give 1 to 16 (KiB)",
+			       (long long)cfg->record_kib);
+			rc = -EINVAL;
+		}
+	}
+	if (rc == 0 && ts->server) {
 		if (cfg->session_cache < 0 || cfg->session_cache > (1 << 20))
 			rc = -EINVAL;
 		else
@@ -204,9 +212,10 @@ int cr_tls_stack_open(cr_stack **out, cr_stack *lower, cr_kv_ro *certs,
 
 int cr_tls_stack_build(cr_stack **out, cr_stack *lower, cr_kv_ro *certs, bool on, const char *ports,
                        const char *names, bool legacy, int64_t session_cache,
-                       const char *server_name)
+                       const char *server_name, int64_t record_kib)
 {
-	struct cr_tls_stack_config cfg = {on, ports, names, legacy, session_cache, server_name};
+	struct cr_tls_stack_config cfg = {on,          ports,     names, legacy, session_cache,
+	                                  server_name, record_kib};
 
 	return cr_tls_stack_open(out, lower, certs, &cfg);
 }
@@ -294,21 +303,25 @@ static int ts_connect(cr_stack *stack, const cr_sockaddr *remote, uint64_t timeo
                       cr_flow **out)
 {
 	struct tls_stack *ts = (struct tls_stack *)stack;
-	char addr[CR_IPADDR_STRLEN];
+	char addr[CR_SOCKADDR_STRLEN];
 	const char *name = ts->server_name;
 	cr_flow *flow, *tf;
 	int rc;
 
 	if (!tls_port(ts, remote->port))
 		return cr_tcp_connect(ts->lower, remote, timeout_ns, out);
+	if (!name[0]) {
+		cr_log("tls: cannot verify %s: give --tls-server-name, the DNS name its "
+		       "certificate is for",
+		       cr_sockaddr_format(remote, addr, sizeof(addr)));
+		return -EINVAL;
+	}
 	rc = client_config(ts);
 	if (rc < 0)
 		return rc;
 	rc = cr_tcp_connect(ts->lower, remote, timeout_ns, &flow);
 	if (rc < 0)
 		return rc;
-	if (!name[0])
-		name = cr_ipaddr_format(&remote->addr, addr, sizeof(addr));
 	rc = cr_tls_client_open(flow, ts->client, name, &tf);
 	if (rc < 0) {
 		cr_flow_close(flow);

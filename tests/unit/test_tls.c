@@ -494,6 +494,19 @@ TEST(bulk_100k_rsa)
 	run(&s);
 }
 
+TEST(bulk_100k_small_records)
+{
+	struct scen s = {
+	    .scfg = server_cfg(false), .ccfg = client_cfg(EC_CRT), .name = "localhost"};
+	CHECK_EQ(cr_tls_server_config_set_record_size(s.scfg, 0), -EINVAL);
+	CHECK_EQ(cr_tls_server_config_set_record_size(s.scfg, 17), -EINVAL);
+	CHECK_EQ(cr_tls_server_config_set_record_size(s.scfg, 1), 0);
+	CHECK(cr_tls_conn_size(1) + 15 * 1024 == cr_tls_conn_size(16));
+	s.server_fn = echo_server;
+	s.client_fn = bulk_client;
+	run(&s);
+}
+
 /* ---- truncation ---- */
 
 static int truncating_server(void *arg)
@@ -804,7 +817,7 @@ static void put_file(const char *name, const char *text)
 
 static int stack_main(void *arg)
 {
-	struct cr_tls_stack_config cfg = {true, "", "server", false, 8, "localhost"};
+	struct cr_tls_stack_config cfg = {true, "", "server", false, 8, "localhost", 4};
 	cr_stack *lower, *tls;
 	cr_kv_ro *kv;
 	cr_tcp_listener *lt, *lp;
@@ -872,12 +885,13 @@ int main(void)
 {
 	cr_platform_init(0, NULL);
 	check_fail_hook = leave_fiber;
-	printf("# connection size %zu bytes\n", cr_tls_conn_size());
+	printf("# connection size %zu bytes\n", cr_tls_conn_size(16));
 	RUN(config_load_and_garbage);
 	RUN(handshake_ec);
 	RUN(handshake_rsa);
 	RUN(bulk_100k_both_ways_concurrent);
 	RUN(bulk_100k_rsa);
+	RUN(bulk_100k_small_records);
 	RUN(truncation_is_connreset);
 	RUN(wrong_server_name_refused);
 	RUN(unknown_ca_refused);

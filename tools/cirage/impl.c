@@ -221,7 +221,9 @@ static const struct impl_key tls_keys[] = {
      "also TLS 1.0/1.1, CBC suites and RSA key exchange, for old clients", NULL},
     {"tls-session-cache", "int", "256", "TLS sessions kept for resumption (0: none)", NULL},
     {"tls-server-name", "string", "",
-     "name to verify in servers' certificates (empty: the address connected to)", NULL},
+     "DNS name servers' certificates must have, for connections made (empty: none made)", NULL},
+    {"tls-record-size", "int", "16",
+     "KiB of the largest record sent (1 to 16): each connection's output buffer", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -433,7 +435,8 @@ static const struct impl impls[] = {
         .header = "cirage/compose/tls.h",
         .ctor = "cr_tls_stack_build",
         .args = {"stack", "certs", "@key:tls", "@key:tls-ports", "@key:tls-certs",
-                 "@key:tls-legacy", "@key:tls-session-cache", "@key:tls-server-name"},
+                 "@key:tls-legacy", "@key:tls-session-cache", "@key:tls-server-name",
+                 "@key:tls-record-size"},
         .opts = tls_stack_opts,
         .what = "TLS stack",
         .keys = tls_keys,

@@ -15,8 +15,8 @@
  * certs store for each NAME of `names`; SNI chooses among them.
  * Client side: connections to a TLS port are TLS client flows, verified
  * against the certs store's ca.pem when it has one, else the compiled-in
- * anchors (cr_tls_client_config_default), for server_name (empty: the
- * remote address as text); the handshake runs in cr_tcp_connect.
+ * anchors (cr_tls_client_config_default), for server_name; the handshake
+ * runs in cr_tcp_connect.
  * UDP and everything else go to the lower stack unchanged.
  */
 #ifndef CIRAGE_COMPOSE_TLS_H
@@ -35,7 +35,10 @@ struct cr_tls_stack_config {
 	const char *names;
 	bool legacy; /* cr_tls_server_config_set_legacy */
 	int64_t session_cache; /* entries; 0: no resumption */
-	const char *server_name; /* for connections made: "" = the address */
+	/* The name servers' certificates must have, for connections made
+	 * (BearSSL matches DNS names only): "" refuses to connect. */
+	const char *server_name;
+	int64_t record_kib; /* records sent, KiB (1-16): memory per connection */
 };
 
 /* Build the TLS stack over lower (owned from now on) with certificates
@@ -49,9 +52,10 @@ int cr_tls_stack_open(cr_stack **out, cr_stack *lower, cr_kv_ro *certs,
 
 /* The constructor the generated main.c calls (implementation "tls" of
  * kind stack): cr_tls_stack_open with the keys --tls, --tls-ports,
- * --tls-certs, --tls-legacy, --tls-session-cache, --tls-server-name. */
+ * --tls-certs, --tls-legacy, --tls-session-cache, --tls-server-name,
+ * --tls-record-size. */
 int cr_tls_stack_build(cr_stack **out, cr_stack *lower, cr_kv_ro *certs, bool on, const char *ports,
                        const char *names, bool legacy, int64_t session_cache,
-                       const char *server_name);
+                       const char *server_name, int64_t record_kib);
 
 #endif
