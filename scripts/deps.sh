@@ -23,7 +23,8 @@ need_packages() {
 # What building and running unikernels needs.
 BUILD_PACKAGES=(gcc make libc6-dev libslirp-dev musl-tools libbearssl-dev ca-certificates)
 # What the test suite needs on top: fuzzing (clang + libFuzzer runtime),
-# formatting, real clients (socat, curl, wrk) and servers (nginx-light, for
-# the TLS client), strace, namespaces, and the
+# formatting, real clients (socat, curl, wrk; wget, python3's ssl and
+# sslscan for the HTTPS website) and servers (nginx-light, for the TLS
+# client), strace, namespaces, and the
 # test VM of tests/vm/ (QEMU, static busybox, cpio, xz).
-TEST_PACKAGES=(clang openssl nginx-light libclang-rt-14-dev clang-format socat iproute2 iputils-ping procps git dnsmasq-base curl wrk strace gdb qemu-system-x86 busybox-static cpio xz-utils)
+TEST_PACKAGES=(clang openssl nginx-light libclang-rt-14-dev clang-format socat iproute2 iputils-ping procps git dnsmasq-base curl wget python3 sslscan wrk strace gdb qemu-system-x86 busybox-static cpio xz-utils)

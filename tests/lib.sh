@@ -8,6 +8,17 @@ skip() { local n=$1; shift; echo "SKIP $n: $*"; }
 # TEST_TMP: a fresh directory for this script, removed when it exits
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cirage-test.XXXXXX")
 trap 'rm -rf "$TEST_TMP"' EXIT
+# wait_log LOG PATTERN PID TRIES: 0 once file LOG holds PATTERN (grep),
+# 1 when process PID has ended or TRIES tenths of a second have passed.
+wait_log() {
+	local _
+	for _ in $(seq "$4"); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
 # netns_tap NS TAP CIDR: create network namespace NS holding a tap device
 # TAP with address CIDR, up (loopback up too). Returns non-zero on failure.
 # Tests only ever use namespaces they create, and delete them on exit.

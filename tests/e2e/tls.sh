@@ -45,11 +45,7 @@ start() {
 			"$CIRAGE" run --forward="$port:8443" "$d" >"$d.run" 2>&1 &
 		fi
 		SRV=$!
-		for _ in $(seq 100); do
-			grep -q 'listening on TCP port' "$d.run" && return 0
-			kill -0 "$SRV" 2>/dev/null || break
-			sleep 0.1
-		done
+		wait_log "$d.run" 'listening on TCP port' "$SRV" 100 && return 0
 		stop
 	done
 	return 1
