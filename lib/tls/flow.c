@@ -93,6 +93,57 @@ static int set_failed(struct tls_conn *t, int err)
 }
 
 /* Wait for the other fiber using the lower flow. */
+/* The alert description for a failure BearSSL detected without sending
+ * one (RFC 5246 7.2.2). */
+static unsigned char alert_for(int br_err)
+{
+	switch (br_err) {
+	case BR_ERR_BAD_VERSION:
+	case BR_ERR_UNSUPPORTED_VERSION:
+		return 70; /* protocol_version */
+	case BR_ERR_BAD_MAC:
+		return 20; /* bad_record_mac */
+	case BR_ERR_TOO_LARGE:
+		return 22; /* record_overflow */
+	case BR_ERR_UNKNOWN_TYPE:
+	case BR_ERR_UNEXPECTED:
+	case BR_ERR_BAD_CCS:
+		return 10; /* unexpected_message */
+	case BR_ERR_BAD_CIPHER_SUITE:
+		return 40; /* handshake_failure */
+	case BR_ERR_X509_NOT_TRUSTED:
+		return 48; /* unknown_ca */
+	case BR_ERR_X509_EXPIRED:
+		return 45; /* certificate_expired */
+	default: /* the certificate was refused, or the message malformed */
+		return br_err >= BR_ERR_X509_OK && br_err < 64 ? 42 : /* bad_certificate */
+		           br_err == CR_TLS_ERR_PIN_MISMATCH ? 42
+		                                             : 50; /* decode_error */
+	}
+}
+
+/*
+ * Before the handshake has completed, records are in clear: end a failed
+ * connection with a fatal alert of our own where BearSSL sends none (for
+ * garbage, a malformed or truncated handshake), so that the peer learns
+ * why rather than seeing the connection drop. Afterwards an alert would
+ * have to be encrypted, which only the engine can do; it has failed, so
+ * the connection just closes. Best effort: the 7 bytes are written only
+ * when no other fiber is writing the lower flow.
+ */
+static void send_clear_alert(struct tls_conn *t, unsigned char desc)
+{
+	const unsigned char alert[7] = {21, 3, 3, 0, 2, 2, desc}; /* TLS 1.2, fatal */
+
+	if (t->established || t->alert_sent || t->lower_writing || t->closing)
+		return;
+	t->alert_sent = true;
+	t->lower_writing = true;
+	(void)cr_flow_write(t->lower, alert, sizeof(alert));
+	t->lower_writing = false;
+	cr_waitq_wake_all(&t->wq);
+}
+
 static int wait_lower(struct tls_conn *t)
 {
 	return cr_waitq_wait_for(&t->wq, t->timeout);
@@ -121,8 +172,12 @@ static int pump(struct tls_conn *t, unsigned want)
 			if (e == BR_ERR_OK)
 				return 1;
 			t->br_err = e;
+			if (e < BR_ERR_RECV_FATAL_ALERT) /* BearSSL sent no alert */
+				send_clear_alert(t, alert_for(e));
 			return set_failed(t, -EPROTO);
 		}
+		if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))
+			t->established = true;
 		if ((st & BR_SSL_SENDREC) && !t->lower_writing) {
 			buf = br_ssl_engine_sendrec_buf(t->eng, &len);
 			t->lower_writing = true;
@@ -146,8 +201,10 @@ static int pump(struct tls_conn *t, unsigned want)
 			cr_waitq_wake_all(&t->wq);
 			if (t->closing)
 				return -EPIPE;
-			if (n == 0)
-				return set_failed(t, -ECONNRESET); /* no close_notify: truncated */
+			if (n == 0) { /* no close_notify: truncated */
+				send_clear_alert(t, 50); /* decode_error */
+				return set_failed(t, -ECONNRESET);
+			}
 			if (n == -ETIMEDOUT)
 				return -ETIMEDOUT; /* nothing consumed; still usable */
 			if (n < 0)

@@ -96,6 +96,8 @@ struct tls_conn {
 	int err; /* sticky: a negative errno once the connection failed */
 	int br_err; /* BearSSL's reason when err is -EPROTO */
 	bool eof; /* the peer's close_notify was read */
+	bool established; /* the handshake completed: records are encrypted */
+	bool alert_sent; /* a clear alert of ours (flow.c) */
 	bool rd_shut, wr_shut;
 	bool closing; /* close was called while fibers were inside */
 	bool lower_reading, lower_writing; /* a fiber is in the lower flow */
