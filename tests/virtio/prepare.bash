@@ -24,7 +24,7 @@ one() {
 	name=$(basename "$app")
 	if ! diff -rq -x _build "$app" "$W/$name" >/dev/null 2>&1; then
 		rm -rf "${W:?}/$name"
-		cp -r "$app" "$W/$name"
+		cp -rL "$app" "$W/$name" # -L: https-website links to static-website
 		rm -rf "$W/$name/_build"
 	fi
 	build/bin/cirage configure -t virtio "$W/$name" &&
