@@ -72,6 +72,15 @@ struct cr_kv_ro_ops {
 	int (*list)(cr_kv_ro *kv, const char *dir, cr_kv_list_fn fn, void *ctx);
 };
 
+/* One change of an atomic batch (cr_kv_batch). */
+enum cr_kv_op_kind { CR_KV_OP_SET = 1, CR_KV_OP_REMOVE = 2 };
+struct cr_kv_op {
+	enum cr_kv_op_kind kind;
+	const char *key;
+	const void *buf; /* CR_KV_OP_SET: len bytes, read during the call only */
+	size_t len;
+};
+
 struct cr_kv_rw_ops {
 	struct cr_kv_ro_ops ro;
 	/* Replace (or create) the value at key with len bytes of buf,
@@ -81,6 +90,13 @@ struct cr_kv_rw_ops {
 	/* Remove a value, or a directory and everything under it; the root
 	 * key "" empties the store. */
 	int (*remove)(cr_kv_rw *kv, const char *key);
+	/* Optional (NULL: -ENOTSUP). Apply n changes as one: after a crash
+	 * all of them are there or none. A key may appear once. Returns 0,
+	 * or -errno with nothing changed. */
+	int (*batch)(cr_kv_rw *kv, const struct cr_kv_op *ops, size_t n);
+	/* Optional (NULL: the store's writes are durable when they return).
+	 * Returns once every change made before the call is durable. */
+	int (*sync)(cr_kv_rw *kv);
 };
 
 struct cr_kv_ro {
@@ -134,6 +150,18 @@ static inline int cr_kv_remove(cr_kv_rw *kv, const char *key)
 {
 	const struct cr_kv_rw_ops *ops = (const struct cr_kv_rw_ops *)kv->ro.ops;
 	return ops->remove(kv, key);
+}
+
+static inline int cr_kv_batch(cr_kv_rw *kv, const struct cr_kv_op *ops, size_t n)
+{
+	const struct cr_kv_rw_ops *o = (const struct cr_kv_rw_ops *)kv->ro.ops;
+	return o->batch ? o->batch(kv, ops, n) : -ENOTSUP;
+}
+
+static inline int cr_kv_sync(cr_kv_rw *kv)
+{
+	const struct cr_kv_rw_ops *o = (const struct cr_kv_rw_ops *)kv->ro.ops;
+	return o->sync ? o->sync(kv) : 0;
 }
 
 /* Check a key against the rules above; 0 or -EINVAL. Shared by stores. */
