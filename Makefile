@@ -169,6 +169,15 @@ $(BUILD)/$(1)/ctor-check.stamp: $(BUILD)/bin/cirage $(wildcard include/cirage/*.
 endef
 $(foreach t,$(TARGETS),$(eval $(call ctor_check,$(t))))
 
+# ---- cirage kv: the host tool of the read-write store (tools/kv) -----------
+# build/bin/cirage-kv, which `cirage kv` runs: tools/kv/main.c linked with
+# the unix library, so images are made and checked by lib/store's own code
+# over the unix block device.
+all: $(BUILD)/bin/cirage-kv
+$(BUILD)/bin/cirage-kv: tools/kv/main.c $(BUILD)/unix/libcirage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(unix_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/unix/libcirage.a $(BEARSSL_LIB)
+
 # ---- sanitizer build of the unix library and the unit tests ----------------
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 san_SRCS  := $(unix_SRCS)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cirage/bytes.h>
 #include <cirage/http.h>
 #include <cirage/tls.h>
 
@@ -36,17 +37,6 @@ static char *slurp(cr_kv_ro *kv, const char *key, size_t *len)
 	return buf;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Add the pins of s ("HEX[,HEX...]"; ':' between bytes allowed, as
  * openssl -c prints them). 0, or -EINVAL for a malformed one. */
 static int add_pins(struct cr_tls_client_config *cfg, const char *s)
@@ -58,8 +48,8 @@ static int add_pins(struct cr_tls_client_config *cfg, const char *s)
 			int hi, lo;
 			if (*s == ':')
 				continue;
-			hi = hexval(s[0]);
-			lo = hi < 0 ? -1 : hexval(s[1]);
+			hi = cr_hex_value((unsigned char)s[0]);
+			lo = hi < 0 ? -1 : cr_hex_value((unsigned char)s[1]);
 			if (lo < 0 || n == sizeof(pin))
 				return -EINVAL;
 			pin[n++] = (uint8_t)(hi << 4 | lo);

@@ -26,11 +26,11 @@ if [ $rc -eq 0 ] && grep -q '^usage: cirage configure -t TARGET' <<<"$out" &&
 	! grep -q 'not available yet$' <<<"$out" &&
 	grep -q 'on hvt: direct (default)$' <<<"$out" &&
 	grep -q 'on virtio: direct (default)$' <<<"$out" &&
-	grep -q 'on virtio: crunch (default)$' <<<"$out" &&
+	grep -q 'on virtio: crunch (default), tar$' <<<"$out" &&
 	grep -q 'on spt: direct' <<<"$out" && ! grep -q 'on spt: direct (not' <<<"$out" &&
 	grep -q 'on unix: socket (default), direct$' <<<"$out" &&
-	grep -q 'on unix: dir (default), crunch$' <<<"$out" &&
-	grep -q 'on spt: crunch (default)$' <<<"$out" &&
+	grep -q 'on unix: dir (default), crunch, tar$' <<<"$out" &&
+	grep -q 'on spt: crunch (default), tar$' <<<"$out" &&
 	! grep -q 'test' <<<"$out"; then
 	pass help_configure
 else fail help_configure "rc=$rc: $out"; fi

@@ -7,7 +7,7 @@
 # Needs no spt library: generated C is compiled with the host's headers.
 source "$(dirname "$0")/common.bash"
 
-# ---- what spt cannot provide yet ----------------------------------------------------
+# ---- what spt needs, and what it does not take --------------------------------------
 
 # A kv_ro on spt is compiled into the image (crunch): it needs its folder.
 expect_error spt_kv_ro_needs_source 6 \
@@ -21,8 +21,9 @@ tap = { kind = "netif" }
 site = { kind = "kv_ro" }
 EOF
 
-expect_error spt_kv_rw_not_available 5 "target spt cannot provide a 'kv_rw' device yet" \
-	'(available on spt: stack, netif, block, kv_ro)' --args '-t spt' <<'EOF'
+# A kv_rw on spt is the store over a block device: a folder is not one.
+expect_error spt_kv_rw_is_a_block_store 5 "unknown option 'source' for device 'data' (kv_rw 'block' on spt; valid: kind, block, and for its implied block: file, read_only)" \
+	--args '-t spt' <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
@@ -41,11 +42,11 @@ site = { kind = "kv_ro" }
 EOF
 )
 out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
-if [ $rc -eq 1 ] && grep -q "cirage.toml:4:.*cannot provide a 'kv_rw' device" <<<"$out" &&
+if [ $rc -eq 1 ] && grep -q "cirage.toml:4:.*unknown option 'source' for device 'data' (kv_rw 'block'" <<<"$out" &&
 	grep -q "cirage.toml:6:.*device 'site' (kv_ro 'crunch' on spt) needs the option 'source'" <<<"$out" &&
 	[ ! -e "$d/_build" ]; then
-	pass spt_each_unavailable_device_reported
-else fail spt_each_unavailable_device_reported "rc=$rc: $out"; fi
+	pass spt_each_device_error_reported
+else fail spt_each_device_error_reported "rc=$rc: $out"; fi
 
 # A stack on spt is Cirage's own stack built over a netif; the manifest
 # has none, so one is implied (net.netif), attached by the tender under the

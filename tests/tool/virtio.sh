@@ -122,7 +122,8 @@ out=$("$CIRAGE" impls -t virtio 2>&1); rc=$?
 chk=$("$CIRAGE" impls --check -t virtio 2>&1); rc2=$?
 if [ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q '^  netif virtio: a virtio-net NIC' <<<"$out" &&
 	grep -q '^  block virtio: a virtio-blk disk' <<<"$out" && grep -q '^  kv_ro crunch: ' <<<"$out" &&
-	grep -q '^  kv_rw block: .*; not available: ' <<<"$out" && grep -q '^  stack direct (portable)' <<<"$out" &&
+	grep -q '^  kv_rw block (portable): ' <<<"$out" && grep -q '^  kv_ro tar (portable): ' <<<"$out" &&
+	grep -q '^  stack direct (portable)' <<<"$out" &&
 	grep -qxF '      attach: --block:NAME=FILE (to QEMU)' <<<"$out" &&
 	grep -qF 'int cr_virtio_block_open(cr_block **, const char *)' <<<"$out" &&
 	grep -qF '#include <cirage/compose/virtio.h>' <<<"$chk" && grep -qF '&cr_virtio_netif_open' <<<"$chk"; then

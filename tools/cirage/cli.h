@@ -25,6 +25,7 @@ int cmd_describe(int argc, char **argv); /* describe.c */
 int cmd_inspect(int argc, char **argv); /* inspect.c */
 int cmd_impls(int argc, char **argv); /* impls.c */
 int cmd_clean(int argc, char **argv); /* clean.c */
+int cmd_kv(int argc, char **argv); /* kv.c: runs build/bin/cirage-kv */
 
 /* configure.c: check DIR/cirage.toml against args and (re)generate
  * DIR/_build/; quiet: no summary on stdout. An exit status. */

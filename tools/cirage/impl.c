@@ -158,6 +158,16 @@ static const struct impl_option test_loop_opts[] = {
     {NULL, 0, NULL, false, NULL, NULL, false, false},
 };
 
+/* Stores over a block device (lib/store, lib/tar): the block device is
+ * implied when not named, attached under the store's name. */
+static const struct impl_option store_opts[] = {
+    {"block", IMPL_OPT_DEVICE, "block", true, NULL,
+     "the block device under the store; left out, one is implied, attached under the "
+     "store's name",
+     .implied = true},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
+};
+
 static const struct impl_option over_block_opts[] = {
     {"block", IMPL_OPT_DEVICE, "block", true, NULL, "the block device under the store", false,
      false},
@@ -238,22 +248,14 @@ static const struct impl_key tls_keys[] = {
 	.attach_doc = "disk image file", .tender_attach = true, .abi_kind = "CR_ABI_DEV_BLOCK",    \
 	.abi_read_only_opt = "read_only"
 
-/* The same entries on several targets: a directory compiled into the
- * image (lib/crunch), and Cirage's own storage over a block device. */
+/* The same entry on several targets: a directory compiled into the image
+ * (lib/crunch). */
 #define CRUNCH_KV_RO(TARGET)                                                                       \
 	{                                                                                          \
 		.target = TARGET, .kind = "kv_ro", .name = "crunch",                               \
 		.summary = "a directory compiled into the image", .ctor = "cr_crunch_kv_ro_open",  \
 		.header = "cirage/compose/crunch.h", .args = {"@crunch"}, .opts = crunch_opts,     \
 		.what = "kv_ro compiled into the image", .keys = no_keys, .crunch = true,          \
-	}
-#define BLOCK_KV_RW(TARGET)                                                                        \
-	{                                                                                          \
-		.target = TARGET, .kind = "kv_rw", .name = "block",                                \
-		.summary = "a key-value store over a block device",                                \
-		.unavailable = "Cirage's own storage over a block device is not available yet",    \
-		.ctor = "cr_block_kv_rw_open", .args = {"block"}, .opts = over_block_opts,         \
-		.what = "kv_rw over a block device", .keys = no_keys,                              \
 	}
 
 static const struct impl impls[] = {
@@ -355,7 +357,6 @@ static const struct impl impls[] = {
         .keys = no_keys,
     },
     CRUNCH_KV_RO("spt"),
-    BLOCK_KV_RW("spt"),
 
     /* ---- hvt: devices the tender attaches, as on spt ---- */
     {
@@ -383,7 +384,6 @@ static const struct impl impls[] = {
         .keys = no_keys,
     },
     CRUNCH_KV_RO("hvt"),
-    BLOCK_KV_RW("hvt"),
 
     /* ---- virtio: the devices QEMU gives the VM, as `cirage run` asks it ---- */
     {
@@ -414,7 +414,6 @@ static const struct impl impls[] = {
         .keys = no_keys,
     },
     CRUNCH_KV_RO("virtio"),
-    BLOCK_KV_RW("virtio"),
 
     /* ---- portable: libraries built over other devices, on every target ---- */
     {
@@ -441,6 +440,28 @@ static const struct impl impls[] = {
         .what = "TLS stack",
         .keys = tls_keys,
         .explicit_only = true,
+    },
+    {
+        .kind = "kv_rw",
+        .name = "block",
+        .summary = "Cirage's crash-safe store (lib/store) over a block device",
+        .header = "cirage/compose/store.h",
+        .ctor = "cr_block_kv_rw_open",
+        .args = {"block"},
+        .opts = store_opts,
+        .what = "store over a block device",
+        .keys = no_keys,
+    },
+    {
+        .kind = "kv_ro",
+        .name = "tar",
+        .summary = "a tar archive (ustar, pax, GNU) on a block device, read in place",
+        .header = "cirage/compose/tar.h",
+        .ctor = "cr_tar_kv_ro_open",
+        .args = {"block"},
+        .opts = store_opts,
+        .what = "tar archive over a block device",
+        .keys = no_keys,
     },
 
     /* ---- test: configure only, for tests of the device graph ---- */

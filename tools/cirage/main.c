@@ -40,6 +40,7 @@ static const char main_usage[] =
     "  inspect IMAGE                  show what a freestanding image (spt, hvt, virtio) holds\n"
     "  impls [-t TARGET] [--check]    list the device implementations of each target\n"
     "  clean [DIR]                    remove DIR/_build\n"
+    "  kv COMMAND IMAGE [ARGS]        create and inspect disk images of the kv_rw store\n"
     "  help [COMMAND]                 show help for a command\n"
     "\n"
     "options: -h/--help, --version. DIR defaults to the current directory.\n"
@@ -180,6 +181,17 @@ static const struct command commands[] = {
     {"clean", cmd_clean, "cirage clean [DIR]",
      "Remove DIR/_build (everything cirage generated or built); sources are never\n"
      "touched.\n"},
+    {"kv", cmd_kv, "cirage kv COMMAND IMAGE [ARGS]",
+     "Create and inspect disk images of Cirage's read-write key-value store (the kv_rw\n"
+     "implementation \"block\", docs/storage.md) with the code unikernels run\n"
+     "(<root>/build/bin/cirage-kv):\n"
+     "  create IMAGE --size=SIZE [--sector=512|4096] [--from=DIR] [--force]\n"
+     "  list [-r] [-l] IMAGE [DIR]     get IMAGE KEY        put IMAGE KEY [FILE|-]\n"
+     "  rm [-r] IMAGE KEY              check [--strict] IMAGE (fsck)     info IMAGE\n"
+     "'cirage kv --help' says more.\n"
+     "\n"
+     "exit status: 0 done, 1 an error (unreadable, not a store, damaged, no such\n"
+     "key...), 2 usage.\n"},
     {"help", cmd_help, "cirage help [COMMAND]",
      "Show help for COMMAND, or the list of commands.\n"},
     {NULL, NULL, NULL, NULL},
