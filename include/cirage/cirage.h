@@ -18,6 +18,7 @@
 #include <cirage/keys.h>
 #include <cirage/kv.h>
 #include <cirage/netif.h>
+#include <cirage/resolver.h>
 #include <cirage/stack.h>
 #include <cirage/time.h>
 #include <cirage/types.h>

@@ -65,6 +65,11 @@ struct cr_stack_ops {
 	/* Copy up to max of the stack's own addresses into out; returns how
 	 * many the stack has (which may exceed max). */
 	int (*addresses)(cr_stack *stack, cr_ipaddr *out, size_t max);
+	/* Optional (NULL: none known). Copy up to max of the DNS servers the
+	 * stack learnt from its configuration (DHCP option 6; the host's
+	 * resolv.conf for the host's sockets) into out; returns how many it
+	 * knows (which may exceed max). */
+	int (*dns_servers)(cr_stack *stack, cr_ipaddr *out, size_t max);
 };
 
 struct cr_stack {
@@ -137,6 +142,11 @@ static inline void cr_udp_close(cr_udp *u)
 static inline int cr_stack_addresses(cr_stack *s, cr_ipaddr *out, size_t max)
 {
 	return s->ops->addresses(s, out, max);
+}
+
+static inline int cr_stack_dns_servers(cr_stack *s, cr_ipaddr *out, size_t max)
+{
+	return s->ops->dns_servers ? s->ops->dns_servers(s, out, max) : 0;
 }
 
 #endif

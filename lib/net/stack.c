@@ -124,6 +124,20 @@ static int addresses(cr_stack *stack, cr_ipaddr *out, size_t max)
 	return 1;
 }
 
+static int dns_servers(cr_stack *stack, cr_ipaddr *out, size_t max)
+{
+	struct net_stack *s = (struct net_stack *)stack;
+	cr_ipaddr all[CR_DHCP_MAX_DNS];
+	int n;
+
+	if (!s->use_dhcp || !s->bound)
+		return 0;
+	n = cr_dhcp_get_dns(&s->dhcp, all, CR_DHCP_MAX_DNS);
+	for (int i = 0; i < n && (size_t)i < max && out; i++)
+		out[i] = all[i];
+	return n < 0 ? 0 : n;
+}
+
 static const struct cr_stack_ops net_stack_ops = {
     .tcp_listen = cr_net_stack_tcp_listen,
     .tcp_accept = cr_net_stack_tcp_accept,
@@ -136,6 +150,7 @@ static const struct cr_stack_ops net_stack_ops = {
     .udp_local = cr_net_stack_udp_local,
     .udp_close = cr_net_stack_udp_close,
     .addresses = addresses,
+    .dns_servers = dns_servers,
 };
 
 /* ---- open and exit --------------------------------------------------------------- */

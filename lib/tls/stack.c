@@ -352,6 +352,11 @@ static int ts_addresses(cr_stack *stack, cr_ipaddr *out, size_t max)
 	return cr_stack_addresses(((struct tls_stack *)stack)->lower, out, max);
 }
 
+static int ts_dns_servers(cr_stack *stack, cr_ipaddr *out, size_t max)
+{
+	return cr_stack_dns_servers(((struct tls_stack *)stack)->lower, out, max);
+}
+
 static const struct cr_stack_ops tls_stack_ops = {
     .tcp_listen = ts_listen,
     .tcp_accept = ts_accept,
@@ -360,4 +365,5 @@ static const struct cr_stack_ops tls_stack_ops = {
     .tcp_connect = ts_connect,
     .udp_bind = ts_udp_bind,
     .addresses = ts_addresses,
+    .dns_servers = ts_dns_servers,
 };

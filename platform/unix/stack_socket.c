@@ -27,6 +27,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -746,6 +747,31 @@ static int stack_addresses(cr_stack *stack, cr_ipaddr *out, size_t max)
 	return (int)n;
 }
 
+/* The host's DNS servers: the "nameserver" lines of /etc/resolv.conf (or
+ * $CIRAGE_RESOLV_CONF, for tests), in order. */
+static int stack_dns_servers(cr_stack *stack, cr_ipaddr *out, size_t max)
+{
+	const char *path = getenv("CIRAGE_RESOLV_CONF");
+	FILE *f = fopen(path && path[0] ? path : "/etc/resolv.conf", "re");
+	char line[256];
+	size_t n = 0;
+
+	(void)stack;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && n < 64) {
+		char addr[64];
+		cr_ipaddr ip;
+		if (sscanf(line, " nameserver %63s", addr) != 1 || cr_ipaddr_parse(addr, &ip) < 0)
+			continue;
+		if (out && n < max)
+			out[n] = ip;
+		n++;
+	}
+	fclose(f);
+	return (int)n;
+}
+
 static const struct cr_stack_ops stack_ops = {
     .tcp_listen = tcp_listen,
     .tcp_accept = tcp_accept,
@@ -758,6 +784,7 @@ static const struct cr_stack_ops stack_ops = {
     .udp_local = udp_local,
     .udp_close = udp_close,
     .addresses = stack_addresses,
+    .dns_servers = stack_dns_servers,
 };
 
 int cr_unix_stack_open(cr_stack **out)

@@ -313,14 +313,14 @@ EOF
 
 # ---- devices ------------------------------------------------------------------------
 
-expect_error unknown_device_kind 4 "unknown device kind 'stak' (valid: stack, netif, block, kv_ro, kv_rw); did you mean 'stack'?" <<'EOF'
+expect_error unknown_device_kind 4 "unknown device kind 'stak' (valid: stack, netif, block, kv_ro, kv_rw, resolver); did you mean 'stack'?" <<'EOF'
 name = "x"
 start = "x_start"
 [devices]
 net = { kind = "stak" }
 EOF
 
-expect_error missing_device_kind 5 "device 'disk' has no kind" 'valid kinds: stack, netif, block, kv_ro, kv_rw' <<'EOF'
+expect_error missing_device_kind 5 "device 'disk' has no kind" 'valid kinds: stack, netif, block, kv_ro, kv_rw, resolver' <<'EOF'
 name = "x"
 start = "x_start"
 [devices]

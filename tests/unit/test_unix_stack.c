@@ -704,6 +704,29 @@ static void leave_fiber(void)
 		cr_fiber_exit(-1000);
 }
 
+/* The host's DNS servers, from a resolv.conf of the test's own. */
+TEST(dns_servers_from_resolv_conf)
+{
+	char path[] = "/tmp/test_resolv.XXXXXX";
+	int fd = mkstemp(path);
+	const char text[] = "# a comment\nsearch example.test\nnameserver 10.0.0.53\n"
+	                    "nameserver not-an-address\n  nameserver fd00::53\noptions ndots:1\n";
+	cr_ipaddr ns[4];
+
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	setenv("CIRAGE_RESOLV_CONF", path, 1);
+	CHECK_EQ(cr_stack_dns_servers(stack, ns, 4), 2);
+	CHECK(ns[0].family == CR_AF_INET4 && ns[0].bytes[0] == 10 && ns[0].bytes[3] == 53);
+	CHECK(ns[1].family == CR_AF_INET6 && ns[1].bytes[0] == 0xfd && ns[1].bytes[15] == 0x53);
+	CHECK_EQ(cr_stack_dns_servers(stack, ns, 1), 2); /* how many there are */
+	setenv("CIRAGE_RESOLV_CONF", "/nonexistent/resolv.conf", 1);
+	CHECK_EQ(cr_stack_dns_servers(stack, ns, 4), 0);
+	unsetenv("CIRAGE_RESOLV_CONF");
+	unlink(path);
+}
+
 int main(void)
 {
 	cr_platform_init(0, NULL);
@@ -728,6 +751,7 @@ int main(void)
 	RUN(udp_v6_round_trip_and_timeout);
 	RUN(udp_dual_stack_reports_ipv4);
 	RUN(addresses);
+	RUN(dns_servers_from_resolv_conf);
 	RUN(many_connections);
 	RUN(default_fiber_stack);
 	return CHECK_DONE();

@@ -23,10 +23,12 @@ const struct device_kind device_kinds[] = {
     {"block", "cr_block", "a block device: fixed-size sectors", true},
     {"kv_ro", "cr_kv_ro", "a read-only key-value store", false},
     {"kv_rw", "cr_kv_rw", "a read-write key-value store", false},
+    {"resolver", "cr_resolver", "host names to addresses (DNS)", false},
     {NULL, NULL, NULL, false},
 };
 
-const char *const device_kind_names[] = {"stack", "netif", "block", "kv_ro", "kv_rw", NULL};
+const char *const device_kind_names[] = {"stack", "netif",    "block", "kv_ro",
+                                         "kv_rw", "resolver", NULL};
 
 const struct impl_choice impl_choices[] = {
     {"net", "stack", "implementation of every stack device"},
@@ -315,6 +317,16 @@ static const struct impl impls[] = {
         .keys = no_keys,
     },
     CRUNCH_KV_RO("unix"),
+    {
+        .target = "unix",
+        .kind = "resolver",
+        .name = "host",
+        .summary = "the host's own resolver (getaddrinfo: /etc/hosts, /etc/resolv.conf)",
+        .ctor = "cr_unix_resolver_open",
+        .opts = no_opts,
+        .what = "the host's resolver",
+        .keys = no_keys,
+    },
     {
         .target = "unix",
         .kind = "kv_rw",

@@ -15,6 +15,7 @@
 #include <cirage/keys.h>
 #include <cirage/kv.h>
 #include <cirage/netif.h>
+#include <cirage/resolver.h>
 #include <cirage/stack.h>
 
 /* The stack over the host's sockets (IPv4 and IPv6). */
@@ -29,5 +30,8 @@ int cr_unix_block_open(cr_block **out, const char *path, bool read_only);
  * and nothing outside dir is ever reachable (no "..", no symlinks out). */
 int cr_unix_kv_ro_open(cr_kv_ro **out, const char *dir);
 int cr_unix_kv_rw_open(cr_kv_rw **out, const char *dir);
+/* The host's own resolver (getaddrinfo, run asynchronously): /etc/hosts,
+ * /etc/resolv.conf, nsswitch.conf, as any host program resolves. */
+int cr_unix_resolver_open(cr_resolver **out);
 
 #endif
