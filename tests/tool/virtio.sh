@@ -11,7 +11,7 @@ source "$(dirname "$0")/common.bash"
 
 TESTS=(virtio_configure virtio_constructors virtio_manifest_note virtio_describe virtio_impls
 	virtio_build_links_image virtio_pvh_note_kept virtio_inspect virtio_spt_refuses
-	virtio_dry_run_microvm virtio_dry_run_q35 virtio_dry_run_args virtio_dry_run_tap virtio_run_options_first virtio_run_user_net_named
+	virtio_dry_run_microvm virtio_dry_run_q35 virtio_dry_run_forward_hint virtio_dry_run_args virtio_dry_run_tap virtio_run_options_first virtio_run_user_net_named
 	virtio_run_no_disk virtio_run_unknown_device virtio_run_wrong_kind virtio_run_twice
 	virtio_run_bad_mem virtio_run_mem_too_small virtio_run_bad_machine virtio_run_arg_space
 	virtio_run_bad_accel virtio_run_qemu_missing virtio_run_status virtio_run_no_status
@@ -168,6 +168,15 @@ exp="qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 48 $COMMON -fw_cfg name=et
 if [ $rc -eq 0 ] && [ "$out" = "$exp" ]; then pass virtio_dry_run_q35
 else fail virtio_dry_run_q35 "rc=$rc: got [$out], expected [$exp]"; fi
 
+# Nothing forwarded: how to reach it, with the port it serves when known.
+"$CIRAGE" run --dry-run "$d" -- --block:scratch=/dev/null --port=7070 >/dev/null 2>"$TEST_TMP/err"
+"$CIRAGE" run --dry-run "$d" -- --block:scratch=/dev/null >/dev/null 2>"$TEST_TMP/err2"
+if grep -qF 'nothing on the host reaches it: to reach the port it serves, run again with --forward=7070:7070' "$TEST_TMP/err" &&
+	grep -qF 'nothing on the host reaches it: forward a port it listens on with --forward=HOSTPORT:GUESTPORT' "$TEST_TMP/err2" &&
+	! grep -q 'nothing on the host' <<<"$("$CIRAGE" run --dry-run --forward=1:1 "$d" -- --block:scratch=/dev/null 2>&1 >/dev/null)"; then
+	pass virtio_dry_run_forward_hint
+else fail virtio_dry_run_forward_hint "$(cat "$TEST_TMP/err" "$TEST_TMP/err2")"; fi
+
 # A tap given, a path with a comma, keys the user sets, $CIRAGE_QEMU and
 # $CIRAGE_VIRTIO_QEMU_ARGS; an attached netif gets no --ipv4.
 cp "$d/disk.img" "$TEST_TMP/a,b.img"
@@ -261,7 +270,7 @@ if [ $rc -eq 1 ] && grep -qxF 'qemu-system-x86_64: could not set up host forward
 	pass virtio_run_qemu_failed
 else fail virtio_run_qemu_failed "rc=$rc: $out / rc=$rc2: $out2"; fi
 err=$(QEMU_STATUS=3 "$CIRAGE" run "$d" -- --block:scratch=/dev/null --machine=pc 2>&1 >/dev/null); rc=$?
-if [ $rc -eq 0 ] && [ "$err" = "cirage: net device 'web' on user-mode networking (the unikernel is 10.0.2.15)
+if [ $rc -eq 0 ] && [ "$(grep -v '^cirage: nothing on the host reaches it' <<<"$err")" = "cirage: net device 'web' on user-mode networking (the unikernel is 10.0.2.15)
 qemu: another warning" ]; then
 	pass virtio_run_sercon_warning_dropped
 else fail virtio_run_sercon_warning_dropped "rc=$rc: [$err]"; fi

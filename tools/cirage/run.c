@@ -139,6 +139,33 @@ void run_note_user_net(const struct run_net *rn, const char *name)
 		fprintf(stderr, "%s %s 127.0.0.1:%s -> %s", k ? "," : ";", proto, host, guest);
 	}
 	fprintf(stderr, "\n");
+	if (rn->nfwd == 0 && rn->port_hint > 0)
+		fprintf(stderr,
+		        "cirage: nothing on the host reaches it: to reach the port it serves, run "
+		        "again with --forward=%ld:%ld (then 127.0.0.1:%ld), or give it a tap with "
+		        "--tap (root)\n",
+		        rn->port_hint, rn->port_hint, rn->port_hint);
+	else if (rn->nfwd == 0)
+		fprintf(stderr, "cirage: nothing on the host reaches it: forward a port it listens "
+		                "on with --forward=HOSTPORT:GUESTPORT, or give it a tap with --tap "
+		                "(root)\n");
+}
+
+void run_set_port_hint(struct run_net *rn, const struct config *c, char **args, int nargs)
+{
+	rn->port_hint = 0;
+	for (int i = 0; i < nargs; i++)
+		if (strncmp(args[i], "--port=", 7) == 0) {
+			char *end;
+			long p = strtol(args[i] + 7, &end, 10);
+			rn->port_hint = *end == 0 && p > 0 && p < 65536 ? p : 0;
+			return;
+		}
+	for (size_t i = 0; i < c->nkeys; i++)
+		if (strcmp(c->keys[i].name, "port") == 0 && c->keys[i].default_text &&
+		    c->keys[i].kt && c->keys[i].kt->type == CR_KEY_INT && c->keys[i].def.i > 0 &&
+		    c->keys[i].def.i < 65536)
+			rn->port_hint = (long)c->keys[i].def.i;
 }
 
 /* A word a POSIX shell reads as itself, unquoted. */
@@ -288,6 +315,8 @@ static char **tender_command(const char *dir, const struct target *t, const char
 	c = run_config(dir, &s);
 	if (!c)
 		return NULL;
+	if (rn)
+		run_set_port_hint(rn, c, args, nargs);
 	v = calloc((size_t)nargs + 3 + (c ? c->nattach : 0) + 2 + 1, sizeof(*v));
 	user = calloc((size_t)nargs + 1, sizeof(*user));
 	if (!v || !user) {

@@ -25,6 +25,10 @@ struct run_net {
 	const char *fwd[RUN_FWD_MAX]; /* --forward=[tcp:|udp:]HOST:GUEST */
 	int nfwd;
 	bool dry_run; /* --dry-run: print the command, create nothing */
+	/* The port the application serves (--port=N among its arguments,
+	 * else its key port's default), for the hint run_note_user_net gives
+	 * when nothing is forwarded; 0 when it has none. */
+	long port_hint;
 };
 
 /* DIR's manifest checked again with the options DIR/_build/config saved
@@ -45,8 +49,11 @@ int run_tap_create(struct run_net *rn, const char *name);
 /* Delete the tap run_tap_create made, if any. */
 void run_tap_delete(struct run_net *rn);
 /* Say on stderr that net device name is on user-mode networking, with
- * the forwards asked for. */
+ * the forwards asked for; with none, how to reach the unikernel. */
 void run_note_user_net(const struct run_net *rn, const char *name);
+/* Set rn->port_hint from c's key port and the image's args. */
+struct config;
+void run_set_port_hint(struct run_net *rn, const struct config *c, char **args, int nargs);
 /* Whether f is a forward "[tcp:|udp:]HOST:GUEST", ports 1 to 65535. */
 bool run_forward_valid(const char *f);
 /* A forward "[tcp:|udp:]HOST:GUEST": its protocol ("tcp" or "udp") and

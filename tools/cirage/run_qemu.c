@@ -535,6 +535,7 @@ static int vm_command(const char *dir, const struct target *t, char **args, int 
 	c = run_config(dir, &s);
 	if (!c)
 		return EXIT_ERROR;
+	run_set_port_hint(rn, c, args, nargs);
 	buf_init(&b);
 	vm.attach = calloc(c->nattach + 1, sizeof(*vm.attach));
 	image = run_image_path(dir, t, s.name);
