@@ -87,6 +87,7 @@ int cr_store_check(cr_kv_rw *kv, struct cr_store_report *r, char *why, size_t wh
 	}
 	c.leaf = c.last + CR_KV_KEY_MAX;
 	st->bad_why = NULL;
+	cr_store_ra_drop(st); /* every value page from the device */
 	rc = cr_store_walk(st, &st->root, st->level, 0, true, check_fn, &c);
 	memset(&rep, 0, sizeof(rep));
 	rep.pages = st->pages;

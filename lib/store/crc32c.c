@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * lib/store/crc32c.c - CRC-32C (Castagnoli, reflected polynomial 0x82F63B78),
- * the checksum of every page of the store, by slicing-by-8 over constant
- * tables (8 KiB of read-only data, no state).
+ * the checksum of every page of the store: with the SSE4.2 crc32
+ * instruction where the CPU has it (x86-64; about 4x faster, and a page is
+ * checked on every read), else by slicing-by-8 over constant tables (8 KiB
+ * of read-only data). The only state: whether the CPU has the instruction,
+ * asked once (cpuid).
  */
 #include "internal.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 static const uint32_t crc_tab[8][256] = {
     {
@@ -321,7 +328,7 @@ static const uint32_t crc_tab[8][256] = {
     },
 };
 
-uint32_t cr_store_crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t cr_store_crc32c_table(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
@@ -346,3 +353,45 @@ uint32_t cr_store_crc32c(uint32_t crc, const void *buf, size_t len)
 		crc = (crc >> 8) ^ crc_tab[0][(crc ^ *p++) & 0xff];
 	return ~crc;
 }
+
+#if defined(__x86_64__)
+/* The instruction through inline assembly: no SSE registers (freestanding
+ * targets), nor a target attribute. */
+static uint32_t crc32c_hw(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t c = ~crc;
+
+	while (len && ((uintptr_t)p & 7)) {
+		__asm__("crc32b %1, %k0" : "+r"(c) : "rm"(*p));
+		p++;
+		len--;
+	}
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		__asm__("crc32q %1, %0" : "+r"(c) : "rm"(v));
+	}
+	for (; len; p++, len--)
+		__asm__("crc32b %1, %k0" : "+r"(c) : "rm"(*p));
+	return ~(uint32_t)c;
+}
+
+static int have_hw = -1; /* not asked yet */
+
+uint32_t cr_store_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	int hw = __atomic_load_n(&have_hw, __ATOMIC_RELAXED);
+	if (hw < 0) {
+		unsigned a, b, c, d;
+		hw = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2);
+		__atomic_store_n(&have_hw, hw, __ATOMIC_RELAXED);
+	}
+	return hw ? crc32c_hw(crc, buf, len) : cr_store_crc32c_table(crc, buf, len);
+}
+#else
+uint32_t cr_store_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	return cr_store_crc32c_table(crc, buf, len);
+}
+#endif

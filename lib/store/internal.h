@@ -45,6 +45,9 @@
 #define BATCH_MAX 64
 #define VALUE_MAX ((uint64_t)1 << 30)
 #define FLAG_INLINE 1u
+#define READAHEAD_DEFAULT 16u /* pages: 64 KiB */
+#define READAHEAD_MAX 256u
+#define CURSORS 4 /* read cursors: streams of values read at once */
 /* Free pages a transaction that sets must leave, so that a remove (which
  * copies its path before freeing anything) can always run: a delete
  * copies at most one node and one sibling per level. */
@@ -60,6 +63,30 @@ struct ref {
 struct dirty {
 	uint64_t page;
 	uint8_t *buf; /* NULL once dropped */
+};
+
+/* A page of the readahead buffer: ok once it has been verified against a
+ * reference of generation gen and CRC crc (its page number is its place). */
+struct ra_slot {
+	uint64_t gen;
+	uint32_t crc;
+	bool ok;
+};
+
+/* A read cursor (store.c): the last page read of a value chain, so that a
+ * read further on continues from it instead of walking the chain from its
+ * front. The chain is named by its front page's reference (page,
+ * generation and CRC): chains are never shared nor changed in place, so
+ * that reference names one chain and its pages. Valid for one durable
+ * generation only. */
+struct cursor {
+	struct ref first; /* the chain's front page */
+	uint64_t vlen; /* the value's length */
+	uint64_t index; /* a page of the chain already read: its index, */
+	struct ref at; /* and its reference (read from the page before it) */
+	uint64_t gen, tick; /* the durable generation it belongs to; LRU */
+	int dir; /* the chain's direction on the disk: -1 (as written) or +1 */
+	bool valid;
 };
 
 struct cache_slot {
@@ -115,7 +142,16 @@ struct store {
 	uint64_t bad_page; /* the last page that failed its checks, and why */
 	const char *bad_why;
 
-	uint8_t *vbuf; /* reading value pages */
+	/* the readahead buffer (page.c): ra_n consecutive pages from page
+	 * ra_first as the device returned them, each verified before use */
+	uint8_t *ra_buf; /* ra_max pages */
+	struct ra_slot *ra_slot;
+	unsigned ra_max, ra_n;
+	uint64_t ra_first;
+
+	struct cursor cursors[CURSORS];
+	uint64_t cursor_tick;
+
 	uint8_t *seekbuf; /* a leaf copied by a seek */
 	uint8_t *wbuf; /* building pages to write */
 	uint8_t *split; /* 2 * PAGE: node edits */
@@ -199,6 +235,12 @@ static inline uint64_t chain_pages(uint64_t len)
 {
 	return (len + VDATA - 1) / VDATA;
 }
+/* The direction of a chain's step from page `from` to page `to`: -1 or +1
+ * when they are neighbours, else dir unchanged (a guess for readahead). */
+static inline int step_dir(uint64_t from, uint64_t to, int dir)
+{
+	return to + 1 == from ? -1 : to == from + 1 ? 1 : dir;
+}
 /* Whether a value of vlen bytes under a key of klen bytes is inline. */
 static inline bool is_inline(size_t klen, uint64_t vlen)
 {
@@ -206,6 +248,8 @@ static inline bool is_inline(size_t klen, uint64_t vlen)
 }
 
 uint32_t cr_store_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The same without the CPU's instruction (tests compare the two). */
+uint32_t cr_store_crc32c_table(uint32_t crc, const void *buf, size_t len);
 
 /* ---- page.c ---- */
 /* The CRC of a page (its CRC field counted as zero). */
@@ -217,8 +261,18 @@ int cr_store_node_check(const uint8_t *p, unsigned type, unsigned level);
  * its end). -EIO (logged with the page number) when it does not check. */
 int cr_store_page_get(struct store *st, const struct ref *r, unsigned type, unsigned level,
                       const uint8_t **out);
-/* Read a value page into buf, verified. */
-int cr_store_value_read(struct store *st, const struct ref *r, uint8_t *buf);
+/* The value page r names, verified, in the readahead buffer: a pointer
+ * valid until the next value page call (or page write). When the page is
+ * not there, up to `ahead` pages of the chain (this one first, then the
+ * next ones, whose pages the chain is expected to take in direction dir,
+ * -1 or +1, from r->page) are read in one device read; each page is
+ * verified when it is asked for, and one that does not match its
+ * reference is read again (a new run from it). quiet: do not log a failed
+ * check (a reference that may be stale: the caller has another way). -EIO. */
+int cr_store_value_get(struct store *st, const struct ref *r, uint64_t ahead, int dir, bool quiet,
+                       const uint8_t **out);
+/* Forget the readahead buffer (check.c: read everything from the device). */
+void cr_store_ra_drop(struct store *st);
 /* Fill in a page's header fields (page, gen from the arguments), compute
  * its CRC into the header and *crc, and write it. */
 int cr_store_page_write(struct store *st, uint8_t *p, uint64_t page, uint64_t gen, uint32_t *crc);

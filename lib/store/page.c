@@ -13,6 +13,7 @@ int cr_store_dev_read(struct store *st, uint64_t page, void *buf, size_t nsector
 	int rc = cr_block_read(st->b, page * st->spp, buf, nsectors);
 	st->stats.reads++;
 	st->stats.bytes_read += nsectors * st->sector_size;
+	st->stats.pages_read += (nsectors + st->spp - 1) / st->spp;
 	if (rc < 0)
 		cr_log("store page %llu: read failed (%d)", (unsigned long long)page, rc);
 	return rc < 0 ? -EIO : 0;
@@ -153,23 +154,22 @@ void cr_store_cache_drop(struct store *st, uint64_t page)
 			st->cache[i].valid = false;
 }
 
-/* Read the page r names into buf and check it against r: page number,
- * generation, CRC, and the type's structure. */
-static int page_load(struct store *st, const struct ref *r, unsigned type, unsigned level,
-                     uint8_t *buf)
+static int out_of_disk(struct store *st, const struct ref *r)
+{
+	st->bad_page = r->page;
+	st->bad_why = "reference out of the disk";
+	cr_log("store page %llu: reference out of the disk", (unsigned long long)r->page);
+	return -EIO;
+}
+
+/* Check buf, the page r names, against r: page number, generation, CRC,
+ * and the type's structure. quiet: a failure is neither logged nor
+ * recorded (a speculative check, which the caller follows with a read). */
+static int page_verify(struct store *st, const struct ref *r, unsigned type, unsigned level,
+                       const uint8_t *buf, bool quiet)
 {
 	const char *why = NULL;
-	int rc;
 
-	if (r->page < 2 || r->page >= st->pages) {
-		st->bad_page = r->page;
-		st->bad_why = "reference out of the disk";
-		cr_log("store page %llu: reference out of the disk", (unsigned long long)r->page);
-		return -EIO;
-	}
-	rc = cr_store_dev_read(st, r->page, buf, st->spp);
-	if (rc < 0)
-		return rc;
 	if (memcmp(buf, "CRKP", 4) != 0)
 		why = "not a store page";
 	else if (le64(buf + 8) != r->page)
@@ -180,13 +180,28 @@ static int page_load(struct store *st, const struct ref *r, unsigned type, unsig
 		why = "checksum mismatch";
 	else if (cr_store_node_check(buf, type, level) < 0)
 		why = "malformed";
-	if (why) {
+	if (!why)
+		return 0;
+	if (!quiet) {
 		st->bad_page = r->page;
 		st->bad_why = why;
 		cr_log("store page %llu: %s", (unsigned long long)r->page, why);
-		return -EIO;
 	}
-	return 0;
+	return -EIO;
+}
+
+/* Read the page r names into buf and check it against r. */
+static int page_load(struct store *st, const struct ref *r, unsigned type, unsigned level,
+                     uint8_t *buf)
+{
+	int rc;
+
+	if (r->page < 2 || r->page >= st->pages)
+		return out_of_disk(st, r);
+	rc = cr_store_dev_read(st, r->page, buf, st->spp);
+	if (rc < 0)
+		return rc;
+	return page_verify(st, r, type, level, buf, false);
 }
 
 int cr_store_page_get(struct store *st, const struct ref *r, unsigned type, unsigned level,
@@ -224,9 +239,93 @@ int cr_store_page_get(struct store *st, const struct ref *r, unsigned type, unsi
 	return 0;
 }
 
-int cr_store_value_read(struct store *st, const struct ref *r, uint8_t *buf)
+/* ---- the readahead buffer: value pages ----
+ *
+ * A chain's pages are allocated in increasing page order while it is
+ * written last page first (store.c, write_chain), so on a disk with free
+ * runs a chain lies on consecutive pages in decreasing order: reading from
+ * its front, the next page is the one just before. cr_store_value_get
+ * reads such a run in one device read; nothing is trusted because it is in
+ * the buffer: every page is checked against the reference it is asked for
+ * (page number, generation, CRC, structure) like any page read. A page of
+ * a run that was not part of the chain (the run reached into other pages)
+ * simply fails its check and is read again from the device.
+ */
+
+void cr_store_ra_drop(struct store *st)
 {
-	return page_load(st, r, T_VALUE, 0, buf);
+	st->ra_n = 0;
+}
+
+/* Read up to `ahead` pages into the buffer, in one device read: page and
+ * the pages after it (dir +1) or before it (dir -1), within the disk. */
+static int ra_fill(struct store *st, uint64_t page, uint64_t ahead, int dir)
+{
+	uint64_t m = ahead < st->ra_max ? ahead : st->ra_max, first = page;
+	int rc;
+
+	if (m == 0)
+		m = 1;
+	if (dir < 0) {
+		if (m > page - 1)
+			m = page - 1; /* never below page 2 */
+		first = page - (m - 1);
+	} else if (m > st->pages - page) {
+		m = st->pages - page;
+	}
+	st->ra_n = 0;
+	rc = cr_store_dev_read(st, first, st->ra_buf, (size_t)m * st->spp);
+	if (rc < 0 && m > 1) {
+		/* the run failed (a bad sector in it?): the page alone */
+		m = 1;
+		first = page;
+		rc = cr_store_dev_read(st, first, st->ra_buf, st->spp);
+	}
+	if (rc < 0)
+		return rc;
+	st->ra_first = first;
+	st->ra_n = (unsigned)m;
+	for (unsigned i = 0; i < st->ra_n; i++)
+		st->ra_slot[i].ok = false;
+	return 0;
+}
+
+int cr_store_value_get(struct store *st, const struct ref *r, uint64_t ahead, int dir, bool quiet,
+                       const uint8_t **out)
+{
+	if (r->page < 2 || r->page >= st->pages)
+		return quiet ? -EIO : out_of_disk(st, r);
+	for (;;) {
+		bool fresh = false;
+		int rc;
+		if (!(st->ra_n && r->page >= st->ra_first && r->page - st->ra_first < st->ra_n)) {
+			rc = ra_fill(st, r->page, ahead, dir);
+			if (rc < 0)
+				return rc;
+			fresh = true;
+		}
+		unsigned i = (unsigned)(r->page - st->ra_first);
+		struct ra_slot *s = &st->ra_slot[i];
+		const uint8_t *p = st->ra_buf + (size_t)i * PAGE;
+		if (s->ok && s->gen == r->gen && s->crc == r->crc) {
+			*out = p; /* verified against this very reference before */
+			return 0;
+		}
+		/* A page read by an earlier call (as part of a run, or for
+		 * another reference) is checked quietly and read again when it
+		 * does not match; a page just read is the device's answer. */
+		rc = page_verify(st, r, T_VALUE, 0, p, quiet || !fresh);
+		if (rc == 0) {
+			s->ok = true;
+			s->gen = r->gen;
+			s->crc = r->crc;
+			*out = p;
+			return 0;
+		}
+		if (fresh)
+			return rc;
+		st->ra_n = 0;
+	}
 }
 
 int cr_store_page_write(struct store *st, uint8_t *p, uint64_t page, uint64_t gen, uint32_t *crc)
@@ -238,5 +337,7 @@ int cr_store_page_write(struct store *st, uint8_t *p, uint64_t page, uint64_t ge
 	*crc = cr_store_page_crc(p);
 	put32(p + 24, *crc);
 	cr_store_cache_drop(st, page);
+	if (st->ra_n && page >= st->ra_first && page - st->ra_first < st->ra_n)
+		st->ra_n = 0; /* it held the page's old content */
 	return cr_store_dev_write(st, page, p, st->spp);
 }

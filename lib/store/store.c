@@ -392,6 +392,147 @@ static int writable(struct store *st)
 	return 0;
 }
 
+/* ---- reading a value's chain: read cursors ---- */
+
+static bool ref_eq(const struct ref *a, const struct ref *b)
+{
+	return a->page == b->page && a->gen == b->gen && a->crc == b->crc;
+}
+
+/* A cursor on the chain `first` (of vlen bytes) at page index skip or
+ * before it, made in the current generation; the nearest. */
+static struct cursor *cursor_find(struct store *st, const struct ref *first, uint64_t vlen,
+                                  uint64_t skip)
+{
+	struct cursor *best = NULL;
+	for (unsigned i = 0; i < CURSORS; i++) {
+		struct cursor *c = &st->cursors[i];
+		if (c->valid && c->gen == st->gen && c->vlen == vlen && ref_eq(&c->first, first) &&
+		    c->index <= skip && (!best || c->index > best->index))
+			best = c;
+	}
+	return best;
+}
+
+/* The cursor to record a read of chain `first` in: the one that read
+ * continued (c), else one already on that chain, a free one, or the
+ * least recently used. */
+static struct cursor *cursor_slot(struct store *st, struct cursor *c, const struct ref *first)
+{
+	if (c)
+		return c;
+	c = &st->cursors[0];
+	for (unsigned i = 0; i < CURSORS; i++) {
+		struct cursor *k = &st->cursors[i];
+		if (k->valid && k->gen == st->gen && ref_eq(&k->first, first))
+			return k;
+		if (!k->valid || k->gen != st->gen)
+			c = k; /* a free one */
+		else if (c->valid && c->gen == st->gen && k->tick < c->tick)
+			c = k;
+	}
+	return c;
+}
+
+/*
+ * Copy the bytes [offset, offset + len) of a chain value (vlen bytes;
+ * pages [skip, end) of its n hold them) into buf, reading the chain from
+ * page index k (reference r) on. From a cursor (c not NULL), r is the
+ * cursor's page: it is checked quietly, and *stale set when it fails (the
+ * caller then walks from the front); the pages after it are read ahead up
+ * to the chain's end (a stream), else only those the call needs. On
+ * success a cursor is left on the last page read, or c freed when that
+ * was the chain's last.
+ */
+static cr_ssize_t chain_copy(struct store *st, const struct ref *first, uint64_t vlen,
+                             uint64_t offset, uint8_t *buf, size_t len, uint64_t k, struct ref r,
+                             struct cursor *c, bool *stale)
+{
+	uint64_t n = chain_pages(vlen), skip = offset / VDATA;
+	uint64_t end = (offset + len - 1) / VDATA + 1;
+	int dir = c ? c->dir : -1;
+	size_t done = 0;
+
+	if (end > n)
+		end = n;
+	for (uint64_t k0 = k; k < end; k++) {
+		bool at_cursor = c && k == k0;
+		const uint8_t *p;
+		int rc = cr_store_value_get(st, &r, (c ? n : end) - k, dir, at_cursor, &p);
+		uint64_t want = k + 1 < n ? VDATA : vlen - k * VDATA;
+		if (rc == 0 && le16(p + 6) != want) {
+			if (!at_cursor)
+				cr_log("store page %llu: value page of the wrong size",
+				       (unsigned long long)r.page);
+			rc = -EIO;
+		}
+		if (rc < 0) {
+			*stale = at_cursor;
+			return rc;
+		}
+		if (k >= skip) {
+			uint64_t from = k == skip ? offset - skip * VDATA : 0;
+			size_t cnt = (size_t)(want - from);
+			if (cnt > len - done)
+				cnt = len - done;
+			memcpy(buf + done, p + HDR + from, cnt);
+			done += cnt;
+		}
+		if (k + 1 < end) {
+			struct ref next = ref_get(p + VNEXT);
+			dir = step_dir(r.page, next.page, dir);
+			r = next;
+		}
+	}
+	if (end == n) {
+		if (c)
+			c->valid = false; /* the stream reached the end */
+		return (cr_ssize_t)done;
+	}
+	/* r is page end - 1's reference: a read from there on continues */
+	c = cursor_slot(st, c, first);
+	c->valid = true;
+	c->first = *first;
+	c->vlen = vlen;
+	c->index = end - 1;
+	c->at = r;
+	c->gen = st->gen;
+	c->dir = dir;
+	c->tick = ++st->cursor_tick;
+	return (cr_ssize_t)done;
+}
+
+/* Read len (> 0) bytes at offset (< vlen) of the chain value whose front
+ * page `first` names. A read at or after a cursor's page continues from
+ * it, one before walks from the front. A cursor is of the current
+ * generation and named by the chain's front page reference, so it cannot
+ * be stale; but nothing depends on that: its page is checked against its
+ * reference like any other, and when it fails the read walks from the
+ * front. */
+static cr_ssize_t chain_read(struct store *st, const struct ref *first, uint64_t vlen,
+                             uint64_t offset, void *buf, size_t len)
+{
+	struct cursor *c = cursor_find(st, first, vlen, offset / VDATA);
+	bool stale = false;
+	cr_ssize_t rc;
+
+	if (chain_pages(vlen) > st->pages)
+		return -EIO;
+	if (c) {
+		rc = chain_copy(st, first, vlen, offset, buf, len, c->index, c->at, c, &stale);
+		if (!stale) {
+			st->stats.cursor_hits++;
+			return rc;
+		}
+		c->valid = false;
+	}
+	/* Pages read ahead serve the read that read them and the reads that
+	 * continue its stream; any other read goes to the device, as a read
+	 * of a value always did. */
+	cr_store_ra_drop(st);
+	return chain_copy(st, first, vlen, offset, buf, len, 0, *first, NULL, &stale);
+}
+
 /* ---- the kv_rw device ---- */
 
 static cr_ssize_t store_get(cr_kv_ro *kv, const char *key, uint64_t offset, void *buf, size_t len)
@@ -426,37 +567,8 @@ static cr_ssize_t store_get(cr_kv_ro *kv, const char *key, uint64_t offset, void
 			memcpy(buf, e + LEAF_FIXED + le16(e) + offset, n);
 			rc = (cr_ssize_t)n;
 		} else {
-			struct ref r = ref_get(e + LEAF_FIXED + le16(e));
-			uint64_t skip = offset / VDATA, pos = skip * VDATA, left = vlen;
-			size_t done = 0;
-			uint64_t n = chain_pages(vlen);
-			if (n > st->pages)
-				n = 0, rc = -EIO;
-			for (uint64_t i = 0; i < n && done < len; i++) {
-				rc = cr_store_value_read(st, &r, st->vbuf);
-				if (rc < 0)
-					break;
-				uint64_t want = i + 1 < n ? VDATA : vlen - i * VDATA;
-				if (le16(st->vbuf + 6) != want) {
-					cr_log("store page %llu: value page of the wrong size",
-					       (unsigned long long)r.page);
-					rc = -EIO;
-					break;
-				}
-				if (i >= skip) {
-					uint64_t from = i == skip ? offset - pos : 0;
-					size_t cnt = (size_t)(want - from);
-					if (cnt > len - done)
-						cnt = len - done;
-					memcpy((uint8_t *)buf + done, st->vbuf + HDR + from, cnt);
-					done += cnt;
-				}
-				r = ref_get(st->vbuf + VNEXT);
-				left -= want;
-			}
-			(void)left;
-			if (rc >= 0)
-				rc = (cr_ssize_t)done;
+			struct ref first = ref_get(e + LEAF_FIXED + le16(e));
+			rc = chain_read(st, &first, vlen, offset, buf, len);
 		}
 	}
 	unlock(st);
@@ -961,12 +1073,18 @@ int cr_store_open(cr_kv_rw **out, cr_block *b, const struct cr_store_config *cfg
 	st->ncache = (unsigned)cache_n;
 	st->la_bits = malloc(la);
 	st->la_bits_n = (uint64_t)la * 8;
-	st->vbuf = malloc(PAGE);
+	st->ra_max = cfg->readahead_pages ? cfg->readahead_pages : READAHEAD_DEFAULT;
+	if (st->ra_max > READAHEAD_MAX)
+		st->ra_max = READAHEAD_MAX;
+	st->ra_buf = malloc((size_t)st->ra_max * PAGE);
+	st->ra_slot = calloc(st->ra_max, sizeof(*st->ra_slot));
 	st->wbuf = malloc(PAGE);
 	st->split = malloc(2 * PAGE);
 	st->seekbuf = malloc(PAGE);
-	st->stats.heap_bytes += cache_n * (sizeof(*st->cache) + PAGE) + la + 5 * PAGE;
-	bool ok = st->cache && st->la_bits && st->vbuf && st->wbuf && st->split && st->seekbuf;
+	st->stats.heap_bytes += cache_n * (sizeof(*st->cache) + PAGE) + la + 4 * PAGE +
+	                        st->ra_max * (PAGE + sizeof(*st->ra_slot));
+	bool ok = st->cache && st->la_bits && st->ra_buf && st->ra_slot && st->wbuf && st->split &&
+	          st->seekbuf;
 	for (size_t i = 0; ok && i < cache_n; i++) {
 		st->cache[i].buf = malloc(PAGE);
 		ok = st->cache[i].buf != NULL;
@@ -1003,7 +1121,8 @@ void cr_store_close(cr_kv_rw *kv)
 			free(st->cache[i].buf);
 	free(st->cache);
 	free(st->la_bits);
-	free(st->vbuf);
+	free(st->ra_buf);
+	free(st->ra_slot);
 	free(st->wbuf);
 	free(st->split);
 	free(st->seekbuf);

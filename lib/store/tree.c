@@ -589,29 +589,33 @@ int cr_store_walk_chain(struct store *st, const struct ref *first, uint64_t len,
                         walk_fn fn, void *ctx)
 {
 	uint64_t n = chain_pages(len);
+	/* the pages read: all when verifying, else all but the last (only
+	 * its reference is needed) */
+	uint64_t reads = verify ? n : n - 1;
 	struct ref r = *first;
-	int rc;
+	int dir = -1, rc;
 
 	if (n > st->pages)
 		return -EUCLEAN;
 	for (uint64_t k = 0; k < n; k++) {
-		bool read = verify || k + 1 < n;
+		bool read = k < reads;
+		const uint8_t *p = NULL;
 		if (++st->walk_visits > st->pages)
 			return -EUCLEAN; /* pages shared: not a tree */
 		if (read) {
-			rc = cr_store_value_read(st, &r, st->vbuf);
+			rc = cr_store_value_get(st, &r, reads - k, dir, false, &p);
 			if (rc < 0)
 				return rc;
 			uint64_t want = k + 1 < n ? VDATA : len - k * VDATA;
-			if (le16(st->vbuf + 6) != want)
+			if (le16(p + 6) != want)
 				return -EUCLEAN;
 		}
-		rc = fn(st, ctx, r.page, T_VALUE, read ? st->vbuf : NULL);
+		rc = fn(st, ctx, r.page, T_VALUE, p);
 		if (rc < 0)
 			return rc;
 		if (!read)
 			break;
-		struct ref next = ref_get(st->vbuf + VNEXT);
+		struct ref next = ref_get(p + VNEXT);
 		if (k + 1 == n) {
 			if (next.page || next.gen || next.crc)
 				return -EUCLEAN;
@@ -619,6 +623,7 @@ int cr_store_walk_chain(struct store *st, const struct ref *first, uint64_t len,
 		}
 		if (next.gen != r.gen)
 			return -EUCLEAN;
+		dir = step_dir(r.page, next.page, dir);
 		r = next;
 	}
 	return 0;

@@ -19,6 +19,7 @@
 #include "ramblock.h"
 
 uint32_t cr_store_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t cr_store_crc32c_table(uint32_t crc, const void *buf, size_t len);
 
 /* The store logs (cr_log) to fd 1; the test's own lines go to a copy of
  * it (set up in main), so that fd 1 can be pointed at a file to read what
@@ -101,6 +102,23 @@ TEST(crc32c)
 	CHECK_EQ(cr_store_crc32c(0, "123456789", 9), 0xe3069283);
 	CHECK_EQ(cr_store_crc32c(cr_store_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
 	CHECK_EQ(cr_store_crc32c(0, "", 0), 0);
+	CHECK_EQ(cr_store_crc32c_table(0, "123456789", 9), 0xe3069283);
+	/* the CPU's instruction (where used) and the tables agree with a
+	 * bitwise reference, at every alignment and length */
+	static uint8_t buf[4200];
+	fill_pattern(buf, sizeof(buf), 3);
+	for (size_t t = 0; t < 600; t++) {
+		size_t at = t % 9, len = t < 300 ? t : 4096 + t % 97;
+		uint32_t ref = ~0u;
+		for (size_t i = 0; i < len; i++) {
+			ref ^= buf[at + i];
+			for (int k = 0; k < 8; k++)
+				ref = (ref >> 1) ^ (0x82F63B78u & (0u - (ref & 1)));
+		}
+		ref = ~ref;
+		CHECK_EQ(cr_store_crc32c(0, buf + at, len), ref);
+		CHECK_EQ(cr_store_crc32c_table(0, buf + at, len), ref);
+	}
 }
 
 /* ---- listing helper ---- */
@@ -684,7 +702,8 @@ TEST(two_stores)
 TEST(memory)
 {
 	cr_block *b = cr_ramblock_create((1ULL << 40) / 4096, 4096);
-	struct cr_store_config small = {.cache_pages = 4, .lookahead_bytes = 64};
+	struct cr_store_config small = {
+	    .cache_pages = 4, .lookahead_bytes = 64, .readahead_pages = 1};
 	struct cr_store_stats s;
 	cr_kv_rw *kv;
 	static uint8_t v[1024];
@@ -697,9 +716,10 @@ TEST(memory)
 	CHECK_EQ(cr_store_open(&kv, b, &small), 0);
 	CHECK_EQ(cr_store_stats(kv, &s), 0);
 	uint64_t least = s.heap_bytes;
-	/* the fixed part: all but the cache and the bitmap */
-	uint64_t fixed = least - 4 * (4096 + 40) - 64;
-	CHECK(dflt == fixed + 32 * (4096 + 40) + 512);
+	/* the fixed part: all but the cache, the bitmap and the readahead
+	 * buffer (a page and its 16-byte slot each) */
+	uint64_t fixed = least - 4 * (4096 + 40) - 64 - 1 * (4096 + 16);
+	CHECK(dflt == fixed + 32 * (4096 + 40) + 512 + 16 * (4096 + 16));
 	CHECK(fixed < 32 * 1024);
 	/* a tree of 3 levels, then one set, then a batch of 64 */
 	char key[32];
@@ -718,14 +738,231 @@ TEST(memory)
 	CHECK_EQ(cr_kv_batch(kv, ops, 64), 0);
 	CHECK_EQ(cr_store_stats(kv, &s), 0);
 	printf("# memory: %llu bytes per open store with the defaults (32 pages of cache, 512 B "
-	       "of lookahead), %llu with 4 and 64 B (fixed part %llu); dirty pages: %llu for one "
-	       "set (3000 keys), %llu for a batch of 64 sets of 1 KiB\n",
+	       "of lookahead, 16 pages of readahead), %llu with 4, 64 B and 1 (fixed part %llu); "
+	       "dirty pages: %llu for one set (3000 keys), %llu for a batch of 64 sets of 1 KiB\n",
 	       (unsigned long long)dflt, (unsigned long long)least, (unsigned long long)fixed,
 	       (unsigned long long)one, (unsigned long long)s.dirty_pages_max);
 	CHECK(one <= 2 * 4 + 1);
 	check_ok(kv, NULL);
 	cr_store_close(kv);
 	cr_ramblock_destroy(b);
+}
+
+/* ---- reading chains: cursors and readahead ---- */
+
+/* Read key's value (len bytes, pattern seed) in pieces of `piece` bytes;
+ * the device reads and pages read it took. */
+static void read_in_pieces(cr_kv_rw *kv, const char *key, const uint8_t *want, size_t len,
+                           size_t piece, uint64_t *reads, uint64_t *pages)
+{
+	struct cr_store_stats s0, s1;
+	uint8_t *r = malloc(piece);
+	CHECK(r != NULL);
+	CHECK_EQ(cr_store_stats(kv, &s0), 0);
+	for (size_t off = 0; off < len; off += piece) {
+		size_t exp = len - off < piece ? len - off : piece;
+		CHECK_EQ(cr_kv_get(cr_kv_rw_as_ro(kv), key, off, r, piece), (cr_ssize_t)exp);
+		CHECK(memcmp(r, want + off, exp) == 0);
+	}
+	CHECK_EQ(cr_store_stats(kv, &s1), 0);
+	*reads = s1.reads - s0.reads;
+	*pages = s1.pages_read - s0.pages_read;
+	free(r);
+}
+
+/* A 1 MiB value read in 4 KiB pieces: each piece continues from the read
+ * cursor, so the chain's pages are read once (O(n), not O(n^2)), and in
+ * runs of the readahead buffer; a whole 64 KiB get is two device reads. */
+TEST(stream_cursor)
+{
+	const size_t len = 1 << 20;
+	const uint64_t n = (len + 4039) / 4040; /* the chain's pages */
+	struct cr_store_config one = {.readahead_pages = 1};
+	cr_block *b = new_disk(8 << 20, 512);
+	cr_kv_rw *kv = open_fmt(b);
+	uint8_t *v = malloc(len), *r = malloc(65536);
+	uint64_t reads, pages;
+	struct cr_store_stats s0, s1;
+
+	CHECK(v && r);
+	fill_pattern(v, len, 77);
+	CHECK_EQ(cr_kv_set(kv, "big", v, len), 0);
+	CHECK_EQ(cr_kv_set(kv, "mid", v, 65536), 0);
+	for (int i = 0; i < 20; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "small/%d", i);
+		CHECK_EQ(cr_kv_set(kv, key, v, 100), 0);
+	}
+	read_in_pieces(kv, "big", v, len, 4096, &reads, &pages);
+	printf("# 1 MiB in 4 KiB pieces: %llu pages read in %llu device reads (chain of %llu "
+	       "pages)\n",
+	       (unsigned long long)pages, (unsigned long long)reads, (unsigned long long)n);
+	CHECK(pages <= n + 16);
+	CHECK(reads <= n / 16 + 16);
+	CHECK_EQ(cr_store_stats(kv, &s0), 0);
+	CHECK(s0.cursor_hits >= 250);
+	/* a whole 64 KiB value: 17 pages in two device reads (16 + 1) */
+	CHECK_EQ(cr_kv_get(cr_kv_rw_as_ro(kv), "mid", 0, r, 65536), 65536);
+	CHECK(memcmp(r, v, 65536) == 0);
+	CHECK_EQ(cr_kv_get(cr_kv_rw_as_ro(kv), "mid", 0, r, 65536), 65536);
+	CHECK_EQ(cr_store_stats(kv, &s1), 0);
+	CHECK(s1.reads - s0.reads <= 2 * 2 + 2); /* and a leaf or two not cached */
+	/* in 64 KiB pieces, and backwards (each piece walks from the front) */
+	read_in_pieces(kv, "big", v, len, 65536, &reads, &pages);
+	CHECK(pages <= n + 16);
+	for (size_t off = len - 65536;; off -= 65536) {
+		CHECK_EQ(cr_kv_get(cr_kv_rw_as_ro(kv), "big", off, r, 65536), 65536);
+		CHECK(memcmp(r, v + off, 65536) == 0);
+		if (off == 0)
+			break;
+	}
+	/* without readahead: still O(n) pages, one device read each */
+	cr_store_close(kv);
+	CHECK_EQ(cr_store_open(&kv, b, &one), 0);
+	read_in_pieces(kv, "big", v, len, 4096, &reads, &pages);
+	printf("# without readahead: %llu pages in %llu device reads\n", (unsigned long long)pages,
+	       (unsigned long long)reads);
+	CHECK(pages <= n + 16);
+	check_ok(kv, NULL);
+	cr_store_close(kv);
+	cr_ramblock_destroy(b);
+	free(v);
+	free(r);
+}
+
+/* Cursors never serve another value: a value overwritten (its pages
+ * reused by the next overwrite), removed and set again, or several
+ * streams at once (more than the cursors), read back right. */
+TEST(stale_cursor)
+{
+	const size_t len = 100000, piece = 3000;
+	cr_block *b = new_disk(4 << 20, 4096);
+	struct cr_store_config cfg = {.lookahead_bytes = 8, .readahead_pages = 4};
+	cr_kv_rw *kv;
+	cr_kv_ro *ro;
+	uint8_t *v = malloc(len), *r = malloc(piece);
+	char key[32];
+
+	CHECK(v && r);
+	CHECK_EQ(cr_store_format(b), 0);
+	CHECK_EQ(cr_store_open(&kv, b, &cfg), 0);
+	ro = cr_kv_rw_as_ro(kv);
+	for (uint64_t seed = 1; seed <= 6; seed++) {
+		size_t off = 0;
+		fill_pattern(v, len, seed);
+		CHECK_EQ(cr_kv_set(kv, "s", v, len), 0);
+		for (int i = 0; i < 5; i++, off += piece) {
+			CHECK_EQ(cr_kv_get(ro, "s", off, r, piece), (cr_ssize_t)piece);
+			CHECK(memcmp(r, v + off, piece) == 0);
+		}
+		/* the stream stopped half way; the value changes under it */
+		fill_pattern(v, len, seed + 100);
+		if (seed % 3 == 0) {
+			CHECK_EQ(cr_kv_remove(kv, "s"), 0);
+			CHECK_EQ(cr_kv_get(ro, "s", off, r, piece), -ENOENT);
+		}
+		CHECK_EQ(cr_kv_set(kv, "s", v, len), 0);
+		if (seed % 2 == 0) {
+			fill_pattern(v, len, seed + 200); /* its pages again */
+			CHECK_EQ(cr_kv_set(kv, "s", v, len), 0);
+		}
+		for (; off < len; off += piece) {
+			size_t exp = len - off < piece ? len - off : piece;
+			CHECK_EQ(cr_kv_get(ro, "s", off, r, piece), (cr_ssize_t)exp);
+			CHECK(memcmp(r, v + off, exp) == 0);
+		}
+	}
+	/* six streams, interleaved */
+	for (int k = 0; k < 6; k++) {
+		snprintf(key, sizeof(key), "t/%d", k);
+		fill_pattern(v, len - (size_t)k * 1000, (uint64_t)k + 50);
+		CHECK_EQ(cr_kv_set(kv, key, v, len - (size_t)k * 1000), 0);
+	}
+	uint8_t *w = malloc(len);
+	CHECK(w != NULL);
+	for (size_t off = 0; off < len; off += piece) {
+		for (int k = 0; k < 6; k++) {
+			size_t l = len - (size_t)k * 1000;
+			size_t exp = off >= l ? 0 : l - off < piece ? l - off : piece;
+			snprintf(key, sizeof(key), "t/%d", k);
+			fill_pattern(w, l, (uint64_t)k + 50);
+			CHECK_EQ(cr_kv_get(ro, key, off, r, piece), (cr_ssize_t)exp);
+			CHECK(memcmp(r, w + off, exp) == 0);
+		}
+	}
+	free(w);
+	check_ok(kv, NULL);
+	cr_store_close(kv);
+	cr_ramblock_destroy(b);
+	free(v);
+	free(r);
+}
+
+/* A page inside a readahead run that does not check is -EIO, named in
+ * the log, whether the run was read for a whole get or for a stream. */
+TEST(readahead_corrupt)
+{
+	const size_t len = 20 * 4040;
+	cr_block *b = new_disk(1 << 20, 512);
+	cr_kv_rw *kv = open_fmt(b);
+	uint8_t *v = malloc(len), *r = malloc(len);
+	uint64_t vp[64], nvp = 0;
+	uint8_t page[4096];
+	char path[] = "/tmp/test_store_ra.XXXXXX", want[64], got[4096];
+
+	CHECK(v && r);
+	fill_pattern(v, len, 5);
+	CHECK_EQ(cr_kv_set(kv, "v", v, len), 0);
+	CHECK_EQ(cr_kv_set(kv, "after", "x", 1), 0); /* "v" is not the last transaction */
+	cr_store_close(kv);
+	for (uint64_t p = 2; p < 256; p++) {
+		cr_ramblock_peek(b, p * 4096, page, sizeof(page));
+		if (memcmp(page, "CRKP", 4) == 0 && page[4] == 3 && nvp < 64)
+			vp[nvp++] = p;
+	}
+	/* the allocator hands out consecutive pages: the chain is a run, its
+	 * front page last (written last page first) */
+	CHECK_EQ(nvp, 20);
+	CHECK_EQ(vp[19] - vp[0], 19);
+	uint64_t bad = vp[19 - 6]; /* the chain's 7th page, inside the first run */
+	cr_ramblock_peek(b, bad * 4096, page, sizeof(page));
+	page[2000] ^= 0x10;
+	cr_ramblock_poke(b, bad * 4096 + 2000, page + 2000, 1);
+	CHECK_EQ(cr_store_open(&kv, b, NULL), 0);
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	log_to(path);
+	cr_ssize_t whole = cr_kv_get(cr_kv_rw_as_ro(kv), "v", 0, r, len);
+	/* a stream: the pieces before the page read, the one on it fails */
+	cr_ssize_t before = cr_kv_get(cr_kv_rw_as_ro(kv), "v", 0, r, 4040);
+	cr_ssize_t before2 = cr_kv_get(cr_kv_rw_as_ro(kv), "v", 4040, r, 5 * 4040);
+	cr_ssize_t on = cr_kv_get(cr_kv_rw_as_ro(kv), "v", 6 * 4040, r, 4040);
+	cr_ssize_t past = cr_kv_get(cr_kv_rw_as_ro(kv), "v", 7 * 4040, r, 4040);
+	log_restore();
+	CHECK_EQ(whole, -EIO);
+	CHECK_EQ(before, 4040);
+	CHECK_EQ(before2, 5 * 4040);
+	CHECK(memcmp(r, v + 4040, 5 * 4040) == 0);
+	CHECK_EQ(on, -EIO);
+	CHECK_EQ(past, -EIO); /* reached only through the bad page */
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL);
+	size_t glen = fread(got, 1, sizeof(got) - 1, f);
+	got[glen] = 0;
+	fclose(f);
+	unlink(path);
+	snprintf(want, sizeof(want), "store page %llu: checksum mismatch", (unsigned long long)bad);
+	if (!strstr(got, want))
+		printf("# logged: %s\n", got);
+	CHECK(strstr(got, want) != NULL);
+	char why[128];
+	CHECK_EQ(cr_store_check(kv, NULL, why, sizeof(why)), -EIO);
+	CHECK(strstr(why, want) != NULL);
+	cr_store_close(kv);
+	cr_ramblock_destroy(b);
+	free(v);
+	free(r);
 }
 
 /* ---- bit flips ---- */
@@ -933,6 +1170,9 @@ int main(void)
 	RUN(huge_sparse);
 	RUN(two_stores);
 	RUN(memory);
+	RUN(stream_cursor);
+	RUN(stale_cursor);
+	RUN(readahead_corrupt);
 	RUN(bit_flips_512);
 	RUN(bit_flips_4096);
 	RUN(log_names_page);

@@ -33,6 +33,8 @@ struct cr_store_config {
 	bool format_blank; /* format at open a disk whose two superblock slots are all zero */
 	bool read_only; /* mount read-only (also implied by a read-only cr_block): writes give
 	                   -EROFS */
+	unsigned readahead_pages; /* value pages read in one device read (the readahead
+	                             buffer), 0: 16; 1 to 256 */
 };
 
 /* Make an empty store on b, whatever it held (its two superblock slots
@@ -79,6 +81,8 @@ struct cr_store_stats {
 	uint64_t dirty_pages_max; /* most dirty pages one transaction held */
 	uint64_t mount_fallbacks; /* 1 when mount rejected the newest superblock */
 	uint64_t mount_repairs; /* 1 when mount rewrote it (writable device) */
+	uint64_t pages_read; /* pages read from the device (a superblock read counts one) */
+	uint64_t cursor_hits; /* gets that continued a value's chain from a read cursor */
 };
 /* 0, or -EINVAL when kv is not a store. */
 int cr_store_stats(cr_kv_rw *kv, struct cr_store_stats *out);
