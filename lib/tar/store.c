@@ -11,6 +11,15 @@
  * NULs). While open builds it, the entries grow from the front and the
  * names from the back of the allocation (an entry then records its name's
  * distance from the end), so that growing it moves each part once.
+ *
+ * Hard links ('1') are resolved once the entries are sorted: while open
+ * scans, a link is an entry of its own name whose target's name waits in a
+ * second buffer (records in archive order: the link's index, once sorted,
+ * the target's length and bytes). Walking those records in archive order,
+ * a binary search finds the last entry of the target's name before the
+ * link; an earlier link is then already resolved, so a chain costs one
+ * search per link. Then each link takes its target's data, the unresolved
+ * ones go, and the buffer is freed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +34,10 @@
 #define BOUNCE_MIN 4096
 #define DIRECT_MAX (256u << 10) /* bytes per block read straight into a get's buffer */
 #define LONGNAME_MAX (4 * CR_KV_KEY_MAX)
+#define LINK_REC 6 /* a link record's head: uint32_t entry index, uint16_t length */
+#define LINK_LOG_MAX 10 /* unresolved hard links logged one by one, then counted */
+
+enum { LINK_NONE, LINK_PENDING, LINK_RESOLVED, LINK_SKIPPED };
 
 struct entry {
 	uint64_t data_off; /* the value's first byte on the device; 0: an implied directory */
@@ -34,7 +47,13 @@ struct entry {
 	uint16_t len; /* the key's length */
 	uint16_t base; /* its last component starts at name + base */
 	uint8_t is_dir;
+	/* building: a hard link (LINK_*). Until it is resolved, data_off is the
+	 * link's position in the archive (as for a file, its header's end) and
+	 * size its record's offset in the link buffer; once resolved, size is
+	 * the index of the entry whose data it takes. */
+	uint8_t link;
 };
+_Static_assert(sizeof(struct entry) == 40, "the index's entries are 40 bytes");
 
 struct tar_kv {
 	struct cr_kv_ro ro;
@@ -126,12 +145,19 @@ struct build {
 	size_t cap, max; /* allocated, and at most */
 	size_t n, nbytes; /* entries at the front, name bytes at the back */
 	size_t pax_max;
-	unsigned skipped;
+	unsigned skipped; /* entries neither file, directory nor hard link */
+	unsigned links_skipped; /* hard links that could not be resolved */
 	uint64_t pos; /* the header being read */
-	/* what 'L' and 'x' headers say of the next entry */
-	bool has_name, has_size, has_mtime;
+	/* hard links' records (LINK_REC head, then the target's name), counted
+	 * against max with the index */
+	unsigned char *lbuf;
+	size_t lcap, lbytes;
+	/* what 'L', 'K' and 'x' headers say of the next entry */
+	bool has_name, has_link, has_size, has_mtime;
 	char *name; /* the raw name (malloc'd, name_len bytes), normalised at the entry */
 	size_t name_len;
+	char *link; /* the raw link name ('K', pax linkpath), as name */
+	size_t link_len;
 	uint64_t size;
 	int64_t mtime_ns;
 };
@@ -151,15 +177,15 @@ static int reserve(struct build *b, size_t entries, size_t names)
 	size_t need = (b->n + entries) * sizeof(struct entry) + b->nbytes + names, nc;
 	unsigned char *p;
 
-	if (need <= b->cap)
-		return 0;
-	if (need > b->max) {
+	if (need > b->max || b->lbytes > b->max - need) {
 		cr_log(
 		    "tar: the index needs more than %zu bytes (options.index_max) at archive byte "
 		    "%llu: too many entries or names",
 		    b->max, (unsigned long long)b->pos);
 		return -EFBIG;
 	}
+	if (need <= b->cap)
+		return 0;
 	for (nc = b->cap ? b->cap : 4096; nc<need; nc = nc> b->max / 2 ? b->max : nc * 2)
 		;
 	if (nc > b->max)
@@ -228,13 +254,11 @@ static void sift(const struct build *b, struct entry *e, size_t i, size_t n)
 	}
 }
 
-/* Heapsort (in place, O(n log n), no recursion), then keep the last entry
- * (the largest data_off: the latest in the archive, explicit before
- * implied) of each key. */
-static void sort_dedup(struct build *b)
+/* Heapsort (in place, O(n log n), no recursion). */
+static void sort_entries(struct build *b)
 {
 	struct entry *e = BENT(b);
-	size_t n = b->n, o = 0;
+	size_t n = b->n;
 
 	for (size_t i = n / 2; i-- > 0;)
 		sift(b, e, i, n);
@@ -242,6 +266,15 @@ static void sort_dedup(struct build *b)
 		swap(&e[0], &e[i]);
 		sift(b, e, 0, i);
 	}
+}
+
+/* Keep the last entry of each key in the sorted index (the latest in the
+ * archive, explicit before implied). */
+static void dedup(struct build *b)
+{
+	struct entry *e = BENT(b);
+	size_t n = b->n, o = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && e[i].len == e[i + 1].len &&
 		    memcmp(BNAME(b, &e[i]), BNAME(b, &e[i + 1]), e[i].len) == 0)
@@ -249,6 +282,12 @@ static void sort_dedup(struct build *b)
 		e[o++] = e[i];
 	}
 	b->n = o;
+}
+
+static void sort_dedup(struct build *b)
+{
+	sort_entries(b);
+	dedup(b);
 }
 
 /* Binary search for key k[0..kl) among entries [0, n): its index or -1. */
@@ -334,6 +373,133 @@ static int add_implied(struct build *b)
 	return 0;
 }
 
+/* ---- hard links ---- */
+
+/* Log a hard link that is skipped: the first LINK_LOG_MAX one by one. */
+static void link_skipped(struct build *b, uint64_t pos, const char *name, size_t len,
+                         const char *target, size_t tlen, const char *why)
+{
+	if (b->links_skipped++ >= LINK_LOG_MAX)
+		return;
+	cr_log("tar: entry at byte %llu: hard link '%.*s' to '%.*s': %s; skipped",
+	       (unsigned long long)pos, (int)(len > 64 ? 64 : len), name,
+	       (int)(tlen > 64 ? 64 : tlen), target, why);
+}
+
+/* Add the hard link key[0..len) at archive position pos (its header's end)
+ * to target[0..tlen) (normalised), resolved once the entries are sorted. */
+static int add_link(struct build *b, const char *key, size_t len, uint64_t pos, int64_t mtime_ns,
+                    const char *target, size_t tlen)
+{
+	size_t rec = LINK_REC + tlen, off = b->lbytes;
+	uint16_t tl = (uint16_t)tlen;
+	int rc;
+
+	b->lbytes += rec; /* counted by reserve, in add_entry */
+	rc = add_entry(b, key, len, false, pos, off, mtime_ns);
+	if (rc < 0)
+		return rc;
+	if (b->lbytes > b->lcap) {
+		size_t nc = b->lcap ? b->lcap : 1024;
+		unsigned char *p;
+		while (nc < b->lbytes)
+			nc *= 2;
+		p = realloc(b->lbuf, nc);
+		if (!p)
+			return -ENOMEM;
+		b->lbuf = p;
+		b->lcap = nc;
+	}
+	memset(b->lbuf + off, 0, 4);
+	memcpy(b->lbuf + off + 4, &tl, 2);
+	memcpy(b->lbuf + off + LINK_REC, target, tlen);
+	BENT(b)[b->n - 1].link = LINK_PENDING;
+	return 0;
+}
+
+/* In the sorted entries, the last one named t[0..tl) whose position in the
+ * archive is before pos: its index, or -1. */
+static long find_before(const struct build *b, const char *t, size_t tl, uint64_t pos)
+{
+	const struct entry *e = BENT(b);
+	const char *slash = memrchr(t, '/', tl);
+	size_t dl = slash ? (size_t)(slash - t) : 0, lo = 0, hi = b->n;
+	const char *c = slash ? slash + 1 : t;
+	size_t cl = tl - (size_t)(c - t);
+
+	while (lo < hi) { /* the first entry at or after (t, pos) */
+		size_t mid = lo + (hi - lo) / 2;
+		int r = key_cmp(t, dl, c, cl, BNAME(b, &e[mid]), &e[mid]);
+		if (r > 0 || (r == 0 && e[mid].data_off < pos))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || e[lo - 1].len != tl || memcmp(BNAME(b, &e[lo - 1]), t, tl) != 0)
+		return -1;
+	return (long)lo - 1;
+}
+
+/* Resolve the hard links of the sorted (not yet deduplicated) entries:
+ * each takes the data of the last entry of its target's name before it in
+ * the archive, following links; a link to nothing, to a directory, or to a
+ * link skipped, is skipped. Then the links skipped go. */
+static void resolve_links(struct build *b)
+{
+	struct entry *e = BENT(b);
+	size_t o = 0;
+
+	if (!b->lbytes)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		if (e[i].link == LINK_PENDING) {
+			uint32_t u = (uint32_t)i;
+			memcpy(b->lbuf + e[i].size, &u, 4);
+		}
+	/* in archive order: a link's target, earlier, is already resolved */
+	for (size_t off = 0; off < b->lbytes;) {
+		uint32_t i;
+		uint16_t tl;
+		memcpy(&i, b->lbuf + off, 4);
+		memcpy(&tl, b->lbuf + off + 4, 2);
+		const char *t = (const char *)b->lbuf + off + LINK_REC, *why = NULL;
+		struct entry *l = &e[i];
+		long j = find_before(b, t, tl, l->data_off);
+		off += LINK_REC + tl;
+		if (j < 0)
+			why = "no earlier member of that name (or one that is not a file)";
+		else if (e[j].is_dir)
+			why = "the target is a directory";
+		else if (e[j].link == LINK_SKIPPED)
+			why = "the target is a hard link that was skipped";
+		if (why) {
+			l->link = LINK_SKIPPED;
+			link_skipped(b, l->data_off - CR_TAR_BLOCK, BNAME(b, l), l->len, t, tl,
+			             why);
+			continue;
+		}
+		l->size = e[j].link == LINK_RESOLVED ? e[j].size : (uint64_t)j;
+		l->link = LINK_RESOLVED;
+	}
+	/* the data (a resolved link's target is never a link: it is not
+	 * changed); the order, by position in the archive, stays for dedup */
+	for (size_t i = 0; i < b->n; i++)
+		if (e[i].link == LINK_RESOLVED) {
+			const struct entry *f = &e[e[i].size];
+			e[i].data_off = f->data_off;
+			e[i].size = f->size;
+			e[i].mtime_ns = f->mtime_ns;
+			e[i].link = LINK_NONE;
+		}
+	for (size_t i = 0; i < b->n; i++)
+		if (e[i].link != LINK_SKIPPED)
+			e[o++] = e[i];
+	b->n = o;
+	free(b->lbuf);
+	b->lbuf = NULL;
+	b->lcap = b->lbytes = 0;
+}
+
 /* Read the data of a 'L' or 'x' header (size bytes at b->pos + 512) into
  * a fresh NUL-terminated buffer. */
 static int read_meta(struct build *b, uint64_t size, size_t max, char **out)
@@ -370,12 +536,27 @@ static int set_name(struct build *b, const char *raw, size_t n)
 	return 0;
 }
 
+static int set_link(struct build *b, const char *raw, size_t n)
+{
+	char *p = malloc(n ? n : 1);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, raw, n);
+	free(b->link);
+	b->link = p;
+	b->link_len = n;
+	b->has_link = true;
+	return 0;
+}
+
 static void clear_pending(struct build *b)
 {
 	free(b->name);
-	b->name = NULL;
-	b->name_len = 0;
-	b->has_name = b->has_size = b->has_mtime = false;
+	free(b->link);
+	b->name = b->link = NULL;
+	b->name_len = b->link_len = 0;
+	b->has_name = b->has_link = b->has_size = b->has_mtime = false;
 }
 
 static int pax(struct build *b, const char *buf, size_t len)
@@ -387,6 +568,9 @@ static int pax(struct build *b, const char *buf, size_t len)
 	while ((rc = cr_tar_pax_next(buf, len, &pos, &k, &kl, &v, &vl)) > 0) {
 		if (kl == 4 && memcmp(k, "path", 4) == 0) {
 			if ((rc = set_name(b, v, vl)) < 0)
+				return rc;
+		} else if (kl == 8 && memcmp(k, "linkpath", 8) == 0) {
+			if ((rc = set_link(b, v, vl)) < 0)
 				return rc;
 		} else if (kl == 4 && memcmp(k, "size", 4) == 0) {
 			if (cr_tar_pax_size(v, vl, &b->size) < 0)
@@ -403,6 +587,28 @@ static int pax(struct build *b, const char *buf, size_t len)
 		}
 	}
 	return rc < 0 ? bad(b, "malformed pax record") : 0;
+}
+
+/* A hard link ('1') named key[0..len) (normalised), its data (if any) at
+ * archive byte data: its target from a 'K' or pax linkpath, else the
+ * header's linkname. */
+static int link_entry(struct build *b, const struct cr_tar_header *h, const char *key, int len,
+                      uint64_t data, int64_t mtime_ns)
+{
+	char target[CR_KV_KEY_MAX + 1];
+	const char *raw = b->has_link ? b->link : h->linkname, *why;
+	size_t rawlen = b->has_link ? b->link_len : strlen(h->linkname);
+	int tlen;
+
+	if (len == 0)
+		return bad(b, "a hard link without a name");
+	tlen = cr_tar_name_normalise(raw, rawlen, target, &why);
+	if (tlen <= 0) {
+		link_skipped(b, b->pos, key, (size_t)len, raw, rawlen,
+		             tlen == 0 ? "the target is the root directory" : why);
+		return 0;
+	}
+	return add_link(b, key, (size_t)len, data, mtime_ns, target, (size_t)tlen);
 }
 
 static int scan(struct build *b)
@@ -439,11 +645,12 @@ static int scan(struct build *b)
 			    b, "truncated archive: the entry's data runs past the device's end");
 		next = data + ((size + CR_TAR_BLOCK - 1) & ~(uint64_t)(CR_TAR_BLOCK - 1));
 		switch (h.type) {
-		case 'L': {
+		case 'L':
+		case 'K': { /* a GNU long name, or long link name */
 			char *p;
 			if ((rc = read_meta(b, size, LONGNAME_MAX, &p)) < 0)
 				return rc;
-			rc = set_name(b, p, strlen(p));
+			rc = h.type == 'L' ? set_name(b, p, strlen(p)) : set_link(b, p, strlen(p));
 			free(p);
 			if (rc < 0)
 				return rc;
@@ -459,7 +666,6 @@ static int scan(struct build *b)
 				return rc;
 			break;
 		}
-		case 'K': /* a long link name: links are skipped */
 		case 'g': /* global pax records: none applies to this store */
 		case 'V': /* a volume label */
 			break;
@@ -471,11 +677,14 @@ static int scan(struct build *b)
 		default: {
 			bool is_dir = h.type == '5' || h.type == 'D';
 			bool is_file = h.type == '0' || h.type == '\0' || h.type == '7';
+			bool is_link = h.type == '1';
 			const char *raw = b->has_name ? b->name : h.name;
 			size_t rawlen = b->has_name ? b->name_len : strlen(h.name);
 			int len;
-			if (!is_dir && !is_file) {
-				/* links, devices, fifos, unknown types: whatever their name */
+			if (!is_dir && !is_file && !is_link) {
+				/* symbolic links, devices, fifos, unknown types: whatever
+				 * their name (a kv store has no symbolic links; following
+				 * one could leave the archive's tree, or loop) */
 				b->skipped++;
 				clear_pending(b);
 				break;
@@ -489,7 +698,10 @@ static int scan(struct build *b)
 			             : h.mtime > INT64_MAX / 1000000000 ? INT64_MAX
 			             : h.mtime < INT64_MIN / 1000000000 ? INT64_MIN
 			                                                : h.mtime * 1000000000;
-			if (len == 0) {
+			if (is_link) {
+				if ((rc = link_entry(b, &h, key, len, data, mt)) < 0)
+					return rc;
+			} else if (len == 0) {
 				if (!is_dir)
 					return bad(b, "a file without a name");
 				kv->root_mtime_ns = mt;
@@ -502,7 +714,7 @@ static int scan(struct build *b)
 		}
 		}
 	}
-	if (b->has_name || b->has_size || b->has_mtime)
+	if (b->has_name || b->has_link || b->has_size || b->has_mtime)
 		return bad(b, "truncated archive: it ends after a long-name or pax header");
 	return 0;
 }
@@ -738,9 +950,12 @@ int cr_tar_kv_ro_open_with(cr_kv_ro **out, cr_block *block, const struct cr_tar_
 	rc = scan(&b);
 	clear_pending(&b);
 	if (rc == 0) {
-		sort_dedup(&b);
+		sort_entries(&b);
+		resolve_links(&b);
+		dedup(&b);
 		rc = add_implied(&b);
 	}
+	free(b.lbuf);
 	if (rc < 0) {
 		free(b.idx);
 		free(kv->bounce);
@@ -760,9 +975,12 @@ int cr_tar_kv_ro_open_with(cr_kv_ro **out, cr_block *block, const struct cr_tar_
 	kv->e = (struct entry *)(void *)b.idx;
 	kv->n = b.n;
 	kv->names = b.idx ? (const char *)b.idx + ebytes : "";
+	if (b.links_skipped > LINK_LOG_MAX)
+		cr_log("tar: skipped %u hard links in all (the first %d logged above)",
+		       b.links_skipped, LINK_LOG_MAX);
 	if (b.skipped)
-		cr_log("tar: skipped %u entr%s that %s not a file or directory (links, devices, "
-		       "fifos)",
+		cr_log("tar: skipped %u entr%s that %s not a file, directory or hard link "
+		       "(symbolic links, devices, fifos)",
 		       b.skipped, b.skipped == 1 ? "y" : "ies", b.skipped == 1 ? "is" : "are");
 	*out = &kv->ro;
 	return 0;

@@ -110,6 +110,9 @@ int cr_tar_header_parse(const unsigned char b[CR_TAR_BLOCK], struct cr_tar_heade
 		memcpy(h->name, b, nlen);
 		h->name[nlen] = '\0';
 	}
+	nlen = strnlen((const char *)b + 157, 100);
+	memcpy(h->linkname, b + 157, nlen);
+	h->linkname[nlen] = '\0';
 	return 0;
 }
 

@@ -13,12 +13,15 @@
 #define CR_TAR_BLOCK 512
 
 /* A parsed header. name is the ustar prefix, '/' and name (POSIX ustar
- * magic), or the name field alone (GNU, v7), NUL-terminated. */
+ * magic), or the name field alone (GNU, v7), NUL-terminated; linkname is
+ * the linkname field (a hard link's target, '1'; a symlink's, '2'),
+ * NUL-terminated (ustar has no prefix for it). */
 struct cr_tar_header {
 	uint64_t size;
 	int64_t mtime; /* seconds since the epoch */
 	char type; /* the typeflag byte, as in the header ('0', '5', 'x'...) */
 	char name[256 + 1];
+	char linkname[100 + 1];
 };
 
 /* Parse the header block b: 0 with *h filled, 1 for an all-zero block

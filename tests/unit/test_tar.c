@@ -5,7 +5,11 @@
  * read through the unix file block device (512-byte sectors) and an
  * in-memory one (512 or 4096-byte sectors); plus archives crafted here:
  * sizes above 8 GiB (base-256 and pax) over a device that is mostly
- * implicit zeros, bad checksums, truncations, bad names, duplicates.
+ * implicit zeros, bad checksums, truncations, bad names, duplicates. Hard
+ * links: made with ln in the folder and archived by each tool and format
+ * (long link names as GNU 'K' entries and pax linkpath records), and
+ * crafted: chains, links to a later, missing, skipped or directory member,
+ * versions appended, a chain of 3000 in the index's reverse order.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -875,12 +879,14 @@ TEST(duplicates_last_wins)
 	cr_tar_kv_ro_close(kv);
 }
 
+/* Symbolic links, devices and fifos are skipped; a hard link is read. */
 TEST(links_skipped)
 {
 	char root[512], img[512];
 	cr_block *b;
 	cr_kv_ro *kv;
 	struct names ns = {0};
+	char buf[4];
 
 	make_tree("links", true, root, sizeof(root));
 	snprintf(cmd, sizeof(cmd), "cd '%s' && ln -s hello.txt sym && ln a/one hard && mkfifo fifo",
@@ -891,12 +897,418 @@ TEST(links_skipped)
 	CHECK_EQ(system(cmd), 0);
 	CHECK_EQ(cr_unix_block_open(&b, img, true), 0);
 	CHECK_EQ(open_logged(&kv, b, NULL), 0);
-	CHECK(strstr(logbuf, "skipped 3 entries") != NULL);
+	CHECK(strstr(logbuf, "skipped 2 entries") != NULL);
+	CHECK(strstr(logbuf, "hard link '") == NULL);
 	CHECK_EQ(cr_kv_list(kv, "", collect, &ns), 0);
-	CHECK_EQ(ns.n, 2); /* a, hello.txt */
+	CHECK_EQ(ns.n, 3); /* a, hard, hello.txt */
 	CHECK_EQ(cr_kv_size(kv, "sym"), -ENOENT);
+	CHECK_EQ(cr_kv_size(kv, "fifo"), -ENOENT);
 	CHECK_EQ(cr_kv_size(kv, "a/one"), 1);
+	CHECK_EQ(cr_kv_get(kv, "hard", 0, buf, sizeof(buf)), 1);
+	CHECK_EQ((unsigned char)buf[0], byte_of("a/one", 0));
 	cr_tar_kv_ro_close(kv);
+}
+
+/* ---- hard links ---- */
+
+/* Whether the archive at path has a GNU long link name ('K') or a pax
+ * linkpath record. */
+static bool has_long_link(const char *path)
+{
+	size_t len;
+	unsigned char *a = slurp(path, &len, 0);
+	bool found = false;
+
+	for (size_t i = 0; i + 512 <= len && !found; i += 512)
+		found = (a[i + 156] == 'K' && memcmp(a + i, "././@LongLink", 13) == 0) ||
+		        (a[i + 156] == 'x' &&
+		         memmem(a + i + 512, len - i - 512 < 4096 ? len - i - 512 : 4096,
+		                "linkpath=", 9) != NULL);
+	free(a);
+	return found;
+}
+
+/* link and orig are the same file of size bytes, orig's content */
+static void check_linked(cr_kv_ro *kv, const char *link, const char *orig, size_t size)
+{
+	struct cr_kv_stat a, b;
+	unsigned char *buf = malloc(size + 1);
+
+	CHECK(buf != NULL);
+	CHECK_EQ(cr_kv_stat(kv, orig, &a), 0);
+	CHECK_EQ(cr_kv_stat(kv, link, &b), 0);
+	CHECK(!a.is_dir && !b.is_dir);
+	CHECK_EQ(a.size, size);
+	CHECK_EQ(b.size, size);
+	CHECK_EQ(a.mtime_ns, b.mtime_ns);
+	CHECK_STREQ(a.etag, b.etag);
+	for (int k = 0; k < 2; k++) {
+		const char *key = k ? link : orig;
+		memset(buf, 0, size + 1);
+		CHECK_EQ(cr_kv_get(kv, key, 0, buf, size + 1), (cr_ssize_t)size);
+		for (size_t i = 0; i < size; i++)
+			if (buf[i] != byte_of(orig, i))
+				CHECK_EQ(buf[i], byte_of(orig, i));
+	}
+	free(buf);
+}
+
+#define LINK_LONGNAME D100 "/" E100 "/one-link"
+
+/* The tree's hard links (ln), archived in this order by fmt (%s: the
+ * archive, the tree, the list of names): a/one, then hard links to it
+ * (one with a name over 100 bytes unless ustar_only), a link to a/big.bin
+ * in a directory of its own, a link to LONG1 (a target over 100 bytes: a
+ * GNU 'K' or a pax linkpath) unless ustar_only, a symbolic link and a fifo
+ * (skipped). */
+static void hard_links_archived(const char *tag, bool ustar_only, const char *fmt)
+{
+	char root[512], img[512], list[1024];
+	cr_block *fb;
+	cr_kv_ro *kv;
+	struct names ns = {0};
+	struct ram r;
+	unsigned char *data = NULL;
+	size_t len;
+
+	make_tree(tag, ustar_only, root, sizeof(root));
+	snprintf(cmd, sizeof(cmd),
+	         "cd '%s' && ln a/one hard && mkdir -p h/d && ln a/big.bin h/d/big-link && ln "
+	         "a/one a/b/third && ln -s hello.txt sym && mkfifo fifo",
+	         root);
+	CHECK_EQ(system(cmd), 0);
+	snprintf(list, sizeof(list),
+	         "a/one a/big.bin hello.txt hard h/d/big-link a/b/third sym fifo");
+	if (!ustar_only) {
+		snprintf(cmd, sizeof(cmd), "cd '%s' && ln '%s' zlink && ln a/one '%s'", root, LONG1,
+		         LINK_LONGNAME);
+		CHECK_EQ(system(cmd), 0);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " '%s' zlink '%s'",
+		         LONG1, LINK_LONGNAME);
+	}
+	snprintf(img, sizeof(img), "%s/%s.tar", dir, tag);
+	snprintf(cmd, sizeof(cmd), fmt, img, root, list);
+	CHECK_EQ(system(cmd), 0);
+	/* the tool wrote hard links, as GNU tar lists them */
+	snprintf(cmd, sizeof(cmd), "test \"$(tar -tvf '%s' | grep -c ' link to ')\" = %d", img,
+	         ustar_only ? 3 : 5);
+	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(has_long_link(img), !ustar_only);
+	CHECK_EQ(cr_unix_block_open(&fb, img, true), 0);
+	for (int dev = 0; dev < 2; dev++) {
+		if (dev == 0) {
+			CHECK_EQ(open_logged(&kv, fb, NULL), 0);
+		} else {
+			data = slurp(img, &len, 4096);
+			ram_init(&r, 4096, len);
+			ram_add(&r, 0, data, len);
+			CHECK_EQ(open_logged(&kv, &r.b, NULL), 0);
+		}
+		CHECK(strstr(logbuf, "skipped 2 entries") != NULL); /* sym, fifo */
+		CHECK(strstr(logbuf, "hard link '") == NULL);
+		check_file(kv, "a/one", 1);
+		check_linked(kv, "hard", "a/one", 1);
+		check_linked(kv, "a/b/third", "a/one", 1);
+		check_linked(kv, "h/d/big-link", "a/big.bin", 70001);
+		if (!ustar_only) {
+			check_linked(kv, "zlink", LONG1, 300);
+			check_linked(kv, LINK_LONGNAME, "a/one", 1);
+		}
+		memset(&ns, 0, sizeof(ns));
+		CHECK_EQ(cr_kv_list(kv, "", collect, &ns), 0);
+		CHECK_EQ(ns.n, ustar_only ? 4 : 7); /* a, h, hard, hello.txt; long, zlink, D100 */
+		CHECK(find_name(&ns, "hard") >= 0 && !ns.d[find_name(&ns, "hard")]);
+		memset(&ns, 0, sizeof(ns));
+		CHECK_EQ(cr_kv_list(kv, "h/d", collect, &ns), 0);
+		CHECK_EQ(ns.n, 1);
+		CHECK_STREQ(ns.v[0], "big-link");
+		memset(&ns, 0, sizeof(ns));
+		CHECK_EQ(cr_kv_list(kv, "a/b", collect, &ns), 0);
+		CHECK_EQ(ns.n, 1);
+		CHECK_STREQ(ns.v[0], "third");
+		CHECK_EQ(cr_kv_size(kv, "sym"), -ENOENT);
+		cr_tar_kv_ro_close(kv);
+		if (dev == 1)
+			free(data);
+	}
+}
+
+TEST(hard_links_gnu_tar_gnu)
+{
+	hard_links_archived("hlgnu", false, "tar --format=gnu -cf '%s' -C '%s' %s");
+}
+
+TEST(hard_links_gnu_tar_ustar)
+{
+	hard_links_archived("hlustar", true, "tar --format=ustar -cf '%s' -C '%s' %s");
+}
+
+TEST(hard_links_gnu_tar_posix)
+{
+	hard_links_archived("hlposix", false, "tar --format=posix -cf '%s' -C '%s' %s");
+}
+
+TEST(hard_links_bsdtar_pax)
+{
+	if (!have("bsdtar"))
+		SKIP("bsdtar is not installed (Debian: libarchive-tools)");
+	hard_links_archived("hlbpax", false, "bsdtar --format=pax -cf '%s' -C '%s' %s");
+}
+
+TEST(hard_links_bsdtar_ustar)
+{
+	if (!have("bsdtar"))
+		SKIP("bsdtar is not installed (Debian: libarchive-tools)");
+	hard_links_archived("hlbustar", true, "bsdtar --format=ustar -cf '%s' -C '%s' %s");
+}
+
+TEST(hard_links_bsdtar_gnutar)
+{
+	if (!have("bsdtar"))
+		SKIP("bsdtar is not installed (Debian: libarchive-tools)");
+	hard_links_archived("hlbgnu", false, "bsdtar --format=gnutar -cf '%s' -C '%s' %s");
+}
+
+/* A folder archived whole ("."), in tar's own order: each name of a file
+ * with several links is read with the same bytes. */
+TEST(hard_links_whole_folder)
+{
+	char root[512], img[512];
+	cr_block *fb;
+	cr_kv_ro *kv;
+
+	make_tree("hlall", false, root, sizeof(root));
+	snprintf(cmd, sizeof(cmd), "cd '%s' && ln a/b/c/deep.html deep2 && ln deep2 a/deep3", root);
+	CHECK_EQ(system(cmd), 0);
+	snprintf(img, sizeof(img), "%s/hlall.tar", dir);
+	snprintf(cmd, sizeof(cmd), "tar --format=posix -cf '%s' -C '%s' .", img, root);
+	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(cr_unix_block_open(&fb, img, true), 0);
+	CHECK_EQ(open_logged(&kv, fb, NULL), 0);
+	CHECK(strstr(logbuf, "skipped") == NULL);
+	for (size_t i = 0; i < CR_ARRAY_SIZE(files); i++)
+		check_file(kv, files[i].path, files[i].size);
+	check_linked(kv, "deep2", "a/b/c/deep.html", 1000);
+	check_linked(kv, "a/deep3", "a/b/c/deep.html", 1000);
+	cr_tar_kv_ro_close(kv);
+}
+
+/* A crafted header's mtime and linkname (the checksum made again). */
+static void set_mtime(unsigned char *h, uint64_t t)
+{
+	octal(h + 136, 12, t);
+	checksum(h, false);
+}
+
+static void link_header(unsigned char *h, const char *name, char type, const char *target)
+{
+	header(h, name, type, 0);
+	memcpy(h + 157, target, strlen(target) < 100 ? strlen(target) : 100);
+	checksum(h, false);
+}
+
+static void get_is(cr_kv_ro *kv, const char *key, const char *want)
+{
+	char buf[64];
+	cr_ssize_t n = cr_kv_get(kv, key, 0, buf, sizeof(buf));
+	if (n != (cr_ssize_t)strlen(want) || memcmp(buf, want, strlen(want)) != 0) {
+		CHECK_REPORT("FAIL %s: get %s: %zd bytes, expected '%s'\n", check_current, key,
+		             (ssize_t)n, want);
+		check_fail();
+	}
+}
+
+#define LONGT                                                                                      \
+	"p/"                                                                                       \
+	"pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp" \
+	"pppppppppppppppppppppppppppppppppppppp.txt"
+
+/* Crafted archives: chains, versions, links that cannot be resolved. */
+TEST(hard_links_resolved)
+{
+	static unsigned char a[64 * 512];
+	unsigned char *p = a;
+	cr_kv_ro *kv;
+	struct cr_kv_stat st, st2;
+	struct names ns = {0};
+	char rec[300];
+
+#define FILE_(name, body)                                                                          \
+	do {                                                                                       \
+		header(p, name, '0', strlen(body));                                                \
+		memcpy(p + 512, body, strlen(body));                                               \
+		p += 1024;                                                                         \
+	} while (0)
+#define LINK_(name, target)                                                                        \
+	do {                                                                                       \
+		link_header(p, name, '1', target);                                                 \
+		p += 512;                                                                          \
+	} while (0)
+	FILE_("a", "one");
+	set_mtime(a, 1500000000); /* the first version's mtime */
+	LINK_("b", "a"); /* b: the first version of a */
+	LINK_("c", "./b"); /* a chain: c, b, a */
+	FILE_("./a", "two"); /* a's second version (tar -r) */
+	LINK_("d", "a"); /* d: the second */
+	header(p, "dir/", '5', 0);
+	p += 512;
+	uint64_t e_at = (uint64_t)(p - a);
+	LINK_("e", "dir/"); /* a directory: skipped */
+	LINK_("f", "nothere"); /* nothing: skipped */
+	LINK_("g", "f"); /* a skipped link: skipped */
+	LINK_("h", "later"); /* a later member: skipped */
+	FILE_("later", "L");
+	link_header(p, "s", '2', "a"); /* a symbolic link: skipped */
+	p += 512;
+	LINK_("i", "s"); /* to a symbolic link: skipped */
+	FILE_("x", "x");
+	LINK_("x", "a"); /* x replaced by a link: a's second version */
+	LINK_("y", "a");
+	FILE_("y", "Y"); /* a file replacing the link */
+	LINK_("j", "../etc/passwd"); /* not a valid name: skipped */
+	LINK_("k", "./"); /* the root: skipped */
+	LINK_("self", "self"); /* itself: nothing earlier */
+	/* a target over 100 bytes: a pax path, a GNU 'K', a pax linkpath */
+	snprintf(rec, sizeof(rec), "%zu path=%s\n", strlen(LONGT) + 10, LONGT);
+	CHECK_EQ(strlen(rec), strlen(LONGT) + 10);
+	pax_header(p, p + 512, rec);
+	p += 1024;
+	FILE_("ignored", "PP");
+	header(p, "././@LongLink", 'K', strlen(LONGT));
+	memcpy(p + 512, LONGT, strlen(LONGT));
+	p += 1024;
+	LINK_("m", "short-but-overridden");
+	snprintf(rec, sizeof(rec), "%zu linkpath=%s\n", strlen(LONGT) + 14, LONGT);
+	CHECK_EQ(strlen(rec), strlen(LONGT) + 14);
+	pax_header(p, p + 512, rec);
+	p += 1024;
+	LINK_("n", "");
+	CHECK((size_t)(p - a) <= sizeof(a) - 1024);
+#undef FILE_
+#undef LINK_
+
+	CHECK_EQ(open_blocks(&kv, a, (size_t)(p - a) / 512 + 2), 0);
+	get_is(kv, "a", "two");
+	get_is(kv, "b", "one");
+	get_is(kv, "c", "one");
+	get_is(kv, "d", "two");
+	get_is(kv, "later", "L");
+	get_is(kv, "x", "two");
+	get_is(kv, "y", "Y");
+	get_is(kv, LONGT, "PP");
+	get_is(kv, "m", "PP");
+	get_is(kv, "n", "PP");
+	/* a link takes its target's mtime and etag */
+	CHECK_EQ(cr_kv_stat(kv, "b", &st), 0);
+	CHECK_EQ(st.mtime_ns, 1500000000LL * 1000000000LL);
+	CHECK_EQ(cr_kv_stat(kv, "c", &st2), 0);
+	CHECK_STREQ(st.etag, st2.etag);
+	CHECK_EQ(cr_kv_stat(kv, "a", &st2), 0);
+	CHECK(strcmp(st.etag, st2.etag) != 0);
+	CHECK_EQ(st2.mtime_ns, 1600000000LL * 1000000000LL);
+	CHECK_EQ(cr_kv_stat(kv, "m", &st), 0);
+	CHECK_EQ(cr_kv_stat(kv, LONGT, &st2), 0);
+	CHECK_STREQ(st.etag, st2.etag);
+	for (const char *const *k = (const char *const[]){"e", "f", "g", "h", "i", "j", "k", "self",
+	                                                  "s", "ignored", NULL};
+	     *k; k++)
+		CHECK_EQ(cr_kv_size(kv, *k), -ENOENT);
+	CHECK_EQ(cr_kv_list(kv, "", collect, &ns), 0);
+	CHECK_EQ(ns.n, 11); /* a b c d dir later x y m n p */
+	/* one log line per link skipped, naming its header's byte */
+	snprintf(rec, sizeof(rec), "byte %llu: hard link 'e' to 'dir': the target is a directory",
+	         (unsigned long long)e_at);
+	CHECK(strstr(logbuf, rec) != NULL);
+	CHECK(strstr(logbuf, "hard link 'f' to 'nothere': no earlier member") != NULL);
+	CHECK(strstr(logbuf, "hard link 'g' to 'f': the target is a hard link that was skipped") !=
+	      NULL);
+	CHECK(strstr(logbuf, "hard link 'h' to 'later': no earlier") != NULL);
+	CHECK(strstr(logbuf, "hard link 'i' to 's'") != NULL);
+	CHECK(strstr(logbuf, "hard link 'j' to '../etc/passwd'") != NULL);
+	CHECK(strstr(logbuf, "hard link 'k' to './': the target is the root") != NULL);
+	CHECK(strstr(logbuf, "hard link 'self' to 'self'") != NULL);
+	CHECK(strstr(logbuf, "in all") == NULL);
+	CHECK(strstr(logbuf, "skipped 1 entry") != NULL); /* the symbolic link */
+	cr_tar_kv_ro_close(kv);
+}
+
+/* Many links that cannot be resolved: ten lines, then a count. A link's
+ * own name must be a valid key, as a file's. */
+TEST(hard_links_skipped_counted)
+{
+	static unsigned char a[20 * 512];
+	cr_kv_ro *kv;
+	char name[16];
+
+	header(a, "f", '0', 0);
+	for (int i = 1; i <= 13; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		link_header(a + 512 * i, name, '1', "missing");
+	}
+	CHECK_EQ(open_blocks(&kv, a, 20), 0);
+	CHECK(strstr(logbuf, "hard link 'l10' to 'missing'") != NULL);
+	CHECK(strstr(logbuf, "hard link 'l11'") == NULL);
+	CHECK(strstr(logbuf, "skipped 13 hard links in all") != NULL);
+	CHECK_EQ(cr_kv_size(kv, "f"), 0);
+	CHECK_EQ(cr_kv_size(kv, "l1"), -ENOENT);
+	cr_tar_kv_ro_close(kv);
+	memset(a, 0, sizeof(a));
+	header(a, "f", '0', 0);
+	link_header(a + 512, "a/../../x", '1', "f");
+	CHECK_EQ(open_blocks(&kv, a, 4), -EINVAL);
+	CHECK(strstr(logbuf, "byte 512") && strstr(logbuf, ".."));
+	link_header(a + 512, "./", '1', "f");
+	CHECK_EQ(open_blocks(&kv, a, 4), -EINVAL);
+	CHECK(strstr(logbuf, "hard link without a name") != NULL);
+	link_header(a + 512, "f/x", '1', "f"); /* below a file */
+	CHECK_EQ(open_blocks(&kv, a, 4), -EINVAL);
+	CHECK(strstr(logbuf, "below") != NULL);
+	/* an archive that ends after a 'K' */
+	memset(a, 0, sizeof(a));
+	header(a, "././@LongLink", 'K', 3);
+	memcpy(a + 512, "abc", 3);
+	CHECK_EQ(open_blocks(&kv, a, 2), -EINVAL);
+	CHECK(strstr(logbuf, "truncated") != NULL);
+}
+
+/* A chain of 3000 links, each to the one before, named so that the
+ * index's order is the archive's reversed: each resolves to the file (one
+ * search per link), and the target names count against index_max. */
+TEST(hard_links_long_chain)
+{
+	enum { N = 3000 };
+	unsigned char *a = calloc(N + 4, 512);
+	struct cr_tar_options o = {0};
+	cr_kv_ro *kv;
+	char name[16], prev[16];
+	struct ram r;
+
+	CHECK(a != NULL);
+	header(a, "z99999", '0', 5);
+	memcpy(a + 512, "chain", 5);
+	snprintf(prev, sizeof(prev), "z99999");
+	for (int i = 1; i <= N; i++) {
+		snprintf(name, sizeof(name), "z%05d", 99999 - i);
+		link_header(a + 512 * (i + 1), name, '1', prev);
+		memcpy(prev, name, sizeof(prev));
+	}
+	ram_init(&r, 512, (N + 4) * 512);
+	ram_add(&r, 0, a, (N + 4) * 512);
+	CHECK_EQ(open_logged(&kv, &r.b, NULL), 0);
+	CHECK(strstr(logbuf, "hard link '") == NULL);
+	get_is(kv, "z99999", "chain");
+	get_is(kv, prev, "chain");
+	get_is(kv, "z98500", "chain");
+	cr_tar_kv_ro_close(kv);
+	/* the index without the link records fits in (N + 1) * 46 bytes; with
+	 * them (12 bytes each) it does not */
+	o.index_max = (N + 1) * 46 + 4096;
+	CHECK_EQ(open_logged(&kv, &r.b, &o), -EFBIG);
+	CHECK(strstr(logbuf, "index_max") != NULL);
+	o.index_max = (N + 1) * 58 + 8192;
+	CHECK_EQ(open_logged(&kv, &r.b, &o), 0);
+	cr_tar_kv_ro_close(kv);
+	free(a);
 }
 
 TEST(index_cap)
@@ -966,12 +1378,22 @@ int main(void)
 		RUN(truncated);
 		RUN(duplicates_last_wins);
 		RUN(links_skipped);
+		RUN(hard_links_gnu_tar_gnu);
+		RUN(hard_links_gnu_tar_ustar);
+		RUN(hard_links_gnu_tar_posix);
+		RUN(hard_links_whole_folder);
 		RUN(index_cap);
 		RUN(sparse_refused);
 	}
 	RUN(bsdtar_pax);
 	RUN(bsdtar_ustar);
 	RUN(bsdtar_gnutar);
+	RUN(hard_links_bsdtar_pax);
+	RUN(hard_links_bsdtar_ustar);
+	RUN(hard_links_bsdtar_gnutar);
+	RUN(hard_links_resolved);
+	RUN(hard_links_skipped_counted);
+	RUN(hard_links_long_chain);
 	RUN(over_8gib_base256);
 	RUN(over_8gib_pax);
 	RUN(signed_checksum);

@@ -9,17 +9,26 @@
  *
  * Supported: ustar, GNU and pax (POSIX.1-2001) archives as GNU tar and
  * bsdtar write them: regular files ('0', '\0', '7'), directories ('5', and
- * GNU dumpdirs 'D'), GNU long names ('L'; long link names 'K' are read
- * past), pax extended headers ('x': path, size, mtime; other records are
- * ignored) and global headers ('g': ignored), sizes above 8 GiB (GNU
+ * GNU dumpdirs 'D'), hard links ('1', below), GNU long names ('L') and
+ * long link names ('K'), pax extended headers ('x': path, linkpath, size,
+ * mtime; other records are ignored) and global headers ('g': ignored), sizes above 8 GiB (GNU
  * base-256 numbers or a pax size), header checksums summed unsigned or
  * signed. Names are normalised: "./a/b", "/a/b" and "a//b" are "a/b"; a
  * directory's trailing '/' goes; the entry "./" is the root. When a name
  * appears twice, the last entry wins, as when tar extracts. Directories
- * that appear only as prefixes of other names are listed too. Symbolic
- * links, hard links, devices and fifos are skipped (not listed; one log
- * line at open counts them). The archive ends at its first zero block (it
- * ends with two; GNU tar stops at the first too) or at the device's end.
+ * that appear only as prefixes of other names are listed too. Hard links
+ * ('1': tar stores a file's second name as a link to the member holding
+ * its bytes; the target named by the linkname field, a GNU long link name
+ * 'K' or a pax linkpath record) are resolved at open: the link's name gets
+ * the data, size, mtime and etag of the last member of the target's name
+ * before it in the archive, a link to a link the final data; a link to
+ * nothing earlier, to a directory or to a link skipped is skipped (a log
+ * line each, the first ten, then a count), the archive still opens.
+ * Symbolic links, devices and fifos are skipped (not listed; one log line
+ * at open counts them): a kv store has no symbolic links, and following
+ * one could leave the archive's tree or loop. The archive ends at its
+ * first zero block (it ends with two; GNU tar stops at the first too) or
+ * at the device's end.
  *
  * Refused at open with -EINVAL and a log line naming the entry's byte
  * offset and the reason: a bad header checksum or malformed number, data
@@ -33,10 +42,12 @@
  * opened never fails later but for the device (-EIO) and kv.h's errors.
  *
  * Memory: the index is one allocation of 40 bytes per entry (file,
- * directory, and directory implied by a name) plus the bytes of the
- * normalised names, at most options.index_max (8 MiB by default); it grows
- * by doubling while open scans the archive (never past the cap), and
- * shrinks to fit at the end. The store also holds one bounce buffer of
+ * directory, hard link, and directory implied by a name) plus the bytes of
+ * the normalised names, at most options.index_max (8 MiB by default); it
+ * grows by doubling while open scans the archive (never past the cap), and
+ * shrinks to fit at the end. While open runs, hard links' target names
+ * (6 bytes more each) are held in a second buffer, counted against
+ * index_max with the index and freed at the end of open. The store also holds one bounce buffer of
  * max(4096, sector size) bytes; a get that finds it in use by another
  * fiber allocates one of its own for the call. Open reads each header
  * once (a pax header into a temporary buffer of at most options.pax_max).
