@@ -27,5 +27,7 @@ BUILD_PACKAGES=(gcc make libc6-dev libslirp-dev musl-tools libbearssl-dev ca-cer
 # sslscan for the HTTPS website) and servers (nginx-light, for the TLS
 # client), strace, namespaces, and the
 # test VM of tests/vm/ (QEMU, static busybox, cpio, xz), bsdtar (libarchive-tools:
-# archives the tar store must read).
-TEST_PACKAGES=(clang openssl nginx-light libclang-rt-14-dev clang-format socat iproute2 iputils-ping procps git dnsmasq-base curl wget python3 sslscan wrk strace gdb qemu-system-x86 busybox-static cpio xz-utils libarchive-tools)
+# archives the tar store must read), and for DNS: unbound and dnsmasq as
+# real servers for the resolver, dnspython for scripted ones, dig and kdig
+# as real clients of the authoritative server.
+TEST_PACKAGES=(clang openssl nginx-light libclang-rt-14-dev clang-format socat iproute2 iputils-ping procps git dnsmasq-base curl wget python3 sslscan wrk strace gdb qemu-system-x86 busybox-static cpio xz-utils libarchive-tools unbound python3-dnspython bind9-dnsutils knot-dnsutils)

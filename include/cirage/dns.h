@@ -78,6 +78,7 @@ enum cr_dns_rcode {
 	CR_DNS_R_NXDOMAIN = 3,
 	CR_DNS_R_NOTIMP = 4,
 	CR_DNS_R_REFUSED = 5,
+	CR_DNS_R_NOTAUTH = 9, /* not authoritative for the zone (RFC 2136, RFC 5936 AXFR) */
 	CR_DNS_R_BADVERS = 16, /* needs EDNS: the high 8 bits travel in the OPT record */
 };
 
@@ -453,5 +454,113 @@ struct cr_dns_zone_answer {
  * *a (rr NULL and count 0 for NODATA, NXDOMAIN, NOTAUTH). */
 enum cr_dns_zone_result cr_dns_zone_lookup(const struct cr_dns_zone *z, const uint8_t *name,
                                            uint16_t type, struct cr_dns_zone_answer *a);
+
+/* ---- serving: an authoritative server's answers (lib/dns/server.c) --------- */
+
+/* What an authoritative server serves. Read-only while queries are
+ * answered: any number of fibers may answer from one config. */
+struct cr_dns_server_config {
+	/* The zones served (parsed by cr_dns_zone_parse; the caller owns them
+	 * and keeps them alive). A query goes to the zone with the longest
+	 * apex the query name is at or below; none: REFUSED. */
+	const struct cr_dns_zone *const *zones;
+	size_t zone_count;
+	/* Peers allowed to transfer a zone (AXFR, over TCP only); the others
+	 * get REFUSED. None: AXFR refused to everyone. */
+	const cr_ipaddr *xfr_allow;
+	size_t xfr_allow_count;
+	/* Largest UDP reply sent to an EDNS client (the smaller of this and
+	 * the client's size; at least 512). 0: 1232 (the DNS flag day 2020
+	 * figure, no IP fragmentation on common paths). */
+	uint16_t udp_max;
+};
+
+enum cr_dns_transport {
+	CR_DNS_UDP = 0,
+	CR_DNS_TCP = 1,
+};
+
+/* The state of one zone transfer (AXFR) in progress on a TCP connection:
+ * a cursor over the zone's records. Private fields: use the functions.
+ * Zeroed (or left as cr_dns_server_answer sets it) it is idle. About 290
+ * bytes; it points into the zone, which must outlive the transfer. */
+struct cr_dns_xfr {
+	const struct cr_dns_zone *zone; /* NULL: no transfer in progress */
+	size_t next; /* next step: 0 first SOA, 1..count the records, count + 1 last SOA */
+	uint16_t id; /* the query's ID, repeated in every message */
+	uint16_t flags; /* the header's flags word: QR, AA, RD as in the query */
+	uint16_t qtype; /* AXFR or IXFR, for the question */
+	uint16_t udp_max; /* advertised in the OPT record */
+	uint16_t edns_flags; /* DO as in the query */
+	bool edns; /* the query had an OPT record: every message has one */
+	bool first_sent; /* the first message (with the question) is out */
+	uint8_t qname[CR_DNS_NAME_MAX]; /* the question, in the first message only */
+};
+
+/* Answer the query query[0..len) that peer sent over transport, into
+ * out[0..size) (at least 512 bytes; 65535 lets every TCP reply fit). out
+ * may be the query's own buffer (the query is read whole first); other
+ * overlaps are not allowed. Returns the reply's length (> 0: send it), 0
+ * when no reply must be sent (QR set: the message is a reply itself; or
+ * shorter than a header: RFC 1035 and RFC 5452 drop those), or -EINVAL
+ * (NULL cfg, query or out; size < 512). peer may be NULL (it is then not
+ * allowed to transfer). No allocation; under 5 KB of stack.
+ *
+ * The reply repeats the ID, the opcode, RD and CD, and the question as it
+ * was asked; RA is clear. In order:
+ *   - opcode other than QUERY: NOTIMP (the question echoed when it parses);
+ *   - qdcount != 1, a question or a record that does not parse, bytes
+ *     after the last record, an OPT record twice, outside the additional
+ *     section or not owned by the root: FORMERR (the question echoed when
+ *     it parsed). A query carrying records other than the OPT (a TSIG...)
+ *     must also pass cr_dns_decode in a 2 KB arena;
+ *   - EDNS version > 0: BADVERS (RFC 6891 6.1.3);
+ *   - class other than IN (CH version.bind included): REFUSED;
+ *   - AXFR or IXFR: see below;
+ *   - a name in no served zone: REFUSED.
+ * Then it follows RFC 1034 4.3.2 in the zone with the longest apex above
+ * the name: AA set (clear on referrals); NXDOMAIN and NODATA carry the
+ * zone's SOA in the authority section, its TTL the smaller of the SOA's TTL
+ * and MINIMUM (RFC 2308); RFC 4592 wildcards (the owner becomes the query
+ * name); CNAME chains followed across the served zones (at most 16 links;
+ * a loop or a target outside them ends the chain: the answer is what was
+ * found, the rcode that of the last name); below a zone cut a referral
+ * (the cut's NS records in authority, their A/AAAA glue in additional, AA
+ * clear); a DS query at a cut is answered from the parent side (the
+ * parent's DS records or NODATA), also when the child zone is served too;
+ * additional A/AAAA for NS, MX and SRV targets in the zone. Minimal
+ * responses: no NS records in positive answers. ANY: every RRset of the
+ * name over TCP, only the first (in type order) over UDP (RFC 8482 4.1).
+ * EDNS(0): an OPT record (our UDP size, DO copied, no options) when the
+ * query had one; its options are ignored.
+ *
+ * Over UDP a reply fits the smaller of size, the client's EDNS size (512
+ * without EDNS, at least 512 with) and cfg->udp_max: whole RRsets only,
+ * TC set when an answer RRset (or a negative answer's SOA, a referral's
+ * NS records or their in-domain glue) did not fit; other additional data
+ * is left out without TC.
+ *
+ * AXFR (over TCP, from an allowed peer, for exactly a zone's apex) starts
+ * a transfer: the first message is returned and *xfr is set; send it,
+ * then call cr_dns_server_xfr_next until it returns 0 (when the whole
+ * zone fit in the first message, xfr is already idle). Over UDP, with xfr
+ * NULL, or from a peer not allowed (IPv4 peers also match as
+ * ::ffff:a.b.c.d): REFUSED; for a name that is no served zone's apex:
+ * NOTAUTH (9). IXFR is answered the same way, with a full transfer (RFC
+ * 1995 4 allows it; only over TCP). *xfr is not touched by other queries,
+ * so a transfer in progress survives pipelined queries. */
+cr_ssize_t cr_dns_server_answer(const struct cr_dns_server_config *cfg, const void *query,
+                                size_t len, enum cr_dns_transport transport, const cr_ipaddr *peer,
+                                void *out, size_t size, struct cr_dns_xfr *xfr);
+
+/* The next message of the transfer *xfr into out[0..size) (at least 512;
+ * 65535 packs the most records per message): the records in canonical
+ * order, the SOA first and last (RFC 5936), as many whole records as fit,
+ * each message with the query's ID and AA, the question only in the first.
+ * A record too big for any message ends the transfer with SERVFAIL.
+ * Returns its length, 0 when the transfer is complete (xfr is idle), or
+ * -EINVAL (NULL xfr or out, size < 512). cfg is not used (may be NULL). */
+cr_ssize_t cr_dns_server_xfr_next(const struct cr_dns_server_config *cfg, struct cr_dns_xfr *xfr,
+                                  void *out, size_t size);
 
 #endif

@@ -10,7 +10,7 @@ make -s -j"$(nproc)" all hvt-guests
 OUT=build/tests/hvt/images
 W=build/tests/hvt/apps
 mkdir -p "$OUT" "$W"
-for app in hello timers echo udp-echo bulk http-hello static-website; do
+for app in hello timers echo udp-echo bulk http-hello static-website dns-server; do
 	[ -d "examples/$app" ] || continue
 	rm -rf "${W:?}/$app"
 	cp -r "examples/$app" "$W/$app"
