@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * https-fetch: GET one URL with lib/http's client (cr_http_fetch), over
- * TLS for https:// URLs, and print the status line and the body. The
- * server's certificate is checked against the name --server-name (else
- * the URL's host) and against the trust anchors: the ones compiled in
- * from the CA bundle, or the PEM file --ca names in the ca store; --pin
- * also requires the certificate's SHA-256. A refused connection is
- * reported with TLS's reason ("certificate expired or not yet valid")
- * and exit status 1.
+ * TLS for https:// URLs, and print the status line and the body. A host
+ * name is resolved with the dns device. The server's certificate is
+ * checked against the name --server-name (else the URL's host) and
+ * against the trust anchors: the ones compiled in from the CA bundle, or
+ * the PEM file --ca names in the ca store; --pin also requires the
+ * certificate's SHA-256. A refused connection is reported with TLS's
+ * reason ("certificate expired or not yet valid"), a failed lookup with
+ * the resolver's ("no such name"), and exit status 1.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <cirage/bytes.h>
 #include <cirage/http.h>
+#include <cirage/resolver.h>
 #include <cirage/tls.h>
 
 #include "cirage_app.h"
@@ -63,12 +65,12 @@ static int add_pins(struct cr_tls_client_config *cfg, const char *s)
 	return 0;
 }
 
-int https_fetch_start(cr_stack *net, cr_kv_ro *ca)
+int https_fetch_start(cr_stack *net, cr_kv_ro *ca, cr_resolver *dns)
 {
 	struct cr_tls_client_config *cfg = NULL;
 	struct cr_http_client_options opt = {0};
 	size_t max = (size_t)cr_key_max_body(), len = 0, show;
-	int status = 0, tls_err = 0, rc;
+	int status = 0, tls_err = 0, dns_err = 0, rc;
 	const char *why = "";
 	char *body;
 
@@ -103,10 +105,16 @@ int https_fetch_start(cr_stack *net, cr_kv_ro *ca)
 	opt.tls = cfg;
 	opt.server_name = cr_key_server_name();
 	opt.tls_error = &tls_err;
+	opt.resolver = dns;
+	opt.resolve_error = &dns_err;
 	rc = cr_http_fetch(net, cr_key_url(), &opt, &status, body, max, &len);
 	if (rc < 0) {
-		if (rc == -EINVAL)
-			cr_log("https-fetch: bad URL '%s' (http[s]://IP[:PORT]/PATH; no DNS yet)",
+		struct cr_http_url u;
+		if (dns_err && cr_http_url_parse(cr_key_url(), &u) == 0)
+			cr_log("https-fetch: %s: looking up '%s': %s", cr_key_url(), u.host,
+			       cr_resolve_error(dns_err));
+		else if (rc == -EINVAL)
+			cr_log("https-fetch: bad URL '%s' (http[s]://HOST[:PORT]/PATH)",
 			       cr_key_url());
 		else if (tls_err)
 			cr_log("https-fetch: %s: TLS failed: %s", cr_key_url(),

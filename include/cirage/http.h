@@ -190,7 +190,8 @@ typedef int (*cr_http_handler)(void *ctx, cr_http_request *req, cr_http_response
 struct cr_http_server_stats {
 	uint64_t accepted; /* connections accepted */
 	uint64_t active; /* connections being served now */
-	uint64_t refused; /* connections answered 503 (over max_connections) */
+	uint64_t refused; /* connections answered 503 (at max_connections, none evictable) */
+	uint64_t evicted; /* connections closed to make room for a new one */
 	uint64_t requests; /* requests handed to the handler */
 	uint64_t errors; /* requests answered with a parser error (4xx/5xx) */
 	uint64_t timeouts; /* connections closed for a timeout */
@@ -200,10 +201,19 @@ struct cr_http_server_stats {
 struct cr_http_server_config {
 	cr_http_handler handler;
 	void *ctx;
-	unsigned max_connections; /* served at once [256]; beyond: 503, close */
+	/* served at once [256]. A new connection beyond takes the place of
+	 * the one that has kept the server waiting longest: for a request
+	 * (head or body not complete yet, or idle between requests: since the
+	 * wait for that request began) or in a write to a client that does not
+	 * read (since that write began). Only when all are busy in the
+	 * handler does it get 503 and close. On a fixed heap (spt, hvt,
+	 * virtio) the server also keeps heap / 64 bytes free for new
+	 * connections the same way (docs/http.md, Eviction). */
+	unsigned max_connections;
 	uint64_t idle_timeout_ns; /* silence allowed between requests [30 s] */
 	uint64_t header_timeout_ns; /* a whole request head must arrive in [10 s] */
-	uint64_t io_timeout_ns; /* one body read or response write [30 s] */
+	uint64_t io_timeout_ns; /* one response write [30 s] */
+	uint64_t body_timeout_ns; /* one read of the request body [io_timeout_ns] */
 	struct cr_http_limits limits; /* request limits (defaults above) */
 	const char *server; /* Server header value ["Cirage"]; "" sends none */
 	size_t fiber_stack; /* per connection [CR_FIBER_STACK_DEFAULT] */
@@ -324,6 +334,7 @@ int cr_http_get(cr_stack *stack, const cr_sockaddr *server, const char *host, co
 /* ---- the client by URL: http:// and https:// (lib/http/fetch.c) ----------- */
 
 struct cr_tls_client_config; /* cirage/tls.h */
+struct cr_resolver; /* cirage/resolver.h */
 
 /* A URL split by cr_http_url_parse. */
 struct cr_http_url {
@@ -350,21 +361,32 @@ struct cr_http_client_options {
 	 * kept; an image using this file links them (about 75 KiB)] */
 	const struct cr_tls_client_config *tls;
 	/* https: the name sent as SNI and checked against the certificate,
-	 * and sent as Host by cr_http_fetch [NULL or "": the URL's host]. The
-	 * host must be an IP address (there is no DNS yet): this names the
-	 * server the certificate is for. */
+	 * and sent as Host by cr_http_fetch [NULL or "": the URL's host, so a
+	 * URL by name needs none; with an IP address URL, this names the
+	 * server the certificate is for]. */
 	const char *server_name;
+	/* Resolves a URL's host name (its addresses tried in turn, IPv4
+	 * first, within timeout_ns) [NULL: IP address URLs only; a name is
+	 * -EDESTADDRREQ]. Read during the call only. */
+	struct cr_resolver *resolver;
+	/* optional out: the resolver's error when the lookup failed (the call
+	 * returns it too), else 0: tells "no server answered" (-ETIMEDOUT
+	 * here) from a connect that timed out */
+	int *resolve_error;
 	/* optional out: cr_tls_last_error of a TLS failure (-EPROTO), else 0;
 	 * cr_tls_error gives it in words */
 	int *tls_error;
 };
 
-/* Connect to u's host (an IP address literal: -EINVAL otherwise, no DNS
- * yet) and port, over TLS for https (the handshake is done here), and
- * make a client that owns the connection (cr_http_client_free closes
- * it). Send requests with cr_http_client_request(c, method, host,
- * u->target, ...). opt may be NULL. 0, -EINVAL, -ENOMEM, the stack's
- * connect errors, -EPROTO (TLS refused: see opt->tls_error). */
+/* Connect to u's host and port, over TLS for https (the handshake is done
+ * here), and make a client that owns the connection (cr_http_client_free
+ * closes it). The host is an IP address literal, or a name resolved with
+ * opt->resolver (each address tried until one connects). Send requests
+ * with cr_http_client_request(c, method, host, u->target, ...). opt may
+ * be NULL. 0, -EINVAL, -ENOMEM, -EDESTADDRREQ (a host name and no
+ * resolver), the resolver's errors (cirage/resolver.h: -ENOENT no such
+ * name, -ETIMEDOUT, ...; cr_resolve_error says them in words), the
+ * stack's connect errors, -EPROTO (TLS refused: see opt->tls_error). */
 int cr_http_client_connect(cr_stack *stack, const struct cr_http_url *u,
                            const struct cr_http_client_options *opt, cr_http_client **out);
 

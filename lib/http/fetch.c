@@ -3,20 +3,24 @@
  * lib/http/fetch.c - the HTTP client by URL: http:// over TCP, https://
  * over a TLS client flow (lib/tls) with SNI and the certificate checked
  * for the server name (the URL's host unless the options name another),
- * against the caller's trust anchors or the compiled-in ones. A file of
- * its own so that images using only cr_http_get / cr_http_client_new
- * link no TLS.
+ * against the caller's trust anchors or the compiled-in ones. A host name
+ * is resolved with the caller's resolver (cirage/resolver.h) and its
+ * addresses tried in turn. A file of its own so that images using only
+ * cr_http_get / cr_http_client_new link no TLS.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <cirage/fiber.h>
 #include <cirage/http.h>
+#include <cirage/resolver.h>
 #include <cirage/time.h>
 #include <cirage/tls.h>
 
 #include "client_internal.h"
 
 #define DEFAULT_TIMEOUT CR_SEC(30)
+#define MAX_ADDRS 8 /* addresses of a name tried, at most */
 
 /* The configuration of https without one from the caller: made on first
  * use, kept (and shared) for the image's life. */
@@ -90,29 +94,58 @@ int cr_http_url_parse(const char *url, struct cr_http_url *out)
 	return 0;
 }
 
+/* Connect to one of the n addresses at port, in turn, before deadline. */
+static int connect_any(cr_stack *stack, const cr_ipaddr *addrs, int n, uint16_t port,
+                       uint64_t deadline, cr_flow **f)
+{
+	int rc = -ETIMEDOUT;
+
+	for (int i = 0; i < n; i++) {
+		cr_sockaddr sa = {addrs[i], port};
+		uint64_t now = cr_time_monotonic_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if ((rc = cr_tcp_connect(stack, &sa, deadline - now, f)) == 0)
+			return 0;
+	}
+	return rc; /* the last address's error */
+}
+
 int cr_http_client_connect(cr_stack *stack, const struct cr_http_url *u,
                            const struct cr_http_client_options *opt, cr_http_client **out)
 {
 	static const struct cr_http_client_options none;
-	uint64_t timeout;
-	cr_sockaddr sa;
+	cr_ipaddr addrs[MAX_ADDRS];
+	uint64_t timeout, deadline;
 	cr_flow *f, *tls;
 	const char *name;
-	int rc;
+	int rc, n = 1;
 
 	if (!opt)
 		opt = &none;
 	if (opt->tls_error)
 		*opt->tls_error = 0;
-	if (!stack || !u || !out || cr_ipaddr_parse(u->host, &sa.addr) < 0)
+	if (opt->resolve_error)
+		*opt->resolve_error = 0;
+	if (!stack || !u || !out)
 		return -EINVAL;
-	sa.port = u->port;
 	timeout = opt->timeout_ns ? opt->timeout_ns : DEFAULT_TIMEOUT;
+	deadline = cr_deadline_after(timeout);
 	name = opt->server_name && opt->server_name[0] ? opt->server_name : u->host;
+	if (cr_ipaddr_parse(u->host, &addrs[0]) < 0) {
+		if (!opt->resolver)
+			return -EDESTADDRREQ; /* a host name, and nothing to resolve it */
+		n = cr_resolve(opt->resolver, u->host, CR_AF_NONE, addrs, MAX_ADDRS, timeout);
+		if (n < 0) {
+			if (opt->resolve_error)
+				*opt->resolve_error = n;
+			return n;
+		}
+	}
 	if (u->https && !opt->tls && !default_tls &&
 	    (rc = cr_tls_client_config_default(&default_tls)) < 0)
 		return rc;
-	if ((rc = cr_tcp_connect(stack, &sa, timeout, &f)) < 0)
+	if ((rc = connect_any(stack, addrs, n, u->port, deadline, &f)) < 0)
 		return rc;
 	if (u->https) {
 		rc = cr_tls_client_open(f, opt->tls ? opt->tls : default_tls, name, &tls);

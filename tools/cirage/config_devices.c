@@ -67,15 +67,36 @@ static const struct impl *impl_for_kind(const struct config *c, const char *kind
 	return impl_default(c->target->name, kind);
 }
 
+/* The manifest's devices of kind other than dev: how many, and the first
+ * in *first (may be NULL). */
+static size_t manifest_others_of_kind(const struct config *c, const struct config_device *dev,
+                                      const char *kind, const char **first)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < c->m->ndevices; j++) {
+		const struct manifest_device *md = &c->m->devices[j];
+		if (md->kind && strcmp(md->kind->s, kind) == 0 &&
+		    strcmp(md->name, dev->name) != 0 && n++ == 0 && first)
+			*first = md->name;
+	}
+	return n;
+}
+
 /* Whether the lower device that opt of dev refers to is implied: the
  * option may be, and the device's manifest entry does not give it (for an
- * implied device, its options were set from its upper's entry). */
-static bool lower_is_implied(const struct config_device *dev, const struct impl_option *opt)
+ * implied device, its options were set from its upper's entry); a shared
+ * one only when the manifest has no other device of its kind. */
+static bool lower_is_implied(const struct config *c, const struct config_device *dev,
+                             const struct impl_option *opt)
 {
 	if (opt->type != IMPL_OPT_DEVICE || !opt->implied)
 		return false;
 	if (dev->implied_by >= 0)
 		return dev->opts && !dev->opts[opt - dev->impl->opts].given;
+	if (impl_option_shared(dev->impl, opt) &&
+	    manifest_others_of_kind(c, dev, opt->ref_kind, NULL) > 0)
+		return false;
 	return !toml_lookup(dev->m->table, opt->name);
 }
 
@@ -123,9 +144,19 @@ static bool lower_takes(const struct config *c, const struct config_device *dev,
 
 	if (dev->implied_by >= 0 || !(opt = lower_opt_for(c, dev->impl, key, 0)))
 		return false;
-	if (lower_is_implied(dev, opt))
+	if (lower_is_implied(c, dev, opt))
 		return true;
 	named = toml_lookup(dev->m->table, opt->name);
+	if (!named && impl_option_shared(dev->impl, opt)) {
+		const char *one = NULL;
+		if (manifest_others_of_kind(c, dev, opt->ref_kind, &one) == 1)
+			diag_error(d, e->line, e->col,
+			           "option '%s' of device '%s' belongs to the %s it is built over, "
+			           "which is '%s' here (the manifest's one %s): set %s on device "
+			           "'%s'",
+			           key, dev->name, opt->ref_kind, one, opt->ref_kind, key, one);
+		return true; /* several: the reference check asks to choose */
+	}
 	if (named && named->val->type == TOML_STRING &&
 	    manifest_device_of_kind(c, named->val->s, opt->ref_kind))
 		diag_error(d, e->line, e->col,
@@ -149,7 +180,7 @@ static void lower_opts(const struct config *c, const struct config_device *dev, 
 		const struct impl_option *opt = &dev->impl->opts[k];
 		const struct impl *lower;
 		size_t first = n;
-		if (!lower_is_implied(dev, opt) || !(lower = impl_for_kind(c, opt->ref_kind)))
+		if (!lower_is_implied(c, dev, opt) || !(lower = impl_for_kind(c, opt->ref_kind)))
 			continue;
 		for (size_t i = 0; lower->opts[i].name && n + 1 < max; i++)
 			if (lower->opts[i].type != IMPL_OPT_DEVICE)
@@ -498,7 +529,7 @@ void config_imply_devices(struct config *c, struct diag *d)
 			struct config_device *devs, *low;
 			const char *base = c->devs[i].cvar;
 			size_t depth = 0;
-			if (!lower_is_implied(&c->devs[i], opt))
+			if (!lower_is_implied(c, &c->devs[i], opt))
 				continue;
 			for (int up = c->devs[i].implied_by; up >= 0; up = c->devs[up].implied_by)
 				depth++;

@@ -117,13 +117,16 @@ void config_resolve_refs(struct config *c, size_t i, struct diag *d)
 				}
 			/* not implied: the manifest's one device of the kind (never
 			 * the device itself) */
-			for (size_t m = 0; !implied && !opt->implied && m < c->nmdevs; m++)
+			for (size_t m = 0;
+			     !implied && (!opt->implied || impl_option_shared(impl, opt)) &&
+			     m < c->nmdevs;
+			     m++)
 				if (m != i && c->devs[m].kind &&
 				    strcmp(c->devs[m].kind->name, opt->ref_kind) == 0) {
 					j = (int)m;
 					n++;
 				}
-			if (!implied && opt->implied) {
+			if (!implied && opt->implied && n == 0) {
 				/* the implied device could not be added: reported already */
 			} else if (n == 1 && !c->devs[j].impl) {
 				/* its kind or implementation was reported already */

@@ -239,6 +239,28 @@ static const struct impl_key tls_keys[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+/* The DNS stub resolver (lib/dns) over a stack. */
+static const struct impl_option dns_resolver_opts[] = {
+    {"stack", IMPL_OPT_DEVICE, "stack", true, NULL,
+     "the stack the queries go over; left out, the manifest's one stack, or one implied "
+     "(the target's default stack) when the manifest has none",
+     .implied = true},
+    {NULL, 0, NULL, false, NULL, NULL, false, false},
+};
+
+static const struct impl_key dns_resolver_keys[] = {
+    {"dns-servers", "string", "",
+     "DNS servers to ask, as \"IP,IPv4:PORT,[IPv6]:PORT\" (empty: the stack's, from DHCP or "
+     "resolv.conf)",
+     NULL},
+    {"dns-cache", "int", "256", "answers cached (0 to 65536, about 540 bytes each; 0: none)", NULL},
+    {"dns-timeout-ms", "int", "1000",
+     "milliseconds a server has to answer the first attempt (1 to 60000), doubled each round",
+     NULL},
+    {"dns-attempts", "int", "3", "rounds over the servers (1 to 10)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 /* The attachment of a netif (a tap) and of a block device (a file) made by
  * a tender, or by `cirage run` for the hypervisor, and listed in the
  * image's manifest note. */
@@ -452,6 +474,19 @@ static const struct impl impls[] = {
         .what = "TLS stack",
         .keys = tls_keys,
         .explicit_only = true,
+    },
+    {
+        .kind = "resolver",
+        .name = "dns",
+        .summary = "a DNS stub resolver (lib/dns) over a stack: UDP, TCP on truncation, a cache",
+        .header = "cirage/compose/dns.h",
+        .ctor = "cr_dns_resolver_build",
+        .args = {"stack", "@key:dns-servers", "@key:dns-cache", "@key:dns-timeout-ms",
+                 "@key:dns-attempts"},
+        .opts = dns_resolver_opts,
+        .what = "DNS resolver",
+        .keys = dns_resolver_keys,
+        .shared = "stack",
     },
     {
         .kind = "kv_rw",
@@ -737,6 +772,11 @@ const struct impl_option *impl_option_find(const struct impl *impl, const char *
 		if (strcmp(impl->opts[i].name, name) == 0)
 			return &impl->opts[i];
 	return NULL;
+}
+
+bool impl_option_shared(const struct impl *impl, const struct impl_option *opt)
+{
+	return impl->shared && opt->name && strcmp(impl->shared, opt->name) == 0;
 }
 
 const char *impl_option_type_name(enum impl_option_type t)

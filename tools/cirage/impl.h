@@ -129,6 +129,11 @@ struct impl {
 	 * naming it (impl = "tls" in the manifest), as a layer over another
 	 * device of its own kind. */
 	bool explicit_only;
+	/* The name of an implied IMPL_OPT_DEVICE option that is implied only
+	 * when the manifest has no other device of its kind; with one, it is
+	 * that one (a resolver shares the application's stack); with several,
+	 * an error asking to choose. NULL: none. */
+	const char *shared;
 };
 
 struct target {
@@ -200,6 +205,8 @@ const struct impl *impl_default(const char *target, const char *kind);
 size_t impl_names(const char *target, const char *kind, unsigned which, const char **out,
                   size_t max);
 const struct impl_option *impl_option_find(const struct impl *impl, const char *name);
+/* Whether opt, an option of impl, is impl->shared. */
+bool impl_option_shared(const struct impl *impl, const struct impl_option *opt);
 const char *impl_option_type_name(enum impl_option_type t);
 
 #endif
