@@ -40,7 +40,9 @@
 #define CR_NET_REASS_FRAGS 64 /* fragments per datagram */
 #define CR_NET_REASS_TIMEOUT CR_SEC(30)
 #define CR_NET_UDP_SOCKETS 64
-#define CR_NET_UDP_QUEUE_DGRAMS 64
+/* A burst of small datagrams (DNS queries) fits; the bytes bound is the
+ * memory bound. */
+#define CR_NET_UDP_QUEUE_DGRAMS 512
 #define CR_NET_UDP_QUEUE_BYTES (256 * 1024)
 #define CR_NET_UDP_MAX_PAYLOAD (65535 - 20 - 8)
 #define CR_NET_ICMP_RATE 100 /* port unreachable per second (token bucket) */
