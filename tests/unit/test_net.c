@@ -510,11 +510,21 @@ TEST(udp_queue_bounded)
 	int s = cr_net_udp_bind(net, 0, 53), i;
 	size_t il, n;
 	CHECK(s >= 0);
+	/* small datagrams: the count bound */
 	il = udp(seg, PEER_IP, OUR_IP, 1000, 53, data, 100, true);
 	n = ipf(frame, PEER_IP, OUR_IP, 17, 2, 0, 64, seg, il);
-	for (i = 0; i < 100; i++)
+	for (i = 0; i < CR_NET_UDP_QUEUE_DGRAMS + 50; i++)
 		cr_net_input(net, frame, n, 0);
-	CHECK_EQ(cr_net_udp_pending(net, s), 64);
+	CHECK_EQ(cr_net_udp_pending(net, s), CR_NET_UDP_QUEUE_DGRAMS);
+	cr_net_udp_close(net, s);
+	/* large ones: the bytes bound */
+	s = cr_net_udp_bind(net, 0, 53);
+	CHECK(s >= 0);
+	il = udp(seg, PEER_IP, OUR_IP, 1000, 53, data, 1400, true);
+	n = ipf(frame, PEER_IP, OUR_IP, 17, 2, 0, 64, seg, il);
+	for (i = 0; i < CR_NET_UDP_QUEUE_DGRAMS; i++)
+		cr_net_input(net, frame, n, 0);
+	CHECK_EQ(cr_net_udp_pending(net, s), CR_NET_UDP_QUEUE_BYTES / 1400);
 	cr_net_udp_close(net, s);
 	/* -EADDRINUSE, ephemeral ports, EMFILE */
 	s = cr_net_udp_bind(net, 0, 53);
