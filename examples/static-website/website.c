@@ -116,6 +116,9 @@ int website_start(cr_stack *net, cr_kv_ro *htdocs)
 	cfg.ctx = &site;
 	cfg.max_connections = (unsigned)cr_key_max_connections();
 	cfg.idle_timeout_ns = CR_SEC(cr_key_idle_timeout());
+	cfg.header_timeout_ns = CR_SEC(cr_key_header_timeout());
+	cfg.body_timeout_ns = CR_SEC(cr_key_body_timeout());
+	cfg.io_timeout_ns = CR_SEC(cr_key_send_timeout());
 	cr_tcp_local(l, &local);
 	cr_log("static-website: serving on port %u", local.port);
 	rc = cr_http_serve(l, &cfg);

@@ -7,6 +7,23 @@
  * Per connection: one malloc of struct conn (the parser's 8 KiB header
  * buffer, a 4 KiB read buffer, a 4 KiB write buffer and 2 KiB for the
  * handler's extra response headers) and one fiber stack.
+ *
+ * At max_connections, a new connection takes the place of the one that
+ * has kept the server waiting longest (evict_one): for a request (a head
+ * or body not complete yet, or a kept-alive connection idle between
+ * requests: since it began waiting for that request) or in a blocked
+ * write (a client that does not read: since that write began); only when
+ * every connection is busy in its handler does the new one get 503. The
+ * victim's flow is closed from the accept loop: its fiber, blocked in the
+ * flow, gets -EPIPE and ends without touching the flow again.
+ *
+ * On images with a fixed heap (spt, hvt, virtio) memory is a limit too:
+ * the server keeps heap / 64 bytes allocatable (room for the next
+ * connections' TCP rings at the stack's default size). When it cannot,
+ * a new connection evicts as at max_connections, and every TRIM_EVERY
+ * connections that have kept the server waiting for TRIM_WAIT are closed
+ * (trim): otherwise connections held by slow clients would leave the stack
+ * no memory to establish new ones, long before max_connections.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +32,7 @@
 
 #include <cirage/fiber.h>
 #include <cirage/http.h>
+#include <cirage/platform/platform.h>
 #include <cirage/time.h>
 
 #define HEAD_BUF 8192
@@ -24,6 +42,9 @@
 #define SERVER_NAME_MAX 128
 #define LINGER_NS CR_SEC(1)
 #define DRAIN_MAX (64 * 1024) /* unread body we read past to keep a connection */
+#define TRIM_EVERY CR_MS(100) /* on a fixed heap: how often memory is checked */
+#define TRIM_WAIT CR_SEC(1) /* ... and how long a connection waited to be closed for it */
+#define EVICT_PENDING 16 /* evicted connections not yet ended before accept yields */
 
 struct serve;
 struct conn;
@@ -38,13 +59,20 @@ struct cr_http_response {
 	char extra[EXTRA_MAX];
 };
 
+/* What a connection's fiber is blocked on (eviction candidates). */
+enum wait { W_BUSY, W_CLIENT, W_WRITE };
+
 struct conn {
 	struct serve *srv;
-	cr_flow *flow;
+	cr_flow *flow; /* NULL once evicted: closed by the accept loop */
 	struct conn *next; /* in srv->conns */
 	bool idle; /* blocked waiting for the next request */
 	bool eof; /* the client finished sending */
+	uint8_t wait; /* enum wait */
+	uint64_t since; /* W_CLIENT: when the wait for this request began */
+	uint64_t wsince; /* W_WRITE: when the blocked write began */
 	bool body_done, body_error, sent_100;
+	bool evicted;
 	size_t rpos, rlen, wlen;
 	struct cr_http_request req;
 	struct cr_http_response res;
@@ -57,11 +85,29 @@ struct conn {
 struct serve {
 	struct cr_http_server_config cfg;
 	struct cr_http_server_stats own_stats, *stats;
-	unsigned active;
+	unsigned active; /* fibers running, evicted ones included */
+	unsigned evicting; /* evicted, their fibers not ended yet */
 	bool stopping;
 	struct conn *conns;
+	size_t headroom; /* heap bytes kept free for new connections (0: none) */
 	cr_waitq done;
 };
+
+/* On a fixed heap: can headroom bytes be allocated? */
+static bool heap_room(const struct serve *srv)
+{
+	void *p = malloc(srv->headroom);
+	free(p);
+	return p != NULL;
+}
+
+/* Is the server at its limit: max_connections, or short of memory? */
+static bool at_limit(struct serve *srv)
+{
+	if (srv->active - srv->evicting >= srv->cfg.max_connections)
+		return true;
+	return srv->headroom && srv->active && !heap_room(srv);
+}
 
 /* ---- output ---- */
 
@@ -71,8 +117,15 @@ static int flow_write(struct conn *c, const void *buf, size_t len)
 
 	if (!len)
 		return 0;
+	if (!c->flow) {
+		c->res.failed = true;
+		return -EPIPE;
+	}
 	cr_flow_set_timeout(c->flow, c->srv->cfg.io_timeout_ns);
+	c->wait = W_WRITE;
+	c->wsince = cr_time_monotonic_ns();
 	n = cr_flow_write(c->flow, buf, len);
+	c->wait = W_BUSY;
 	if (n < 0) {
 		c->res.failed = true;
 		return (int)n;
@@ -298,10 +351,14 @@ static int fill(struct conn *c, uint64_t deadline)
 
 	if (c->eof)
 		return 0;
+	if (!c->flow)
+		return -EPIPE;
 	if (deadline != CR_FOREVER && now >= deadline)
 		return -ETIMEDOUT;
 	cr_flow_set_timeout(c->flow, deadline == CR_FOREVER ? CR_FOREVER : deadline - now);
+	c->wait = W_CLIENT;
 	n = cr_flow_read(c->flow, c->rbuf, READ_BUF);
+	c->wait = W_BUSY;
 	if (n == 0)
 		c->eof = true;
 	if (n <= 0)
@@ -383,7 +440,7 @@ cr_ssize_t cr_http_request_read(cr_http_request *req, void *buf, size_t len)
 			return 0;
 		}
 		if (c->rpos == c->rlen) {
-			int rc = fill(c, cr_deadline_after(c->srv->cfg.io_timeout_ns));
+			int rc = fill(c, cr_deadline_after(c->srv->cfg.body_timeout_ns));
 			if (rc <= 0) {
 				c->body_error = true;
 				return rc < 0 ? rc : -EPIPE;
@@ -408,19 +465,29 @@ static void reject(struct conn *c, int status)
  * that unread input does not reset the connection and lose our reply. */
 static void linger_close(struct conn *c)
 {
+	cr_ssize_t n;
 	uint64_t deadline = cr_deadline_after(LINGER_NS);
 
+	if (!c->flow)
+		return; /* evicted: already closed */
 	if (!c->eof && cr_flow_shutdown(c->flow, CR_SHUT_WR) == 0) {
 		for (int i = 0; i < 64; i++) {
 			uint64_t now = cr_time_monotonic_ns();
 			if (now >= deadline)
 				break;
 			cr_flow_set_timeout(c->flow, deadline - now);
-			if (cr_flow_read(c->flow, c->rbuf, READ_BUF) <= 0)
+			c->wait = W_CLIENT; /* a closing connection goes first */
+			c->since = 0;
+			n = cr_flow_read(c->flow, c->rbuf, READ_BUF);
+			c->wait = W_BUSY;
+			if (!c->flow)
+				return;
+			if (n <= 0)
 				break;
 		}
 	}
 	cr_flow_close(c->flow);
+	c->flow = NULL;
 }
 
 static void reset_response(struct conn *c)
@@ -497,6 +564,7 @@ static int conn_main(void *arg)
 		}
 		if (rc <= 0 || !serve_request(c))
 			break;
+		c->since = cr_time_monotonic_ns(); /* waiting for the next request */
 	}
 	linger_close(c);
 	/* unlink */
@@ -505,11 +573,68 @@ static int conn_main(void *arg)
 			*pp = c->next;
 			break;
 		}
+	if (c->evicted)
+		srv->evicting--;
 	free(c);
 	srv->active--;
-	srv->stats->active = srv->active;
+	srv->stats->active = srv->active - srv->evicting;
 	cr_waitq_wake_all(&srv->done);
 	return 0;
+}
+
+/* Make room for a new connection at max_connections: close the connection
+ * that has kept the server waiting longest, for a request (head or body
+ * not complete, or idle kept-alive: since when it waits for this request)
+ * or in a write the client does not read (since when that write blocks).
+ * false when every connection is busy in its handler (or too many
+ * evicted ones are still ending). */
+static bool evict_one(struct serve *srv, uint64_t min_wait)
+{
+	struct conn *victim = NULL;
+	uint64_t vkey = 0, now = cr_time_monotonic_ns();
+	cr_flow *f;
+
+	if (srv->evicting >= srv->cfg.max_connections)
+		return false;
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		uint64_t key;
+		if (!c->flow || c->wait == W_BUSY)
+			continue;
+		key = c->wait == W_CLIENT ? c->since : c->wsince;
+		if (key + min_wait > now)
+			continue;
+		if (!victim || key < vkey) {
+			victim = c;
+			vkey = key;
+		}
+	}
+	if (!victim)
+		return false;
+	f = victim->flow;
+	victim->flow = NULL;
+	victim->evicted = true;
+	victim->res.failed = true;
+	srv->evicting++;
+	srv->stats->evicted++;
+	srv->stats->active = srv->active - srv->evicting;
+	/* the victim's fiber is blocked in f: closing makes that call return
+	 * -EPIPE (flow.h), and it touches f no more (c->flow is NULL) */
+	cr_flow_close(f);
+	return true;
+}
+
+/* On a fixed heap, keep room for new connections even when none can be
+ * accepted (the stack has no memory left to establish them): while the
+ * headroom cannot be allocated, close connections that have kept the
+ * server waiting for TRIM_WAIT or more, longest first (a few at a time). */
+static void trim(struct serve *srv)
+{
+	for (int i = 0; i < 4 && !heap_room(srv); i++) {
+		if (!evict_one(srv, TRIM_WAIT))
+			return;
+		for (int k = 0; k < 4 && srv->evicting; k++)
+			cr_fiber_yield(); /* the victim ends and frees its memory */
+	}
 }
 
 static void refuse(struct serve *srv, cr_flow *f)
@@ -550,16 +675,22 @@ int cr_http_serve(cr_tcp_listener *l, const struct cr_http_server_config *cfg)
 		srv.cfg.header_timeout_ns = CR_SEC(10);
 	if (!srv.cfg.io_timeout_ns)
 		srv.cfg.io_timeout_ns = CR_SEC(30);
+	if (!srv.cfg.body_timeout_ns)
+		srv.cfg.body_timeout_ns = srv.cfg.io_timeout_ns;
 	if (!srv.cfg.server)
 		srv.cfg.server = "Cirage";
 	srv.stats = cfg->stats ? cfg->stats : &srv.own_stats;
+	srv.headroom = cr_platform_heap_size() / 64;
 	cr_waitq_init(&srv.done);
 	/* the header index must leave half of the 8 KiB buffer for text */
 	if (cfg->limits.max_headers > HEAD_BUF / 2 / sizeof(struct cr_http_header) - 1)
 		return -EINVAL;
 	for (;;) {
 		struct conn *c;
-		rc = cr_tcp_accept(l, CR_FOREVER, &f, &peer);
+		if (srv.headroom)
+			trim(&srv);
+		rc = cr_tcp_accept(l, srv.headroom && srv.active ? TRIM_EVERY : CR_FOREVER, &f,
+		                   &peer);
 		if (rc == -ETIMEDOUT || rc == -ECONNABORTED || rc == -EINTR || rc == -EAGAIN)
 			continue;
 		if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM || rc == -ENOBUFS) {
@@ -569,7 +700,22 @@ int cr_http_serve(cr_tcp_listener *l, const struct cr_http_server_config *cfg)
 		if (rc < 0)
 			break;
 		srv.stats->accepted++;
-		if (srv.active >= srv.cfg.max_connections || !(c = malloc(sizeof(*c)))) {
+		if (at_limit(&srv)) {
+			/* let connections evicted earlier end first (they are
+			 * runnable) so that their memory returns */
+			for (int i = 0; i < 4 && srv.evicting >= EVICT_PENDING; i++)
+				cr_fiber_yield();
+			if (!evict_one(&srv, 0)) {
+				refuse(&srv, f);
+				continue;
+			}
+		}
+		if (!(c = malloc(sizeof(*c))) && evict_one(&srv, 0)) {
+			for (int i = 0; i < 4 && srv.evicting; i++)
+				cr_fiber_yield(); /* the victim ends and frees its memory */
+			c = malloc(sizeof(*c));
+		}
+		if (!c) {
 			refuse(&srv, f);
 			continue;
 		}
@@ -578,9 +724,17 @@ int cr_http_serve(cr_tcp_listener *l, const struct cr_http_server_config *cfg)
 		c->flow = f;
 		c->req.peer = peer;
 		c->res.c = c;
+		c->wait = W_CLIENT; /* it has not sent a request yet */
+		c->since = cr_time_monotonic_ns();
 		cr_http_parser_init(&c->parser, CR_HTTP_REQUEST, c->hbuf, sizeof(c->hbuf),
 		                    &srv.cfg.limits);
-		if (cr_fiber_spawn(NULL, "http", conn_main, c, srv.cfg.fiber_stack) < 0) {
+		rc = cr_fiber_spawn(NULL, "http", conn_main, c, srv.cfg.fiber_stack);
+		if (rc < 0 && evict_one(&srv, 0)) {
+			for (int i = 0; i < 4 && srv.evicting; i++)
+				cr_fiber_yield();
+			rc = cr_fiber_spawn(NULL, "http", conn_main, c, srv.cfg.fiber_stack);
+		}
+		if (rc < 0) {
 			free(c);
 			refuse(&srv, f);
 			continue;
@@ -590,12 +744,12 @@ int cr_http_serve(cr_tcp_listener *l, const struct cr_http_server_config *cfg)
 		c->next = srv.conns;
 		srv.conns = c;
 		srv.active++;
-		srv.stats->active = srv.active;
+		srv.stats->active = srv.active - srv.evicting;
 	}
 	/* stop: wake the connections waiting idle for a request, wait for all */
 	srv.stopping = true;
 	for (struct conn *c = srv.conns; c; c = c->next)
-		if (c->idle)
+		if (c->idle && c->flow)
 			cr_flow_shutdown(c->flow, CR_SHUT_RD);
 	while (srv.active)
 		cr_waitq_wait(&srv.done, CR_FOREVER);

@@ -80,6 +80,10 @@ struct cr_net_cfg {
 	void (*tcp_notify)(void *ctx, int kind, int id);
 	uint32_t tcp_max_conns; /* 0: CR_NET_TCP_MAX_CONNS_DEFAULT */
 	uint32_t tcp_rcvbuf, tcp_sndbuf; /* 0: CR_NET_TCP_BUF_DEFAULT; rounded to 1 KiB */
+	/* Auto-tuning (lib/net/tcp_buf.c): a connection's rings may double up
+	 * to tcp_buf_max bytes each (0: they keep their size), all the growth
+	 * together within tcp_buf_total bytes (0: 16 * tcp_buf_max). */
+	uint32_t tcp_buf_max, tcp_buf_total;
 	/* Keys initial sequence numbers (RFC 6528) and SYN cookies; the stack
 	 * device fills it from the entropy device (all zero in tests: then
 	 * everything is deterministic). */
@@ -93,6 +97,7 @@ struct cr_net_stats {
 	uint64_t tcp_segs_in, tcp_segs_out, tcp_bad, tcp_retransmits, tcp_rst_sent;
 	uint64_t tcp_cookies_sent, tcp_cookies_ok, tcp_challenge_acks, tcp_refused;
 	uint64_t tcp_timeouts;
+	uint64_t tcp_reclaimed; /* half-open or orphaned connections reset for room */
 	uint32_t reass_in_use; /* reassembly buffers currently allocated */
 	uint32_t pending_bytes; /* bytes queued waiting for ARP */
 };
@@ -173,16 +178,21 @@ int cr_net_udp_pending(const struct cr_net *net, int sock);
  * has a connection ready to accept. Spurious events are allowed.
  *
  * Memory: at most cfg.tcp_max_conns connections exist at once (half-open,
- * established, closing and TIME_WAIT together; TIME_WAIT ones are reused,
- * oldest first, when the table is full); each is one struct of about
- * 400 bytes, plus cfg.tcp_rcvbuf + cfg.tcp_sndbuf bytes of ring buffers
- * from the moment it is established until it is freed, or, once the
- * application has released it, until it enters TIME_WAIT (a connection the
- * application still holds keeps them: unread data stays readable).
+ * established, closing and TIME_WAIT together; when the table is full a
+ * new one takes the slot of the oldest TIME_WAIT, else half-open, else
+ * orphaned connection); each is one struct of about 400 bytes, plus
+ * cfg.tcp_rcvbuf + cfg.tcp_sndbuf bytes of ring buffers (which auto-tuning
+ * may grow, each to cfg.tcp_buf_max, all the growth together within
+ * cfg.tcp_buf_total) from the moment
+ * it is established until it is freed, or, once the application has
+ * released it, the send ring until all is acknowledged (a connection the
+ * application still holds keeps them: unread data stays readable; when
+ * memory runs out, orphans' rings are taken back first).
  * Half-open connections per listener are bounded by its backlog; beyond it
  * SYNs are answered with SYN cookies (no state at all). A SYN that finds
- * the table full is refused with a RST; cr_net_tcp_connect returns
- * -EMFILE.
+ * the table full of connections it cannot take a slot from (held ones,
+ * and established ones waiting to be accepted) is refused with a RST;
+ * cr_net_tcp_connect returns -EMFILE.
  */
 #define CR_NET_TCP_EV_CONN 0
 #define CR_NET_TCP_EV_ACCEPT 1

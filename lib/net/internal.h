@@ -16,8 +16,10 @@
  *   tcp.c         TCP: the connection table, the end of a connection, setup
  *   tcp_api.c     TCP: what the application calls (core.h's TCP section)
  *   tcp_in.c      TCP: segment input and the state machine
- *   tcp_ack.c     TCP: what an ACK does to the send side (RTT, SACK
- *                 scoreboard, NewReno congestion control and recovery)
+ *   tcp_ack.c     TCP: what an ACK does to the send side (RTT, congestion
+ *                 control, entering and leaving recovery)
+ *   tcp_sack.c    TCP: the SACK scoreboard, loss detection, pipe (RFC 6675)
+ *   tcp_buf.c     TCP: receive and send ring auto-tuning
  *   tcp_out.c     TCP: segment output
  *   tcp_syn.c     TCP: passive opens (half-open and SYN cookies), the keyed
  *                 hash behind cookies and initial sequence numbers
@@ -184,8 +186,10 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now);
 #define F_PSH 0x08
 #define F_ACK 0x10
 
-#define TCP_OOO 8 /* out-of-order ranges held (and SACK blocks reported) */
-#define TCP_SACKED 8 /* peer SACK ranges remembered */
+#define TCP_OOO 32 /* out-of-order ranges held (the first ones are SACK blocks reported) */
+#define TCP_SACKED 16 /* peer SACK ranges remembered (the scoreboard) */
+#define TCP_RTXQ 16 /* retransmissions in flight remembered during SACK recovery */
+#define TCP_DUPTHRESH 3
 #define TCP_RTO_INIT_US 1000000u
 #define TCP_RTO_MIN_US 200000u
 #define TCP_RTO_MAX_US 60000000u
@@ -195,6 +199,10 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now);
 #define TCP_DATA_RETRIES 12
 #define TCP_TIME_WAIT CR_SEC(60)
 #define TCP_FIN_WAIT2 CR_SEC(60)
+/* the longest a peer's window may stay shut while we have data for it:
+ * then the connection is reset (-ETIMEDOUT); shorter once orphaned */
+#define TCP_PERSIST_MAX CR_SEC(120)
+#define TCP_PERSIST_ORPHAN CR_SEC(30)
 #define TCP_DELACK CR_MS(40)
 #define TCP_KEEP_IDLE CR_SEC(7200)
 #define TCP_KEEP_INTVL CR_SEC(75)
@@ -229,6 +237,14 @@ struct range {
 	uint32_t s, e;
 };
 
+/* A retransmission in flight (SACK recovery): [s, e) went out again at
+ * time sent, when snd_max was mark. Once the peer SACKs data first sent
+ * after it while [s, e) stays a hole, the retransmission is lost too. */
+struct rtx_rec {
+	uint32_t s, e, mark;
+	uint64_t sent;
+};
+
 struct conn {
 	struct conn *hnext;
 	struct conn *aq_next; /* accept queue */
@@ -256,13 +272,25 @@ struct conn {
 	uint32_t ts_recent;
 	struct range ooo[TCP_OOO]; /* sorted by sequence, disjoint */
 	uint8_t ooo_last; /* the range the latest segment touched (first SACK block) */
+	uint8_t ooo_peak; /* the most ranges held since the last tuning mark */
 	struct range sacked[TCP_SACKED]; /* the peer's SACK blocks, sorted, disjoint */
+	/* SACK recovery (tcp_sack.c) */
+	struct rtx_rec rtxq[TCP_RTXQ]; /* sorted by s, disjoint */
+	uint8_t n_rtxq;
+	bool rto_loss; /* recovery after a timeout: every hole below recover is lost */
+	bool rack_all; /* a probe found no ACK: every hole below the highest SACK is lost */
+	uint64_t rack_ts; /* the latest send time of a retransmission known delivered */
+	uint32_t rtx_tsval; /* our timestamp when the last probe or timeout fired */
+	/* receive-ring auto-tuning (tcp_in.c) */
+	uint32_t rcv_rtt_us, rcv_mark_seq;
+	uint64_t rcv_mark_ts;
 	/* timing */
 	uint32_t srtt_us, rttvar_us, rto_us, rtt_seq;
 	uint64_t rtt_start, last_rx;
 	uint64_t t_rtx; /* retransmission, SYN, SYN-ACK or persist timer */
 	uint64_t t_delack;
 	uint64_t t_keep; /* keepalive, orphan FIN_WAIT_2, TIME_WAIT */
+	uint64_t zw_since; /* when zero-window probing began (0: not probing) */
 };
 
 struct listener {
@@ -278,11 +306,14 @@ struct cr_tcp {
 	uint32_t max_conns, hmask;
 	uint32_t n_conns, n_buffered;
 	uint32_t rcvbuf, sndbuf;
+	uint32_t buf_max; /* tcp_buf.c: what a ring may grow to */
+	uint32_t grow_left; /* growth all connections may still take */
 	uint32_t ts_base;
 	uint32_t challenge_tokens;
 	uint64_t challenge_ts;
 	uint64_t next; /* no timer is due before this (may be early) */
 	uint16_t port_hint;
+	struct cr_net *net; /* back: reclaiming a slot or memory sends a RST */
 	struct conn **conns; /* by id */
 	struct conn **hash;
 	struct listener listeners[CR_NET_TCP_LISTENERS];
@@ -366,11 +397,13 @@ static inline bool tcp_fin_sent(const struct conn *c)
 	return (c->flags & C_SHUT_WR) && SEQ_GT(c->snd_nxt, c->snd_una + c->s_len);
 }
 
-/* The window scale we offer: enough for the receive buffer. */
+/* The window scale we offer: enough for the receive buffer at its
+ * largest. */
 static inline uint8_t tcp_wscale(const struct cr_tcp *t)
 {
+	uint32_t max = t->buf_max > t->rcvbuf ? t->buf_max : t->rcvbuf;
 	uint8_t ws = 0;
-	while (ws < 14 && (t->rcvbuf >> ws) > 65535)
+	while (ws < 14 && (max >> ws) > 65535)
 		ws++;
 	return ws;
 }
@@ -382,14 +415,21 @@ struct conn *cr_tcp_lookup(const struct cr_tcp *t, uint32_t lip, uint16_t lport,
                            uint16_t rport);
 /* A new connection in the table (CLOSED, no buffers), or NULL. */
 struct conn *cr_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                             uint16_t rport);
+                             uint16_t rport, uint64_t now);
 void cr_tcp_conn_free(struct cr_net *net, struct conn *c);
-/* A free id, reusing the oldest TIME_WAIT connection when the table is
- * full; -1 when there is none. */
-int cr_tcp_free_id(struct cr_net *net);
-/* The receive and send rings: 0 or -ENOMEM. */
+/* A free id; when the table is full, one taken back from (in this order)
+ * the oldest TIME_WAIT connection, the oldest half-open one (SYN_RCVD),
+ * the oldest orphan (closed by the application, still finishing: reset);
+ * -1 when there is none. cr_tcp_victim: which, without freeing it. */
+int cr_tcp_free_id(struct cr_net *net, uint64_t now);
+struct conn *cr_tcp_victim(const struct cr_tcp *t);
+/* The receive and send rings: 0 or -ENOMEM (after resetting orphans that
+ * hold rings, oldest first, to make room). */
 int cr_tcp_bufs_alloc(struct cr_tcp *t, struct conn *c);
 void cr_tcp_bufs_free(struct cr_tcp *t, struct conn *c);
+/* Only the receive ring (an orphan's: data for it resets it), its growth
+ * back to the budget; the send ring stays until cr_tcp_bufs_free. */
+void cr_tcp_rbuf_free(struct cr_tcp *t, struct conn *c);
 /* The listener on ip:port (or on the any address and port), or -1. */
 int cr_tcp_listener_find(const struct cr_tcp *t, uint32_t ip, uint16_t port);
 /* End c with err: the application sees it, or c is freed if released. */
@@ -404,6 +444,37 @@ void cr_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts *o);
  * when the segment must be dropped (c may have been freed: *gone). */
 bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ack, uint16_t win,
                    const struct opts *o, uint32_t plen, uint8_t flags, uint64_t now, bool *gone);
+/* Start fast recovery (RFC 6675 with SACK, else RFC 6582): ssthresh and
+ * cwnd reduced, the first lost segment sent again. */
+void cr_tcp_enter_recovery(struct cr_net *net, struct conn *c, uint64_t now);
+
+/* tcp_sack.c: the SACK scoreboard and loss recovery (RFC 2018, RFC 6675,
+ * with retransmissions' loss detected as RACK does, RFC 8985) */
+/* Merge the peer's SACK blocks into the scoreboard (a D-SACK is ignored). */
+void cr_tcp_sack_update(struct conn *c, const struct opts *o);
+/* Forget what snd_una has passed (scoreboard and retransmissions). */
+void cr_tcp_sack_trim(struct conn *c);
+uint32_t cr_tcp_sack_bytes(const struct conn *c);
+/* Everything un-SACKed below this sequence is lost (RFC 6675 IsLost). */
+uint32_t cr_tcp_lost_edge(const struct conn *c);
+/* Bytes in flight by RFC 6675's estimate (pipe). */
+uint32_t cr_tcp_pipe(const struct conn *c);
+/* The next lost range to retransmit (at most one segment of room bytes,
+ * the FIN counted as a byte): true and *seq, *len. */
+bool cr_tcp_next_lost(const struct conn *c, uint32_t room, uint32_t *seq, uint32_t *len);
+/* Remember a retransmission of [s, e) sent at now. */
+void cr_tcp_rtxq_add(struct conn *c, uint32_t s, uint32_t e, uint64_t now);
+/* Drop retransmissions acknowledged or SACKed, and those the peer's SACKs
+ * show lost (they are then due again). Returns how many were lost. */
+uint32_t cr_tcp_rtxq_check(struct conn *c, uint64_t now);
+/* Leave SACK recovery state (scoreboard kept). */
+void cr_tcp_sack_reset(struct conn *c);
+/* Retransmit the next lost segment (tcp_out.c): true when one went out. */
+bool cr_tcp_send_lost(struct cr_net *net, struct conn *c, uint64_t now);
+
+/* tcp_buf.c: double a ring (auto-tuning); false when it may not grow */
+bool cr_tcp_rbuf_grow(struct cr_tcp *t, struct conn *c);
+bool cr_tcp_sbuf_grow(struct cr_tcp *t, struct conn *c);
 
 /* tcp_out.c */
 /* Build and send one segment of connection c: seq, len payload bytes from

@@ -253,6 +253,21 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	nc.tcp_notify = cr_net_stack_tcp_notify;
 	nc.tcp_max_conns = cfg->tcp_conns ? (uint32_t)cfg->tcp_conns : CR_NET_TCP_MAX_CONNS_DEFAULT;
 	nc.tcp_rcvbuf = nc.tcp_sndbuf = (uint32_t)tcp_buffer_kib(cfg) * 1024u;
+	if (!cfg->tcp_buffer_kib) {
+		/* auto-tuning (lib/net/tcp_buf.c), with a heap of 32 MiB or more
+		 * (or the host's): rings may grow to heap / 64 (4 MiB at most),
+		 * all connections' growth together to an eighth of the heap */
+		size_t heap = cr_platform_heap_size();
+		uint64_t max = heap ? heap / 64 : CR_NET_TCP_BUF_MAX;
+		nc.tcp_buf_max = (uint32_t)(max > CR_NET_TCP_BUF_MAX ? CR_NET_TCP_BUF_MAX : max);
+		nc.tcp_buf_total =
+		    (uint32_t)(heap && heap / 8 < 16ull * nc.tcp_buf_max ? heap / 8
+		                                                         : 16ull * nc.tcp_buf_max);
+		if (heap && heap < 32u * 1024 * 1024)
+			nc.tcp_buf_max = 0;
+		if (nc.tcp_buf_max <= nc.tcp_rcvbuf)
+			nc.tcp_buf_max = 0;
+	}
 	cr_entropy_fill(nc.secret, sizeof(nc.secret));
 	s->tcp_max = nc.tcp_max_conns;
 	s->flows = calloc(s->tcp_max, sizeof(*s->flows));

@@ -11,13 +11,17 @@
  *  - Retransmission timer per RFC 6298 (RTT from timestamps, or Karn's
  *    timing of one segment without them; minimum RTO 200 ms like Linux,
  *    maximum 60 s), exponential backoff, give-up after TCP_DATA_RETRIES.
- *  - Congestion control: NewReno (RFC 5681, RFC 6582) with an initial
- *    window of 10 segments (RFC 6928), byte counting in congestion
- *    avoidance, fast retransmit on three duplicate ACKs (or when SACK shows
- *    three segments' worth above a hole), and during recovery SACK holes are
- *    retransmitted one per incoming ACK besides NewReno's partial-ACK
- *    retransmission. A timeout retransmits from snd_una (go-back-N) with
- *    a window of one segment.
+ *  - Loss recovery (tcp_ack.c, tcp_sack.c): with SACK, RFC 6675's
+ *    pipe-driven recovery over a scoreboard of the peer's blocks, lost
+ *    retransmissions detected as RACK does (RFC 8985), a tail-loss probe
+ *    also during recovery, and after a timeout only the holes go out again;
+ *    without SACK, NewReno (RFC 6582) and go-back-N after a timeout.
+ *    Congestion control: initial window 10 (RFC 6928), slow start and
+ *    congestion avoidance with byte counting (RFC 5681), limited transmit
+ *    (RFC 3042), a decrease to 0.7 of the flight on loss (CUBIC's beta),
+ *    one segment after a timeout.
+ *  - Buffer auto-tuning (tcp_buf.c): the rings double, within
+ *    cfg.tcp_buf_max and cfg.tcp_buf_total, when they limit the transfer.
  *  - Delayed ACKs (every second full segment, or after 40 ms; at once for
  *    out-of-order data, filled holes, FINs and the first segments of a
  *    connection), Nagle's algorithm unless no-delay is set, receiver and
@@ -26,8 +30,13 @@
  *    a useful amount.
  *  - Keepalive (optional per connection: 2 h idle, 9 probes 75 s apart),
  *    half-close, TIME_WAIT of 60 s (reused for a new SYN with a higher
- *    sequence number, and oldest-first when the table is full), an orphan
- *    FIN_WAIT_2 timeout of 60 s.
+ *    sequence number), an orphan FIN_WAIT_2 timeout of 60 s.
+ *  - Slow peers: when the table is full, a new connection takes the slot
+ *    of the oldest TIME_WAIT, else half-open, else orphaned connection
+ *    (cr_tcp_free_id, with a RST for the last two); when memory for rings
+ *    runs out, orphans' rings are taken back first (cr_tcp_bufs_alloc); a
+ *    window kept shut is probed for TCP_PERSIST_MAX at most
+ *    (TCP_PERSIST_ORPHAN once orphaned, tcp_timer.c).
  *  - RFC 5961: a RST or SYN that is not exactly where expected gets a
  *    challenge ACK (at most 1000 per second in total), ACKs for data not
  *    yet sent or far in the past are answered with an ACK and dropped.
@@ -75,6 +84,13 @@ void cr_tcp_bufs_free(struct cr_tcp *t, struct conn *c)
 {
 	if (c->rbuf || c->sbuf)
 		t->n_buffered--;
+	/* what auto-tuning grew returns to the budget */
+	if (c->rbuf && c->rsize > t->rcvbuf)
+		t->grow_left += c->rsize - t->rcvbuf;
+	if (c->sbuf && c->ssize > t->sndbuf)
+		t->grow_left += c->ssize - t->sndbuf;
+	c->rsize = t->rcvbuf;
+	c->ssize = t->sndbuf;
 	free(c->rbuf);
 	free(c->sbuf);
 	c->rbuf = c->sbuf = NULL;
@@ -82,17 +98,61 @@ void cr_tcp_bufs_free(struct cr_tcp *t, struct conn *c)
 	c->n_ooo = 0;
 }
 
+void cr_tcp_rbuf_free(struct cr_tcp *t, struct conn *c)
+{
+	if (!c->rbuf || !c->sbuf)
+		return; /* the last ring goes with cr_tcp_bufs_free (n_buffered) */
+	if (c->rsize > t->rcvbuf)
+		t->grow_left += c->rsize - t->rcvbuf;
+	free(c->rbuf);
+	c->rbuf = NULL;
+	c->rsize = t->rcvbuf;
+	c->r_off = c->r_len = 0;
+	c->n_ooo = 0;
+}
+
+/* Reset orphan c (closed by the application, still finishing) and free it,
+ * to take back its slot or its rings. */
+static void reclaim(struct cr_net *net, struct conn *c, uint64_t now)
+{
+	if (c->state != CR_TCP_TIME_WAIT && c->state != CR_TCP_CLOSED)
+		cr_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
+	net->stats.tcp_reclaimed++;
+	cr_tcp_conn_free(net, c);
+}
+
+/* The oldest orphan holding rings, other than c, or NULL. */
+static struct conn *ring_holder(const struct cr_tcp *t, const struct conn *c)
+{
+	struct conn *oldest = NULL;
+
+	for (uint32_t i = 0; i < t->max_conns; i++) {
+		struct conn *o = t->conns[i];
+		if (o && o != c && !(o->flags & C_HELD) && o->listener < 0 &&
+		    (o->rbuf || o->sbuf) && (!oldest || o->last_rx < oldest->last_rx))
+			oldest = o;
+	}
+	return oldest;
+}
+
 int cr_tcp_bufs_alloc(struct cr_tcp *t, struct conn *c)
 {
 	if (c->rbuf)
 		return 0;
-	c->rbuf = malloc(t->rcvbuf);
-	c->sbuf = malloc(t->sndbuf);
-	if (!c->rbuf || !c->sbuf) {
+	for (int tries = 0;; tries++) {
+		struct conn *o;
+		c->rbuf = malloc(t->rcvbuf);
+		c->sbuf = malloc(t->sndbuf);
+		if (c->rbuf && c->sbuf)
+			break;
 		free(c->rbuf);
 		free(c->sbuf);
 		c->rbuf = c->sbuf = NULL;
-		return -ENOMEM;
+		/* out of memory: orphans' rings go first (their data is
+		 * undeliverable or late; a live connection is worth more) */
+		if (tries == 8 || !(o = ring_holder(t, c)))
+			return -ENOMEM;
+		reclaim(t->net, o, c->last_rx); /* last_rx: the time of the caller's segment */
 	}
 	c->rsize = t->rcvbuf;
 	c->ssize = t->sndbuf;
@@ -133,12 +193,32 @@ void cr_tcp_conn_free(struct cr_net *net, struct conn *c)
 	free(c);
 }
 
-/* A free id, reusing the oldest TIME_WAIT connection when the table is
- * full; -1 when there is none. */
-int cr_tcp_free_id(struct cr_net *net)
+struct conn *cr_tcp_victim(const struct cr_tcp *t)
+{
+	struct conn *tw = NULL, *syn = NULL, *orphan = NULL;
+
+	for (uint32_t i = 0; i < t->max_conns; i++) {
+		struct conn *c = t->conns[i];
+		if (!c || (c->flags & C_HELD))
+			continue;
+		if (c->state == CR_TCP_TIME_WAIT) {
+			if (!tw || c->t_keep < tw->t_keep)
+				tw = c;
+		} else if (c->state == CR_TCP_SYN_RCVD) {
+			if (!syn || c->last_rx < syn->last_rx)
+				syn = c;
+		} else if (c->listener < 0) {
+			if (!orphan || c->last_rx < orphan->last_rx)
+				orphan = c;
+		}
+	}
+	return tw ? tw : syn ? syn : orphan;
+}
+
+int cr_tcp_free_id(struct cr_net *net, uint64_t now)
 {
 	struct cr_tcp *t = net->tcp;
-	struct conn *oldest = NULL;
+	struct conn *victim;
 	uint32_t i;
 
 	if (t->n_conns < t->max_conns) {
@@ -146,23 +226,22 @@ int cr_tcp_free_id(struct cr_net *net)
 			if (!t->conns[i])
 				return (int)i;
 	}
-	for (i = 0; i < t->max_conns; i++) {
-		struct conn *c = t->conns[i];
-		if (c && c->state == CR_TCP_TIME_WAIT && (!oldest || c->t_keep < oldest->t_keep))
-			oldest = c;
-	}
-	if (!oldest)
+	victim = cr_tcp_victim(t);
+	if (!victim)
 		return -1;
-	i = (uint32_t)oldest->id;
-	cr_tcp_conn_free(net, oldest);
+	i = (uint32_t)victim->id;
+	if (victim->state == CR_TCP_TIME_WAIT)
+		cr_tcp_conn_free(net, victim);
+	else
+		reclaim(net, victim, now);
 	return (int)i;
 }
 
 struct conn *cr_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, uint32_t rip,
-                             uint16_t rport)
+                             uint16_t rport, uint64_t now)
 {
 	struct cr_tcp *t = net->tcp;
-	int id = cr_tcp_free_id(net);
+	int id = cr_tcp_free_id(net, now);
 	struct conn *c;
 	uint32_t h;
 
@@ -178,6 +257,7 @@ struct conn *cr_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, u
 	c->lport = lport;
 	c->rip = rip;
 	c->rport = rport;
+	c->last_rx = now;
 	c->rto_us = TCP_RTO_INIT_US;
 	c->t_rtx = c->t_delack = c->t_keep = CR_FOREVER;
 	c->rsize = t->rcvbuf;
@@ -263,6 +343,10 @@ int cr_net_tcp_init(struct cr_net *net)
 	t->hmask = h - 1;
 	t->rcvbuf = buf_size(net->cfg.tcp_rcvbuf);
 	t->sndbuf = buf_size(net->cfg.tcp_sndbuf);
+	if (net->cfg.tcp_buf_max) {
+		t->buf_max = buf_size(net->cfg.tcp_buf_max);
+		t->grow_left = net->cfg.tcp_buf_total ? net->cfg.tcp_buf_total : 16u * t->buf_max;
+	}
 	t->next = CR_FOREVER;
 	t->conns = calloc(n, sizeof(*t->conns));
 	t->hash = calloc(h, sizeof(*t->hash));
@@ -273,6 +357,7 @@ int cr_net_tcp_init(struct cr_net *net)
 		return -ENOMEM;
 	}
 	net->tcp = t;
+	t->net = net;
 	t->ts_base = (uint32_t)cr_tcp_siphash(net->cfg.secret, m);
 	t->port_hint = (uint16_t)(t->ts_base >> 16);
 	return 0;

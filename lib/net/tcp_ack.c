@@ -2,8 +2,9 @@
 /*
  * lib/net/tcp_ack.c - what an acceptable ACK does to the send side
  * (cr_tcp_ack_in, from tcp_in.c): RTT samples and the RTO (RFC 6298), the
- * peer's SACK blocks (RFC 2018), the send window (RFC 9293 3.10.7.4),
- * NewReno congestion control and loss recovery (RFC 5681, RFC 6582), and
+ * peer's SACK blocks (RFC 2018, into tcp_sack.c's scoreboard), the send
+ * window (RFC 9293 3.10.7.4), congestion control (RFC 5681), entering and
+ * leaving loss recovery (RFC 6675 with SACK, else NewReno, RFC 6582), and
  * the state changes when our FIN is acknowledged.
  */
 #include <string.h>
@@ -27,66 +28,6 @@ static void rtt_sample(struct conn *c, uint32_t us)
 		c->rto_us = TCP_RTO_MIN_US;
 	if (c->rto_us > TCP_RTO_MAX_US)
 		c->rto_us = TCP_RTO_MAX_US;
-}
-
-static uint32_t sacked_bytes(const struct conn *c)
-{
-	uint32_t n = 0, i;
-	for (i = 0; i < c->n_sacked; i++)
-		n += c->sacked[i].e - c->sacked[i].s;
-	return n;
-}
-
-/* Merge the peer's SACK blocks into the scoreboard. */
-static void sack_update(struct conn *c, const struct opts *o)
-{
-	uint32_t i, j;
-
-	for (i = 0; i < o->n_sack; i++) {
-		struct range r = o->sack[i];
-		if (!SEQ_LT(r.s, r.e) || SEQ_LE(r.e, c->snd_una) || SEQ_GT(r.e, c->snd_max) ||
-		    r.e - r.s > c->ssize)
-			continue;
-		if (SEQ_LT(r.s, c->snd_una))
-			r.s = c->snd_una;
-		/* merge with every overlapping or adjacent range */
-		for (j = 0; j < c->n_sacked;) {
-			struct range *x = &c->sacked[j];
-			if (SEQ_LE(x->s, r.e) && SEQ_LE(r.s, x->e)) {
-				if (SEQ_LT(x->s, r.s))
-					r.s = x->s;
-				if (SEQ_GT(x->e, r.e))
-					r.e = x->e;
-				memmove(x, x + 1, (c->n_sacked - j - 1) * sizeof(*x));
-				c->n_sacked--;
-			} else {
-				j++;
-			}
-		}
-		for (j = 0; j < c->n_sacked && SEQ_LT(c->sacked[j].s, r.s); j++)
-			;
-		if (c->n_sacked == TCP_SACKED) {
-			if (j == TCP_SACKED)
-				continue; /* the highest range: forget it */
-			c->n_sacked--;
-		}
-		memmove(&c->sacked[j + 1], &c->sacked[j], (c->n_sacked - j) * sizeof(c->sacked[0]));
-		c->sacked[j] = r;
-		c->n_sacked++;
-	}
-}
-
-static void sack_trim(struct conn *c)
-{
-	uint32_t i = 0;
-	while (i < c->n_sacked && SEQ_LE(c->sacked[i].e, c->snd_una))
-		i++;
-	if (i) {
-		memmove(c->sacked, c->sacked + i, (c->n_sacked - i) * sizeof(c->sacked[0]));
-		c->n_sacked = (uint8_t)(c->n_sacked - i);
-	}
-	if (c->n_sacked && SEQ_LT(c->sacked[0].s, c->snd_una))
-		c->sacked[0].s = c->snd_una;
 }
 
 /* Retransmit one segment from the first un-SACKed byte at or after from,
@@ -127,14 +68,25 @@ static uint32_t retransmit_hole(struct cr_net *net, struct conn *c, uint32_t fro
 	return from + len;
 }
 
-static void enter_recovery(struct cr_net *net, struct conn *c, uint64_t now)
+void cr_tcp_enter_recovery(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	uint32_t flight = c->snd_max - c->snd_una;
 
-	c->ssthresh = max32(flight / 2, 2u * c->mss);
-	c->cwnd = c->ssthresh + 3u * c->mss;
+	c->flags &= (uint16_t)~C_RTT_TIMING;
 	c->recover = c->snd_max;
 	c->flags |= C_RECOVERY;
+	if (c->flags & C_SACK) {
+		/* RFC 6675: pipe decides what goes out; the first lost segment
+		 * goes now whatever it says */
+		c->ssthresh = max32(min32(flight, c->cwnd) / 10 * 7, 2u * c->mss); /* beta 0.7 */
+		c->cwnd = c->ssthresh;
+		cr_tcp_sack_reset(c);
+		cr_tcp_send_lost(net, c, now);
+		cr_tcp_rtx_arm_probe(net, c, now);
+		return;
+	}
+	c->ssthresh = max32(flight / 2, 2u * c->mss);
+	c->cwnd = c->ssthresh + 3u * c->mss;
 	c->rtx_next = retransmit_hole(net, c, c->snd_una, true, now);
 	cr_tcp_rtx_arm(net, c, now);
 }
@@ -142,6 +94,17 @@ static void enter_recovery(struct cr_net *net, struct conn *c, uint64_t now)
 /* A new ACK advanced snd_una by acked bytes (sequence space). */
 static void cc_on_ack(struct cr_net *net, struct conn *c, uint32_t acked, uint64_t now)
 {
+	if ((c->flags & (C_RECOVERY | C_SACK)) == (C_RECOVERY | C_SACK)) {
+		if (SEQ_GE(c->snd_una, c->recover)) {
+			c->flags &= (uint16_t)~C_RECOVERY;
+			if (!c->rto_loss)
+				c->cwnd = max32(c->ssthresh, 2u * c->mss);
+			cr_tcp_sack_reset(c);
+		} else if (c->rto_loss && c->cwnd < c->ssthresh) {
+			c->cwnd += min32(acked, 2u * c->mss); /* slow start after a timeout */
+		}
+		return;
+	}
 	if (c->flags & C_RECOVERY) {
 		if (SEQ_GE(c->snd_una, c->recover)) {
 			/* a full ACK: deflate to ssthresh (RFC 6582's alternative
@@ -181,8 +144,10 @@ static bool our_fin_acked(struct cr_net *net, struct conn *c, uint64_t now)
 	switch (c->state) {
 	case CR_TCP_FIN_WAIT_1:
 		c->state = CR_TCP_FIN_WAIT_2;
-		if (!(c->flags & C_HELD))
+		if (!(c->flags & C_HELD)) {
 			tcp_timer_set(net->tcp, &c->t_keep, now + TCP_FIN_WAIT2);
+			cr_tcp_bufs_free(net->tcp, c); /* an orphan with all sent: no ring needed */
+		}
 		break;
 	case CR_TCP_CLOSING:
 		cr_tcp_enter_time_wait(net, c, now);
@@ -220,7 +185,7 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		return false;
 	}
 	if (c->flags & C_SACK)
-		sack_update(c, o);
+		cr_tcp_sack_update(c, o);
 	if (SEQ_GT(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
 		uint32_t data = min32(acked, c->s_len);
@@ -228,7 +193,12 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 
 		/* RTT */
 		if ((c->flags & C_TS) && o->ts && o->tsecr) {
-			uint32_t ms = tcp_ts_now(t, now) - o->tsecr;
+			/* an echo older than our last probe or timeout may be the
+			 * peer's answer to a duplicate (Linux echoes its last
+			 * in-order segment's stamp): it would count the wait */
+			uint32_t ms = c->rtx_tsval && SEQ_LT(o->tsecr, c->rtx_tsval)
+			                  ? 60000u
+			                  : tcp_ts_now(t, now) - o->tsecr;
 			if (ms < 60000)
 				rtt_sample(c, ms * 1000u + 100u);
 		} else if ((c->flags & C_RTT_TIMING) && SEQ_GT(ack, c->rtt_seq)) {
@@ -245,7 +215,7 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		c->backoff = 0;
 		c->retries = 0;
 		c->dupacks = 0;
-		sack_trim(c);
+		cr_tcp_sack_trim(c);
 		c->flags &= (uint16_t)~C_TLP_DONE;
 		cc_on_ack(net, c, acked, now);
 		if (c->snd_una == c->snd_max) {
@@ -278,13 +248,25 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		c->retries = 0; /* the peer answers our probes: keep probing (an orphaned
 		                   connection gives up: a peer keeping its window shut
 		                   cannot hold a slot forever) */
+	if (c->flags & C_SACK) {
+		/* RFC 6675: recovery starts at three duplicate ACKs or once the
+		 * scoreboard shows the first segment lost */
+		if (dup && c->snd_wnd) /* not the answers to zero-window probes */
+			c->dupacks++;
+		if (c->flags & C_RECOVERY)
+			cr_tcp_rtxq_check(c, now);
+		else if (c->snd_una != c->snd_max &&
+		         ((dup && c->snd_wnd && c->dupacks >= TCP_DUPTHRESH) ||
+		          SEQ_GT(cr_tcp_lost_edge(c), c->snd_una)))
+			cr_tcp_enter_recovery(net, c, now);
+		return true;
+	}
 	if (dup) {
 		c->dupacks++;
 		if (!(c->flags & C_RECOVERY)) {
-			if (c->dupacks >= 3 ||
-			    ((c->flags & C_SACK) && sacked_bytes(c) >= 3u * c->mss)) {
+			if (c->dupacks >= 3) {
 				c->flags &= (uint16_t)~C_RTT_TIMING;
-				enter_recovery(net, c, now);
+				cr_tcp_enter_recovery(net, c, now);
 			}
 		} else {
 			c->cwnd += c->mss;

@@ -150,9 +150,9 @@ int cr_net_tcp_connect(struct cr_net *net, uint32_t dst, uint16_t dport, uint64_
 	}
 	if (!port)
 		return -EADDRINUSE;
-	if (t->n_conns >= t->max_conns && cr_tcp_free_id(net) < 0)
+	if (t->n_conns >= t->max_conns && !cr_tcp_victim(t))
 		return -EMFILE;
-	c = cr_tcp_conn_new(net, net->cfg.ip, port, dst, dport);
+	c = cr_tcp_conn_new(net, net->cfg.ip, port, dst, dport, now_ns);
 	if (!c)
 		return t->n_conns >= t->max_conns ? -EMFILE : -ENOMEM;
 	if (cr_tcp_bufs_alloc(t, c) < 0) {
@@ -223,6 +223,11 @@ cr_ssize_t cr_net_tcp_send(struct cr_net *net, int id, const void *buf, size_t l
 	if (len == 0)
 		return 0;
 	room = c->ssize - c->s_len;
+	/* the ring is full and smaller than twice what both windows allow:
+	 * it is (or is about to be) what limits (tcp_buf.c) */
+	if (room < len && c->ssize / 2 < min32(c->cwnd, c->snd_wnd) &&
+	    cr_tcp_sbuf_grow(net->tcp, c))
+		room = c->ssize - c->s_len;
 	if (room == 0)
 		return -EAGAIN;
 	n = len > room ? room : (uint32_t)len;
@@ -328,9 +333,13 @@ void cr_net_tcp_close(struct cr_net *net, int id, uint64_t now_ns)
 		return;
 	}
 	if (c->state == CR_TCP_FIN_WAIT_2) {
+		cr_tcp_bufs_free(net->tcp, c); /* all sent, and data now resets it */
 		tcp_timer_set(net->tcp, &c->t_keep, now_ns + TCP_FIN_WAIT2);
 		return;
 	}
+	/* an orphan never reads again (data resets it): only the send ring
+	 * still matters, until the peer has it all */
+	cr_tcp_rbuf_free(net->tcp, c);
 	if (!(c->flags & C_SHUT_WR)) {
 		c->flags |= C_SHUT_WR;
 		c->state = c->state == CR_TCP_ESTABLISHED ? CR_TCP_FIN_WAIT_1 : CR_TCP_LAST_ACK;

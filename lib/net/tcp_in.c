@@ -169,13 +169,39 @@ static bool ooo_add(struct conn *c, uint32_t s, uint32_t e)
 	c->ooo[j].e = e;
 	c->n_ooo++;
 	c->ooo_last = (uint8_t)j;
+	if (c->n_ooo > c->ooo_peak)
+		c->ooo_peak = c->n_ooo;
 	return true;
+}
+
+/* Receive-ring auto-tuning (tcp_buf.c): once per round trip, when the
+ * peer delivered at least half the ring in it while the application keeps
+ * up (at most half the ring unread), the window is what limits the
+ * transfer: the ring doubles. Not while losses keep more than an eighth
+ * of the out-of-order ranges busy: a bigger window would bring more holes
+ * than the ranges can remember, and data beyond them is dropped. The round
+ * trip is ours when we send data, else the age of the timestamp the peer
+ * echoes (at least 1 ms). */
+static void rcv_tune(struct cr_net *net, struct conn *c, uint64_t now)
+{
+	uint64_t rtt = c->srtt_us ? c->srtt_us : c->rcv_rtt_us;
+
+	if (rtt < 1000)
+		rtt = 1000;
+	if (now - c->rcv_mark_ts < rtt * 1000u)
+		return;
+	if (c->rcv_nxt - c->rcv_mark_seq >= c->rsize / 2 && c->r_len <= c->rsize / 2 &&
+	    c->ooo_peak <= TCP_OOO / 8)
+		cr_tcp_rbuf_grow(net->tcp, c);
+	c->ooo_peak = c->n_ooo;
+	c->rcv_mark_ts = now;
+	c->rcv_mark_seq = c->rcv_nxt;
 }
 
 /* Data [seq, seq+len) within the window: store it. Returns true when it
  * advanced rcv_nxt. */
 static bool data_in(struct cr_net *net, struct conn *c, uint32_t seq, const uint8_t *data,
-                    uint32_t len)
+                    uint32_t len, uint64_t now)
 {
 	uint32_t space = tcp_rcv_space(c), off = seq - c->rcv_nxt;
 	bool had_ooo = c->n_ooo > 0;
@@ -217,7 +243,7 @@ static bool data_in(struct cr_net *net, struct conn *c, uint32_t seq, const uint
 		c->quick--;
 	if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rmss - 80)
 		c->flags |= C_ACK_NOW;
-	(void)net;
+	rcv_tune(net, c, now);
 	return true;
 }
 
@@ -436,11 +462,11 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 		if (c->flags & C_PASSIVE) {
 			struct listener *l = &t->listeners[c->listener];
 			if (l->n_acc < l->backlog && !c->rbuf && cr_tcp_bufs_alloc(t, c) < 0) {
-				/* no memory for its buffers: refuse it cleanly */
+				/* no memory for its rings, even after taking back
+				 * orphans': stay half-open and drop the ACK, which the
+				 * peer retransmits (as when the accept queue is full)
+				 * until memory returns or the SYN-ACK timer gives up */
 				net->stats.tcp_refused++;
-				cr_tcp_send_bare(net, c->lip, c->lport, c->rip, c->rport, ack, 0,
-				                 F_RST, NULL, 0, 0, now);
-				cr_tcp_conn_free(net, c);
 				return;
 			}
 			if (!passive_established(net, c, ack, win, seq))
@@ -492,7 +518,12 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 			}
 		}
 		if (l > 0) {
-			if (data_in(net, c, s, d, l)) {
+			if ((c->flags & C_TS) && o.ts && o.tsecr) {
+				uint32_t ms = tcp_ts_now(t, now) - o.tsecr;
+				if (ms < 60000)
+					c->rcv_rtt_us = ms * 1000u;
+			}
+			if (data_in(net, c, s, d, l, now)) {
 				if (c->flags & C_HELD)
 					tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
 			} else {

@@ -253,6 +253,19 @@ static uint32_t data_sent(const struct conn *c)
 	return min32(c->snd_nxt - c->snd_una, c->s_len);
 }
 
+bool cr_tcp_send_lost(struct cr_net *net, struct conn *c, uint64_t now)
+{
+	uint32_t seq, len;
+
+	if (!cr_tcp_next_lost(c, tcp_seg_room(c), &seq, &len))
+		return false;
+	cr_tcp_send_seg(net, c, seq, len, len ? F_ACK : F_ACK | F_FIN, now);
+	cr_tcp_rtxq_add(c, seq, seq + (len ? len : 1), now);
+	net->stats.tcp_retransmits++;
+	c->flags &= (uint16_t)~C_RTT_TIMING; /* Karn */
+	return true;
+}
+
 /* Send what the windows, Nagle and the state allow; then a pure ACK if one
  * is owed. */
 void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
@@ -274,14 +287,29 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			                  : 0;
 			uint32_t win = min32(c->snd_wnd, c->cwnd + lt);
 			uint32_t sent = data_sent(c), unsent = c->s_len - sent;
-			uint32_t room = tcp_seg_room(c), len, avail, max = room;
+			uint32_t room = tcp_seg_room(c), len, avail = 0, max = room;
 			uint8_t flags = F_ACK;
+			bool sack_rec = (c->flags & (C_RECOVERY | C_SACK)) == (C_RECOVERY | C_SACK);
 
+			if (sack_rec) {
+				/* RFC 6675: lost segments first, then new data, while
+				 * pipe is below cwnd */
+				uint32_t pipe = cr_tcp_pipe(c);
+				if (pipe >= c->cwnd)
+					break;
+				if (cr_tcp_send_lost(net, c, now)) {
+					sent_any = true;
+					continue;
+				}
+				avail = min32(c->cwnd - pipe,
+				              c->snd_wnd > flight ? c->snd_wnd - flight : 0);
+			}
 			if (tcp_fin_sent(c))
 				break;
 			if (tso) /* whole segments in one super-frame of at most 64 KiB */
 				max = (CR_NETIF_GSO_MAX - 40 - tcp_opt_len(c)) / room * room;
-			avail = win > flight ? win - flight : 0;
+			if (!sack_rec)
+				avail = win > flight ? win - flight : 0;
 			len = min32(min32(unsent, max), avail);
 			if (len > room && len < unsent && len % room)
 				len -= len % room; /* the last piece waits for more */

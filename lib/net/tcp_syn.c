@@ -7,6 +7,11 @@
  * (SipHash-2-4 with cfg.secret) behind cookies and initial sequence
  * numbers.
  *
+ * When the table is full, a new half-open connection takes the slot of the
+ * oldest TIME_WAIT connection, else of the oldest half-open one, else of
+ * the oldest orphan (cr_tcp_free_id): a flood of SYNs or of peers that
+ * never finish cannot keep new clients out.
+ *
  * A cookie (the ISN of our SYN-ACK) carries 27 bits of the hash of the
  * 4-tuple, the peer's sequence number, a 64 s time slot and an MSS index,
  * then 2 bits of the slot and the 3-bit MSS index in clear; window scale
@@ -113,7 +118,7 @@ struct conn *cr_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, uint
 	}
 	if (back == 2 || l->n_acc >= l->backlog)
 		return NULL;
-	c = cr_tcp_conn_new(net, lip, lport, rip, rport);
+	c = cr_tcp_conn_new(net, lip, lport, rip, rport, now);
 	if (!c)
 		return NULL;
 	net->stats.tcp_cookies_ok++;
@@ -156,7 +161,10 @@ void cr_tcp_listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport
 
 	if (l->n_acc >= l->backlog)
 		return; /* the accept queue is full: the peer retries */
-	if (l->n_syn < l->backlog && (c = cr_tcp_conn_new(net, lip, lport, rip, rport))) {
+	/* a half-open connection while the listener has fewer than backlog
+	 * (with the table full, it takes the slot of the oldest TIME_WAIT,
+	 * half-open or orphaned connection: cr_tcp_free_id) */
+	if (l->n_syn < l->backlog && (c = cr_tcp_conn_new(net, lip, lport, rip, rport, now))) {
 		c->state = CR_TCP_SYN_RCVD;
 		c->listener = (int16_t)lid;
 		l->n_syn++;
@@ -169,7 +177,9 @@ void cr_tcp_listen_syn(struct cr_net *net, int lid, uint32_t lip, uint16_t lport
 		cr_tcp_send_syn(net, c, now);
 		return;
 	}
-	if (t->n_conns >= t->max_conns && cr_tcp_free_id(net) < 0) {
+	/* beyond: a cookie, unless the table is full of connections that
+	 * cannot give their slot (the ACK would find no room) */
+	if (t->n_conns >= t->max_conns && !cr_tcp_victim(t)) {
 		net->stats.tcp_refused++;
 		cr_tcp_send_bare(net, lip, lport, rip, rport, 0, seq + 1, F_RST | F_ACK, NULL, 0, 0,
 		                 now);

@@ -29,8 +29,12 @@ void cr_tcp_rtx_arm_probe(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	uint64_t pto = 2ull * c->srtt_us;
 
+	/* with SACK a probe goes out in recovery too (not RFC 8985's choice):
+	 * when the last ACK of a small flight is lost, or a retransmission
+	 * and everything after it, nothing else would come before the RTO */
 	if (c->srtt_us == 0 || c->backoff || c->snd_wnd == 0 || tcp_fin_sent(c) ||
-	    (c->flags & (C_RECOVERY | C_TLP_DONE)) ||
+	    (c->flags & C_TLP_DONE) ||
+	    ((c->flags & C_RECOVERY) && (!(c->flags & C_SACK) || c->rto_loss)) ||
 	    (c->state != CR_TCP_ESTABLISHED && c->state != CR_TCP_CLOSE_WAIT)) {
 		cr_tcp_rtx_arm(net, c, now);
 		return;
@@ -82,8 +86,24 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		/* the tail-loss probe: the last segment again, to draw an ACK
 		 * (with SACK blocks) that shows what was lost */
 		uint32_t len = min32(tcp_seg_room(c), c->snd_max - c->snd_una);
+		bool sent = false;
 		c->flags = (uint16_t)((c->flags & ~(C_TLP | C_RTT_TIMING)) | C_TLP_DONE);
-		if (len && !tcp_fin_sent(c) && c->snd_max - c->snd_una <= c->s_len) {
+		c->rtx_tsval = tcp_ts_now(net->tcp, now);
+		if ((c->flags & C_SACK) && c->n_sacked) {
+			/* no ACK for two RTTs although the peer SACKed data above
+			 * a hole: as RACK would by now, take every hole below the
+			 * highest SACK (and every retransmission still
+			 * unacknowledged) as lost, and send the first */
+			if (!(c->flags & C_RECOVERY)) {
+				cr_tcp_enter_recovery(net, c, now);
+				sent = true;
+			} else {
+				c->n_rtxq = 0;
+			}
+			c->rack_all = true;
+			sent = cr_tcp_send_lost(net, c, now) || sent;
+		}
+		if (!sent && len && !tcp_fin_sent(c) && c->snd_max - c->snd_una <= c->s_len) {
 			cr_tcp_send_seg(net, c, c->snd_max - len, len, F_ACK, now);
 			net->stats.tcp_retransmits++;
 		}
@@ -98,11 +118,47 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	}
 	if (c->backoff < 10)
 		c->backoff++;
+	c->rtx_tsval = tcp_ts_now(net->tcp, now);
 	if (c->snd_wnd == 0 && c->s_len > 0) {
-		/* zero-window probe: the first unacknowledged byte */
+		/* zero-window probe: the first unacknowledged byte. A peer that
+		 * keeps its window shut (it never reads) cannot hold the slot
+		 * and the rings forever: reset after TCP_PERSIST_MAX of probing,
+		 * TCP_PERSIST_ORPHAN once the application has closed. */
+		uint64_t bound = c->flags & C_HELD ? TCP_PERSIST_MAX : TCP_PERSIST_ORPHAN;
+		if (c->backoff == 1 || !c->zw_since)
+			c->zw_since = now; /* the first probe since data was last acknowledged */
+		if (now - c->zw_since >= bound) {
+			net->stats.tcp_timeouts++;
+			cr_tcp_send_seg(net, c, c->snd_max, 0, F_RST | F_ACK, now);
+			cr_tcp_set_error(net, c, -ETIMEDOUT);
+			return;
+		}
 		cr_tcp_send_seg(net, c, c->snd_una, 1, F_ACK, now);
 		if (SEQ_GT(c->snd_una + 1, c->snd_max))
 			c->snd_max = c->snd_una + 1;
+		cr_tcp_rtx_arm(net, c, now);
+		if (c->t_rtx > c->zw_since + bound)
+			tcp_timer_set(net->tcp, &c->t_rtx, c->zw_since + bound);
+		return;
+	}
+	if (c->flags & C_SACK) {
+		/* a timeout with SACK: every hole sent before it is lost; they
+		 * go out again in slow start from one segment, SACKed data is
+		 * not resent (after a second timeout in a row the scoreboard is
+		 * forgotten: the peer may have dropped what it SACKed) */
+		if (!(c->flags & C_RECOVERY))
+			c->ssthresh =
+			    max32(min32(c->snd_max - c->snd_una, c->cwnd) / 2, 2u * c->mss);
+		c->cwnd = c->mss;
+		c->cwnd_acc = 0;
+		c->dupacks = 0;
+		if (c->backoff > 1)
+			c->n_sacked = 0;
+		c->flags = (uint16_t)((c->flags & ~C_RTT_TIMING) | C_RECOVERY);
+		c->recover = c->snd_max;
+		cr_tcp_sack_reset(c);
+		c->rto_loss = true;
+		cr_tcp_send_lost(net, c, now);
 		cr_tcp_rtx_arm(net, c, now);
 		return;
 	}

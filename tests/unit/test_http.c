@@ -765,12 +765,30 @@ TEST(static_site)
 /* A handler for the protocol tests: /echo streams the request body back
  * with an unknown length; /len answers the body's length; /n/... a short
  * text. */
+static volatile bool busy_hold; /* /busy answers once this is false */
+#define BIG_LEN (64u << 20) /* /big: more than any socket buffers hold */
+
 static int echo_handler(void *ctx, cr_http_request *req, cr_http_response *res)
 {
 	char buf[1000];
 	cr_ssize_t n;
 	size_t total = 0;
 	int rc;
+
+	if (!strcmp(req->msg->path, "/busy")) {
+		while (busy_hold)
+			cr_time_sleep_ns(CR_MS(5));
+		return cr_http_response_send(res, 200, "text/plain", "done", 4);
+	}
+	if (!strcmp(req->msg->path, "/big")) {
+		static char zeros[65536];
+		if ((rc = cr_http_response_start(res, 200, BIG_LEN)) < 0)
+			return rc;
+		for (uint32_t i = 0; i < BIG_LEN / sizeof(zeros); i++)
+			if ((n = cr_http_response_write(res, zeros, sizeof(zeros))) < 0)
+				return (int)n;
+		return cr_http_response_end(res);
+	}
 
 	if (!strcmp(req->msg->path, "/echo")) {
 		if ((rc = cr_http_response_start(res, 200, -1)) < 0)
@@ -1016,16 +1034,26 @@ static int main_limits(void *arg)
 	cli_close(&c);
 	CHECK_EQ(s.stats.timeouts, 2);
 
-	/* at most two connections: the third gets 503 */
+	/* at most two connections, both busy in the handler: the third gets
+	 * 503 (nothing to evict) */
+	busy_hold = true;
 	cli_open(&s, &c);
 	cli_open(&s, &c2);
-	m = request(&c, "GET", "/1", NULL);
-	m = request(&c2, "GET", "/2", NULL);
+	CHECK_EQ(cr_http_client_request(c.c, "GET", "t", "/busy", NULL, NULL, 0), 0);
+	CHECK_EQ(cr_http_client_request(c2.c, "GET", "t", "/busy", NULL, NULL, 0), 0);
+	for (int i = 0; i < 100 && s.stats.requests < 2; i++)
+		cr_time_sleep_ns(CR_MS(10));
 	CHECK_EQ(s.stats.active, 2);
 	cli_open(&s, &c3);
 	m = request(&c3, "GET", "/3", NULL);
 	CHECK_EQ(m->status, 503);
 	CHECK_EQ(s.stats.refused, 1);
+	CHECK_EQ(s.stats.evicted, 0);
+	busy_hold = false;
+	m = response(&c);
+	CHECK_EQ(m->status, 200);
+	m = response(&c2);
+	CHECK_EQ(m->status, 200);
 	cli_close(&c3);
 	cli_close(&c);
 	cli_close(&c2);
@@ -1048,6 +1076,126 @@ static int main_limits(void *arg)
 TEST(timeouts_and_limits)
 {
 	CHECK_EQ(cr_sched_main(main_limits, NULL, STACK_SIZE), 0);
+}
+
+/* ---- eviction at max_connections ---- */
+
+/* The server has closed c: a read gives end of stream or a reset. */
+static void check_evicted(struct cli *c)
+{
+	char buf[256];
+	cr_ssize_t n;
+	cr_flow_set_timeout(c->f, CR_SEC(5));
+	while ((n = cr_flow_read(c->f, buf, sizeof(buf))) > 0)
+		;
+	CHECK(n == 0 || n == -ECONNRESET);
+}
+
+static void wait_active(struct site *s, uint64_t n)
+{
+	for (int i = 0; i < 200 && s->stats.active != n; i++)
+		cr_time_sleep_ns(CR_MS(5));
+	CHECK_EQ(s->stats.active, n);
+}
+
+static int main_evict(void *arg)
+{
+	static struct site s;
+	struct cli c1, c2, c3, c4;
+	const struct cr_http_msg *m;
+	uint64_t t0, got = 0;
+	static char buf[65536];
+	cr_ssize_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg.max_connections = 3;
+	s.cfg.body_timeout_ns = CR_MS(300);
+	site_start(&s, echo_handler, NULL);
+
+	/* 1. the oldest incomplete request goes first: c1 and c2 send half a
+	 * head (c1 first), c3 is idle after a request; c4 takes c1's place */
+	cli_open(&s, &c1);
+	CHECK_EQ(cr_flow_write_str(c1.f, "GET / HTTP/1.1\r\nHost:"), 21);
+	wait_active(&s, 1);
+	cr_time_sleep_ns(CR_MS(10));
+	cli_open(&s, &c2);
+	CHECK_EQ(cr_flow_write_str(c2.f, "GET / HTTP/1.1\r\nHost:"), 21);
+	wait_active(&s, 2);
+	cr_time_sleep_ns(CR_MS(10));
+	cli_open(&s, &c3);
+	m = request(&c3, "GET", "/3", NULL);
+	CHECK_EQ(m->status, 200);
+	cli_open(&s, &c4);
+	m = request(&c4, "GET", "/4", NULL);
+	CHECK_EQ(m->status, 200);
+	CHECK_EQ(s.stats.evicted, 1);
+	CHECK_EQ(s.stats.refused, 0);
+	check_evicted(&c1);
+	/* the others are still served: c2 finishes its head, c3 reuses its
+	 * connection */
+	CHECK_EQ(cr_flow_write_str(c2.f, " t\r\n\r\n"), 6);
+	m = response(&c2);
+	CHECK_EQ(m->status, 200);
+	m = request(&c3, "GET", "/3b", NULL);
+	CHECK_EQ(m->status, 200);
+	cli_close(&c1);
+
+	/* 2. then the longest idle: c2, c3, c4 are idle kept-alive, c4 most
+	 * recently, c2 longest (its answer came before c3's second) */
+	m = request(&c4, "GET", "/4b", NULL);
+	CHECK_EQ(m->status, 200);
+	cli_open(&s, &c1);
+	m = request(&c1, "GET", "/1", NULL);
+	CHECK_EQ(m->status, 200);
+	CHECK_EQ(s.stats.evicted, 2);
+	check_evicted(&c2);
+	m = request(&c3, "GET", "/3c", NULL);
+	CHECK_EQ(m->status, 200);
+	m = request(&c4, "GET", "/4c", NULL);
+	CHECK_EQ(m->status, 200);
+	cli_close(&c2);
+
+	/* 3. a client that does not read: its blocked write has kept the
+	 * server waiting longer than the idle ones (c3, c4 answered after) */
+	CHECK_EQ(cr_http_client_request(c1.c, "GET", "t", "/big", NULL, NULL, 0), 0);
+	cr_time_sleep_ns(CR_MS(300)); /* its socket buffers fill */
+	m = request(&c3, "GET", "/3d", NULL);
+	CHECK_EQ(m->status, 200);
+	m = request(&c4, "GET", "/4d", NULL);
+	CHECK_EQ(m->status, 200);
+	cli_open(&s, &c2);
+	m = request(&c2, "GET", "/2", NULL);
+	CHECK_EQ(m->status, 200);
+	CHECK_EQ(s.stats.evicted, 3);
+	/* c1 gets what was buffered, then the end: far less than the body */
+	cr_flow_set_timeout(c1.f, CR_SEC(5));
+	while ((n = cr_flow_read(c1.f, buf, sizeof(buf))) > 0)
+		got += (uint64_t)n;
+	CHECK(n == 0 || n == -ECONNRESET);
+	CHECK(got < BIG_LEN / 2);
+	cli_close(&c1);
+	m = request(&c3, "GET", "/3e", NULL);
+	CHECK_EQ(m->status, 200);
+
+	/* 4. a body that stops coming: 400 at the body deadline (300 ms) */
+	t0 = cr_time_monotonic_ns();
+	CHECK_EQ(cr_flow_write_str(c4.f, "POST /len HTTP/1.1\r\nHost: t\r\n"
+	                                 "Content-Length: 10\r\n\r\nabc"),
+	         54);
+	m = response(&c4);
+	CHECK_EQ(m->status, 400);
+	CHECK(cr_time_monotonic_ns() - t0 >= CR_MS(250));
+	CHECK(cr_time_monotonic_ns() - t0 < CR_SEC(5));
+	cli_close(&c4);
+	cli_close(&c3);
+	cli_close(&c2);
+	site_stop(&s);
+	return 0;
+}
+
+TEST(eviction_at_max_connections)
+{
+	CHECK_EQ(cr_sched_main(main_evict, NULL, STACK_SIZE), 0);
 }
 
 /* ---- the one-call client ---- */
@@ -1140,6 +1288,7 @@ int main(void)
 	RUN(static_site);
 	RUN(protocol);
 	RUN(timeouts_and_limits);
+	RUN(eviction_at_max_connections);
 	RUN(client_get);
 	return CHECK_DONE();
 }

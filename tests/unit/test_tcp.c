@@ -59,6 +59,7 @@ static bool use_ts;
 static uint32_t pts = 1000;
 static bool arp_asked;
 static int corrupt_next; /* peer(): 1 flip a bit, 2 bad data offset, 3 bad option */
+static uint32_t cfg_buf_max; /* setup_cfg(): cfg.tcp_buf_max (auto-tuning) */
 
 static int cap_send(void *ctx, const void *frame, size_t len)
 {
@@ -125,6 +126,7 @@ static void setup_cfg(uint32_t max_conns, uint32_t rcvbuf, uint32_t sndbuf)
 	cfg.tcp_max_conns = max_conns;
 	cfg.tcp_rcvbuf = rcvbuf;
 	cfg.tcp_sndbuf = sndbuf;
+	cfg.tcp_buf_max = cfg_buf_max;
 	memset(&cap, 0, sizeof(cap));
 	now = CR_SEC(1000);
 	events = 0;
@@ -514,7 +516,6 @@ TEST(rst_validation_rfc5961)
 	CHECK_EQ(cr_net_tcp_recv(net, id, &r, 1, now), -ECONNRESET);
 	CHECK_EQ(cr_net_tcp_send(net, id, "x", 1, now), -ECONNRESET);
 	cr_net_tcp_close(net, id, now);
-	CHECK_EQ(cr_net_tcp_state(net, id), -EBADF);
 	teardown();
 }
 
@@ -581,31 +582,130 @@ TEST(syn_cookies_beyond_backlog)
 	teardown();
 }
 
+/* A SYN from sport, then (when ack) the ACK that completes the handshake;
+ * returns our SYN-ACK. */
+static struct seg handshake(uint16_t sport, bool ack)
+{
+	struct seg syn = {sport, 80,    65535, 100, 0, F_SYN, 1460, -1,
+	                  false, false, 0,     0,   0, {{0}}, NULL, 0};
+	struct seg sa;
+	int n = cap.n;
+
+	peer(&syn);
+	CHECK(cap.n > n);
+	sa = last();
+	if (ack && sa.flags == (F_SYN | F_ACK)) {
+		struct seg a = {sport, 80,    65535, 101, sa.seq + 1, F_ACK, 0,    -1,
+		                false, false, 0,     0,   0,          {{0}}, NULL, 0};
+		peer(&a);
+	}
+	return sa;
+}
+
 TEST(table_full_refuses_cleanly)
 {
 	struct cr_net_stats st;
-	struct seg syn = {0,     80,    65535, 100, 0, F_SYN, 1460, -1,
-	                  false, false, 0,     0,   0, {{0}}, NULL, 0};
 	uint32_t conns;
-	int lid, i;
+	int lid;
 
 	setup_cfg(2, 0, 0);
 	lid = cr_net_tcp_listen(net, 0, 80, 16);
 	CHECK(lid >= 0);
-	for (i = 0; i < 3; i++) {
-		syn.sport = (uint16_t)(43000 + i);
-		peer(&syn);
-	}
-	CHECK_EQ(last().flags, F_RST | F_ACK);
+	/* two established connections waiting in the accept queue cannot
+	 * give their slots: a third SYN is refused */
+	CHECK_EQ(handshake(43000, true).flags, F_SYN | F_ACK);
+	CHECK_EQ(handshake(43001, true).flags, F_SYN | F_ACK);
+	CHECK_EQ(handshake(43002, false).flags, F_RST | F_ACK);
 	cr_net_get_stats(net, &st);
 	CHECK_EQ(st.tcp_refused, 1);
+	CHECK_EQ(st.tcp_reclaimed, 0);
 	cr_net_tcp_count(net, &conns, NULL);
 	CHECK_EQ(conns, 2);
 	CHECK_EQ(cr_net_tcp_connect(net, PEER_IP, 9, now), -EMFILE);
+	teardown();
+}
+
+TEST(table_full_new_syn_takes_oldest_half_open)
+{
+	struct cr_net_stats st;
+	struct seg sa0, sa2, a;
+	uint32_t conns;
+	int lid, n;
+
+	setup_cfg(2, 0, 0);
+	lid = cr_net_tcp_listen(net, 0, 80, 16);
+	CHECK(lid >= 0);
+	/* the table fills with half-open connections (the peers never ACK) */
+	sa0 = handshake(43000, false);
+	now += CR_MS(10);
+	handshake(43001, false);
+	now += CR_MS(10);
+	/* a new SYN takes the slot of the oldest: a RST for it, then our SYN-ACK */
+	n = cap.n;
+	sa2 = handshake(43002, false);
+	CHECK_EQ(sa2.flags, F_SYN | F_ACK);
+	CHECK_EQ(cap.n, n + 2);
+	CHECK_EQ(out(n).flags & F_RST, F_RST);
+	CHECK_EQ(out(n).dport, 43000);
+	cr_net_get_stats(net, &st);
+	CHECK_EQ(st.tcp_reclaimed, 1);
+	CHECK_EQ(st.tcp_refused, 0);
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 2);
+	/* the new client completes its handshake and is accepted */
+	a = (struct seg){43002, 80,    65535, 101, sa2.seq + 1, F_ACK, 0,    -1,
+	                 false, false, 0,     0,   0,           {{0}}, NULL, 0};
+	peer(&a);
+	CHECK(cr_net_tcp_accept(net, lid, NULL, NULL) >= 0);
+	/* the evicted one's late ACK finds nothing: a RST */
+	a.sport = 43000;
+	a.ack = sa0.seq + 1;
+	peer(&a);
+	CHECK_EQ(last().flags & F_RST, F_RST);
+	CHECK_EQ(cr_net_tcp_accept(net, lid, NULL, NULL), -EAGAIN);
 	/* unanswered SYN-ACKs give up and free their slots */
 	tick_to(now + CR_SEC(200));
 	cr_net_tcp_count(net, &conns, NULL);
-	CHECK_EQ(conns, 0);
+	CHECK_EQ(conns, 1);
+	teardown();
+}
+
+TEST(table_full_new_syn_takes_oldest_orphan)
+{
+	static uint8_t data[2000];
+	struct cr_net_stats st;
+	uint32_t conns, buffered;
+	int lid, id, id2, n;
+
+	setup_cfg(2, 0, 0);
+	/* an orphan: closed by the application with data the peer's shut
+	 * window does not take */
+	id = open_passive(&lid, false, 0);
+	CHECK_EQ(cr_net_tcp_send(net, id, data, sizeof(data), now), (cr_ssize_t)sizeof(data));
+	cr_net_tcp_close(net, id, now);
+	cr_net_tcp_count(net, &conns, &buffered);
+	CHECK_EQ(conns, 1);
+	CHECK_EQ(buffered, 1); /* its send ring, until the peer has the data */
+	now += CR_MS(10);
+	handshake(43001, true);
+	id2 = cr_net_tcp_accept(net, lid, NULL, NULL);
+	CHECK(id2 >= 0);
+	now += CR_MS(10);
+	/* the table is full: a new SYN resets the orphan, not the held one */
+	n = cap.n;
+	CHECK_EQ(handshake(43002, false).flags, F_SYN | F_ACK);
+	CHECK_EQ(out(n).flags & F_RST, F_RST);
+	CHECK_EQ(out(n).dport, pport);
+	cr_net_get_stats(net, &st);
+	CHECK_EQ(st.tcp_reclaimed, 1);
+	CHECK_EQ(cr_net_tcp_state(net, id2), CR_TCP_ESTABLISHED);
+	/* now full of a held and a half-open connection: the next SYN takes
+	 * the half-open one's slot, never the held one's */
+	now += CR_MS(10);
+	CHECK_EQ(handshake(43003, false).flags, F_SYN | F_ACK);
+	CHECK_EQ(cr_net_tcp_state(net, id2), CR_TCP_ESTABLISHED);
+	cr_net_tcp_count(net, &conns, NULL);
+	CHECK_EQ(conns, 2);
 	teardown();
 }
 
@@ -882,10 +982,11 @@ TEST(zero_window_probe_and_reopen)
 	s = out(0);
 	CHECK_EQ(s.seq, oseq);
 	CHECK_EQ(s.dlen, 1); /* a one-byte probe */
-	/* the peer answers the probes with a zero window for a long time: no give-up */
-	for (int i = 0; i < 30; i++) {
+	/* the peer answers the probes with a zero window for a while (below
+	 * TCP_PERSIST_MAX, 120 s): no give-up */
+	for (int i = 0; i < 10; i++) {
 		psend(F_ACK, NULL, 0, 0);
-		tick_to(now + CR_SEC(60));
+		tick_to(now + CR_SEC(10));
 	}
 	CHECK_EQ(cr_net_tcp_status(net, id), 0);
 	/* the window opens: the data flows (no-delay: the last small segment too) */
@@ -896,6 +997,76 @@ TEST(zero_window_probe_and_reopen)
 	peer(&a);
 	CHECK(cap.n > n);
 	CHECK_EQ(out(cap.n - 1).seq + out(cap.n - 1).dlen, oseq + 3000);
+	teardown();
+}
+
+/* A peer that answers every probe but never opens its window cannot hold
+ * the connection forever: reset after TCP_PERSIST_MAX (120 s) while the
+ * application holds it, after TCP_PERSIST_ORPHAN (30 s) once closed. */
+TEST(zero_window_forever_gives_up)
+{
+	static uint8_t data[3000];
+	uint64_t t0;
+	uint32_t conns, buffered;
+	int id;
+
+	for (int orphan = 0; orphan < 2; orphan++) {
+		setup();
+		id = open_passive(NULL, false, 0);
+		CHECK_EQ(cr_net_tcp_send(net, id, data, sizeof(data), now),
+		         (cr_ssize_t)sizeof(data));
+		CHECK_EQ(cap.n, 0);
+		if (orphan)
+			cr_net_tcp_close(net, id, now);
+		t0 = now;
+		/* the peer answers each probe with a zero window, forever */
+		while (now - t0 < CR_SEC(400)) {
+			int n = cap.n;
+			tick_to(now + CR_MS(500));
+			if (cap.n > n && (last().flags & F_RST))
+				break;
+			if (cap.n > n)
+				psend(F_ACK, NULL, 0, 0);
+		}
+		CHECK_EQ(last().flags & F_RST, F_RST);
+		if (orphan) {
+			CHECK(now - t0 >= CR_SEC(30) && now - t0 < CR_SEC(40));
+			cr_net_tcp_count(net, &conns, &buffered);
+			CHECK_EQ(conns, 0);
+			CHECK_EQ(buffered, 0);
+		} else {
+			CHECK(now - t0 >= CR_SEC(120) && now - t0 < CR_SEC(130));
+			CHECK_EQ(cr_net_tcp_status(net, id), -ETIMEDOUT);
+			cr_net_tcp_close(net, id, now);
+		}
+		teardown();
+	}
+}
+
+/* An orphan whose data and FIN are acknowledged keeps no rings. */
+TEST(orphan_in_fin_wait_2_frees_its_rings)
+{
+	uint32_t conns, buffered;
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 1000);
+	CHECK_EQ(cr_net_tcp_send(net, id, "bye", 3, now), 3);
+	cr_net_tcp_close(net, id, now);
+	cr_net_tcp_count(net, &conns, &buffered);
+	CHECK_EQ(conns, 1);
+	CHECK_EQ(buffered, 1);
+	CHECK_EQ(last().flags & F_FIN, F_FIN);
+	oseq += 4; /* the data and our FIN */
+	psend(F_ACK, NULL, 0, 1000);
+	cr_net_tcp_count(net, &conns, &buffered);
+	CHECK_EQ(conns, 1); /* FIN_WAIT_2 */
+	CHECK_EQ(buffered, 0);
+	/* data for it now resets it */
+	psend(F_ACK, "late", 4, 1000);
+	CHECK_EQ(last().flags & F_RST, F_RST);
+	cr_net_tcp_count(net, &conns, &buffered);
+	CHECK_EQ(conns, 0);
 	teardown();
 }
 
@@ -1103,6 +1274,166 @@ TEST(bad_segments_are_counted_not_processed)
 	teardown();
 }
 
+/* ---- loss recovery and auto-tuning (tcp_sack.c, tcp_buf.c) ---- */
+
+/* Was a segment starting at seq emitted among frames from..cap.n? */
+static int sent_at(int from, uint32_t seq)
+{
+	int i, k = 0;
+	for (i = from; i < cap.n; i++)
+		if (out(i).seq == seq && out(i).dlen > 0)
+			k++;
+	return k;
+}
+
+/* The peer acknowledges ack and SACKs blocks (pairs of segment indexes
+ * relative to base, [s, e) in 1460-byte segments). */
+static void sack_ack(uint32_t base, uint32_t ack, int n, const int (*blk)[2])
+{
+	struct seg a = {pport, 80,    65535, pseq, ack, F_ACK, 0,    -1,
+	                false, false, 0,     0,    n,   {{0}}, NULL, 0};
+	for (int i = 0; i < n; i++) {
+		a.sack[i][0] = base + (uint32_t)blk[i][0] * 1460;
+		a.sack[i][1] = base + (uint32_t)blk[i][1] * 1460;
+	}
+	peer(&a);
+}
+
+TEST(sack_recovery_repairs_every_hole_before_any_timeout)
+{
+	static uint8_t big[10 * 1460];
+	struct cr_net_stats st;
+	uint32_t base;
+	int id;
+
+	setup();
+	id = open_passive(NULL, false, 65535);
+	cr_net_tcp_set_nodelay(net, id, true);
+	CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), (cr_ssize_t)sizeof(big));
+	CHECK_EQ(cap.n, 10); /* the initial window: 10 segments */
+	base = oseq;
+	cap.n = 0;
+	/* segments 1, 4 and 7 lost; each later one draws a SACK */
+	sack_ack(base, base + 1460, 0, NULL);
+	sack_ack(base, base + 1460, 1, (const int[][2]){{2, 3}});
+	sack_ack(base, base + 1460, 1, (const int[][2]){{2, 4}});
+	sack_ack(base, base + 1460, 2, (const int[][2]){{5, 6}, {2, 4}});
+	sack_ack(base, base + 1460, 2, (const int[][2]){{5, 7}, {2, 4}});
+	sack_ack(base, base + 1460, 3, (const int[][2]){{8, 9}, {5, 7}, {2, 4}});
+	sack_ack(base, base + 1460, 3, (const int[][2]){{8, 10}, {5, 7}, {2, 4}});
+	CHECK_EQ(sent_at(0, base + 1460), 1); /* fast retransmit of the first hole */
+	CHECK_EQ(sent_at(0, base + 4 * 1460), 1); /* the second: 3 segments SACKed above */
+	CHECK_EQ(sent_at(0, base + 2 * 1460), 0); /* SACKed data is never resent */
+	/* both repairs arrive: the last hole is the first now, and lost */
+	sack_ack(base, base + 7 * 1460, 1, (const int[][2]){{8, 10}});
+	CHECK_EQ(sent_at(0, base + 7 * 1460), 1);
+	sack_ack(base, base + 10 * 1460, 0, NULL);
+	oseq = base + 10 * 1460;
+	cr_net_get_stats(net, &st);
+	CHECK_EQ(st.tcp_timeouts, 0);
+	CHECK_EQ(st.tcp_retransmits, 3); /* exactly the three holes */
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_ESTABLISHED);
+	teardown();
+}
+
+TEST(lost_retransmission_is_sent_again_before_the_timeout)
+{
+	static uint8_t big[30 * 1460];
+	uint32_t base;
+	int id, i, k, n;
+	int blk[1][2] = {{1, 2}};
+
+	setup();
+	id = open_passive(NULL, false, 65535);
+	cr_net_tcp_set_nodelay(net, id, true);
+	CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), (cr_ssize_t)sizeof(big));
+	CHECK_EQ(cap.n, 10);
+	base = oseq;
+	cap.n = 0;
+	/* segment 0 lost: the others are SACKed one by one */
+	for (i = 2; i <= 10; i++) {
+		blk[0][1] = i;
+		sack_ack(base, base, 1, (const int(*)[2])blk);
+	}
+	CHECK_EQ(sent_at(0, base), 1); /* the fast retransmit... */
+	/* ...is lost too; new data went out (limited transmit before it,
+	 * then as pipe allows), and is SACKed */
+	n = cap.n;
+	CHECK(n > 1);
+	k = 10;
+	for (i = 0; i < cap.n && i < 100 && sent_at(0, base) < 2; i++) {
+		struct seg s = out(i);
+		if (s.dlen && s.seq == base + (uint32_t)k * 1460) {
+			blk[0][1] = ++k;
+			sack_ack(base, base, 1, (const int(*)[2])blk);
+		}
+	}
+	CHECK(k >= 13); /* at least three new segments went out and arrived */
+	CHECK_EQ(sent_at(0, base), 2); /* then the hole again, with no timer involved */
+	teardown();
+}
+
+TEST(receive_ring_grows_when_the_window_limits)
+{
+	static uint8_t seg[1460], buf[65536];
+	uint32_t wnd, first = 0;
+	int id, round, i;
+
+	cfg_buf_max = 256 * 1024;
+	setup_cfg(0, 16 * 1024, 16 * 1024);
+	cfg_buf_max = 0;
+	id = open_passive(NULL, false, 65535);
+	wnd = 16 * 1024;
+	for (round = 0; round < 12; round++) {
+		/* the peer fills the window we offered; we read everything */
+		cap.n = 0;
+		for (i = 0; (uint32_t)(i + 1) * 1460 <= wnd && i < 200; i++) {
+			psend(F_ACK, seg, sizeof(seg), 65535);
+			while (cr_net_tcp_recv(net, id, buf, sizeof(buf), now) > 0)
+				;
+		}
+		CHECK(cap.n > 0);
+		wnd = (uint32_t)out(cap.n - 1).win << 3; /* scale 3: enough for 256 KiB */
+		if (!first)
+			first = wnd;
+		now += CR_MS(2); /* a round trip */
+	}
+	CHECK(first <= 32 * 1024);
+	CHECK(wnd > 128 * 1024); /* it grew */
+	CHECK(wnd <= 256 * 1024); /* within the bound */
+	cr_net_tcp_abort(net, id, now);
+	teardown();
+}
+
+TEST(send_ring_grows_when_it_limits_and_not_beyond_the_bound)
+{
+	static uint8_t big[65536];
+	cr_ssize_t r, most = 0;
+	int id, round;
+
+	cfg_buf_max = 64 * 1024;
+	setup_cfg(0, 16 * 1024, 16 * 1024);
+	cfg_buf_max = 0;
+	id = open_passive(NULL, false, 65535);
+	cr_net_tcp_set_nodelay(net, id, true);
+	for (round = 0; round < 20; round++) {
+		struct seg s;
+		cap.n = 0;
+		while ((r = cr_net_tcp_send(net, id, big, sizeof(big), now)) > 0)
+			if (r > most)
+				most = r;
+		if (cap.n == 0)
+			break;
+		s = out(cap.n - 1);
+		oseq = s.seq + s.dlen; /* the peer acknowledges everything */
+		psend(F_ACK, NULL, 0, 65535);
+	}
+	CHECK(most > 32 * 1024); /* the ring grew past 16 KiB */
+	CHECK(most <= 64 * 1024); /* and no further than the bound */
+	cr_net_tcp_abort(net, id, now);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(passive_open_negotiates_options);
@@ -1112,6 +1443,8 @@ int main(void)
 	RUN(ack_of_unsent_data_is_dropped);
 	RUN(syn_cookies_beyond_backlog);
 	RUN(table_full_refuses_cleanly);
+	RUN(table_full_new_syn_takes_oldest_half_open);
+	RUN(table_full_new_syn_takes_oldest_orphan);
 	RUN(active_open_refused_and_timeout);
 	RUN(active_open_and_simple_exchange);
 	RUN(out_of_order_data_is_sacked_and_reassembled);
@@ -1121,6 +1454,8 @@ int main(void)
 	RUN(fast_retransmit_on_three_dupacks);
 	RUN(sack_holes_are_retransmitted);
 	RUN(zero_window_probe_and_reopen);
+	RUN(zero_window_forever_gives_up);
+	RUN(orphan_in_fin_wait_2_frees_its_rings);
 	RUN(receive_window_closes_and_reopens);
 	RUN(delayed_ack_and_nagle);
 	RUN(half_close_and_time_wait);
@@ -1129,6 +1464,10 @@ int main(void)
 	RUN(keepalive_probes_then_gives_up);
 	RUN(listener_close_resets_pending);
 	RUN(bad_segments_are_counted_not_processed);
+	RUN(sack_recovery_repairs_every_hole_before_any_timeout);
+	RUN(lost_retransmission_is_sent_again_before_the_timeout);
+	RUN(receive_ring_grows_when_the_window_limits);
+	RUN(send_ring_grows_when_it_limits_and_not_beyond_the_bound);
 	teardown();
 	return CHECK_DONE();
 }

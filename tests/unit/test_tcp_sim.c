@@ -17,7 +17,8 @@
  * directions clean), the delay (0.1-50 ms), the buffers (4-64 KiB), the
  * sizes of both transfers (0 bytes to 3 MB), who sends first, who closes
  * first (or both at once), close or shutdown, reads paused for a while,
- * and the sizes of every send and recv call.
+ * and the sizes of every send and recv call; a third of the seeds let
+ * both sides' rings grow (auto-tuning) up to 8 times their size.
  *
  * The applications are strict: after an -EAGAIN they wait for a tcp_notify
  * event (or their own timer), as a blocked fiber would, so a missing event
@@ -1316,6 +1317,11 @@ static bool sim_run(const struct scen *sc, struct result *res)
 		cfg.tcp_max_conns = sc->max_conns ? sc->max_conns : 8;
 		cfg.tcp_rcvbuf = sc->rcvbuf[i];
 		cfg.tcp_sndbuf = sc->sndbuf[i];
+		/* a third of the runs let the rings grow (auto-tuning), drawn
+		 * from the seed alone so that no other draw changes */
+		if (mix64(sc->seed ^ 0x7475u) % 3 == 0)
+			cfg.tcp_buf_max =
+			    8 * (sc->rcvbuf[i] > sc->sndbuf[i] ? sc->rcvbuf[i] : sc->sndbuf[i]);
 		if (sc->offload[i]) {
 			cfg.offload = sc->offload[i];
 			cfg.send_meta = host_send_meta;
