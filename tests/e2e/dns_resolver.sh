@@ -18,7 +18,9 @@
 # given by --dns-servers; on unix
 # with impl = "dns" over the host's sockets in the namespace, and on unix
 # with the `host` resolver (glibc, through the namespace's resolv.conf).
-# docs/dns.md, "The resolver".
+# Last, examples/https-fetch fetches a page by URL with a host name, on spt
+# and on unix. docs/dns.md, "The resolver device" and "Tests with real
+# clients".
 source "$(dirname "$0")/../lib.sh"
 TENDER=$ROOT/build/bin/cirage-spt
 APP=$ROOT/tests/e2e/apps/resolve
@@ -44,6 +46,8 @@ trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
 netns_tap "$NS" "$TAP" 10.81.0.1/24 || { fail dns_resolver_setup "cannot create the namespace and its tap"; exit 0; }
 for a in 2 3 4 5; do ip -n "$NS" addr add "10.81.0.$a/24" dev "$TAP"; done
+# what glibc reads in the namespace (ip netns exec mounts it over /etc/resolv.conf)
+mkdir -p "/etc/netns/$NS" && echo "nameserver 10.81.0.1" >"/etc/netns/$NS/resolv.conf"
 
 # ---- the servers ----------------------------------------------------------
 in_ns dnsmasq --no-daemon --conf-file=/dev/null --listen-address=10.81.0.1 \
@@ -51,7 +55,7 @@ in_ns dnsmasq --no-daemon --conf-file=/dev/null --listen-address=10.81.0.1 \
 	--dhcp-range=10.81.0.50,10.81.0.60,255.255.255.0,1h --dhcp-option=3,10.81.0.1 \
 	--dhcp-option=6,10.81.0.1 --dhcp-leasefile="$TEST_TMP/leases" --pid-file="$TEST_TMP/dnsmasq.pid" \
 	--host-record=www.test,10.81.7.7 --host-record=both.test,10.81.7.8,fd81::8 \
-	--host-record=six.test,fd81::6 --host-record=target.test,10.81.7.9 \
+	--host-record=six.test,fd81::6 --host-record=target.test,10.81.7.9 --host-record=web.test,10.81.0.1 \
 	--cname=alias.test,target.test \
 	>"$TEST_TMP/dnsmasq.log" 2>&1 &
 PIDS+=($!)
@@ -277,10 +281,39 @@ done
 
 # ---- unix, host: glibc's resolver through the namespace's resolv.conf ---------
 if [ -n "${BUILT[unixhost]:-}" ]; then
-	mkdir -p "/etc/netns/$NS"
-	echo "nameserver 10.81.0.1" >"/etc/netns/$NS/resolv.conf"
 	out=$(run unixhost --names=www.test,alias.test,nx.test,both.test)
 	expect unixhost_dnsmasq "$out" www.test 10.81.7.7
 	expect unixhost_cname "$out" alias.test 10.81.7.9
 	expect_error unixhost_nxdomain "$out" nx.test ENOENT
 fi
+
+# ---- examples/https-fetch: a URL by name ------------------------------------
+# a page served by Python on 10.81.0.1:8080, named web.test by dnsmasq; on
+# unix through the host's resolver (the namespace's resolv.conf)
+mkdir -p "$TEST_TMP/www" && echo "fetched by name" >"$TEST_TMP/www/page.txt"
+in_ns "$PY" -m http.server --bind 10.81.0.1 --directory "$TEST_TMP/www" 8080 >"$TEST_TMP/web.log" 2>&1 &
+PIDS+=($!)
+for t in spt unix; do
+	[ $t = spt ] && [ -z "${BUILT[spt]:-}" ] && continue
+	d=$TEST_TMP/fetch-$t
+	cp -r "$ROOT/examples/https-fetch" "$d" && rm -rf "$d/_build"
+	if ! { "$CIRAGE" configure -t $t "$d" && "$CIRAGE" build "$d"; } >"$d.log" 2>&1; then
+		fail "${t}_https_fetch_builds" "$(tail -c 600 "$d.log")"
+		continue
+	fi
+	for _ in $(seq 30); do in_ns bash -c 'exec 3<>/dev/tcp/10.81.0.1/8080' 2>/dev/null && break; sleep 0.1; done
+	if [ $t = spt ]; then
+		out=$(in_ns timeout -k 2 60 "$TENDER" --net:net="$TAP" "$d/_build/https-fetch.spt" \
+			--ipv4=$SPT_ADDR --dns-servers=10.81.0.1 --url=http://web.test:8080/page.txt 2>&1)
+	else
+		out=$(in_ns timeout -k 2 60 "$d/_build/https-fetch" --url=http://web.test:8080/page.txt 2>&1)
+	fi
+	if grep -q '^fetched by name$' <<<"$out"; then pass "${t}_https_fetch_url_by_name"; else fail "${t}_https_fetch_url_by_name" "$(tail -c 500 <<<"$out" | tr '\n' ' ')"; fi
+	if [ $t = spt ]; then
+		out=$(in_ns timeout -k 2 60 "$TENDER" --net:net="$TAP" "$d/_build/https-fetch.spt" \
+			--ipv4=$SPT_ADDR --dns-servers=10.81.0.1 --url=http://nosuch.test:8080/ 2>&1)
+	else
+		out=$(in_ns timeout -k 2 60 "$d/_build/https-fetch" --url=http://nosuch.test:8080/ 2>&1)
+	fi
+	if grep -q 'no such name' <<<"$out"; then pass "${t}_https_fetch_no_such_name"; else fail "${t}_https_fetch_no_such_name" "$(tail -c 500 <<<"$out" | tr '\n' ' ')"; fi
+done
