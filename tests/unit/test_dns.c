@@ -16,6 +16,7 @@
 #include <cirage/dns.h>
 
 #include "check.h"
+#include "dnstext.h"
 
 /* ---- captured messages ------------------------------------------------------ */
 
@@ -56,28 +57,9 @@ static const uint8_t dig_response[411] = {
 
 /* ---- helpers --------------------------------------------------------------- */
 
-/* A wire name from text (absolute), in one of a few rotating buffers. */
-static const uint8_t *N(const char *text)
-{
-	static uint8_t bufs[8][CR_DNS_NAME_MAX];
-	static int k;
-	uint8_t *b = bufs[k++ % 8];
-
-	if (cr_dns_name_from_text(b, text, strlen(text), NULL) < 0)
-		return NULL;
-	return b;
-}
-
-static const char *T(const uint8_t *name)
-{
-	static char bufs[4][CR_DNS_NAME_STRLEN];
-	static int k;
-	char *b = bufs[k++ % 4];
-
-	if (cr_dns_name_to_text(name, b, CR_DNS_NAME_STRLEN) < 0)
-		return "(bad)";
-	return b;
-}
+/* Short names for the helpers of tests/support/dnstext.h. */
+#define N cr_test_dns_name
+#define T cr_test_dns_text
 
 static uint8_t arena[1 << 16];
 
