@@ -11,70 +11,19 @@
  * stream. The input is in a heap buffer of exactly its size so that ASan
  * sees any over-read.
  */
-// fuzz-sources: lib/dns/msg.c lib/dns/name.c
+// fuzz-sources: lib/dns/msg.c lib/dns/name.c tests/support/dnstext.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cirage/dns.h>
 
+#include "../support/dnstext.h"
+
 static void fail(const char *what)
 {
 	fprintf(stderr, "fuzz_dns: %s\n", what);
 	abort();
-}
-
-static bool same_rr(const struct cr_dns_rr *a, const struct cr_dns_rr *b)
-{
-	if (!cr_dns_name_equal(a->name, b->name) || a->type != b->type || a->rclass != b->rclass ||
-	    a->ttl != b->ttl)
-		return false;
-	switch (a->type) {
-	case CR_DNS_T_A:
-		return memcmp(a->rd.a, b->rd.a, 4) == 0;
-	case CR_DNS_T_AAAA:
-		return memcmp(a->rd.aaaa, b->rd.aaaa, 16) == 0;
-	case CR_DNS_T_NS:
-	case CR_DNS_T_CNAME:
-	case CR_DNS_T_PTR:
-		return cr_dns_name_equal(a->rd.name, b->rd.name);
-	case CR_DNS_T_SOA:
-		return cr_dns_name_equal(a->rd.soa.mname, b->rd.soa.mname) &&
-		       cr_dns_name_equal(a->rd.soa.rname, b->rd.soa.rname) &&
-		       a->rd.soa.serial == b->rd.soa.serial &&
-		       a->rd.soa.refresh == b->rd.soa.refresh &&
-		       a->rd.soa.retry == b->rd.soa.retry && a->rd.soa.expire == b->rd.soa.expire &&
-		       a->rd.soa.minimum == b->rd.soa.minimum;
-	case CR_DNS_T_MX:
-		return a->rd.mx.preference == b->rd.mx.preference &&
-		       cr_dns_name_equal(a->rd.mx.exchange, b->rd.mx.exchange);
-	case CR_DNS_T_SRV:
-		return a->rd.srv.priority == b->rd.srv.priority &&
-		       a->rd.srv.weight == b->rd.srv.weight && a->rd.srv.port == b->rd.srv.port &&
-		       cr_dns_name_equal(a->rd.srv.target, b->rd.srv.target);
-	case CR_DNS_T_TXT:
-		return a->rd.txt.len == b->rd.txt.len && a->rd.txt.count == b->rd.txt.count &&
-		       memcmp(a->rd.txt.data, b->rd.txt.data, a->rd.txt.len) == 0;
-	case CR_DNS_T_CAA:
-		return a->rd.caa.flags == b->rd.caa.flags &&
-		       a->rd.caa.tag_len == b->rd.caa.tag_len &&
-		       a->rd.caa.value_len == b->rd.caa.value_len &&
-		       memcmp(a->rd.caa.tag, b->rd.caa.tag, a->rd.caa.tag_len) == 0 &&
-		       (!a->rd.caa.value_len ||
-		        memcmp(a->rd.caa.value, b->rd.caa.value, a->rd.caa.value_len) == 0);
-	case CR_DNS_T_OPT:
-		return a->rd.opt.udp_size == b->rd.opt.udp_size &&
-		       a->rd.opt.ext_rcode == b->rd.opt.ext_rcode &&
-		       a->rd.opt.version == b->rd.opt.version &&
-		       a->rd.opt.flags == b->rd.opt.flags &&
-		       a->rd.opt.options_len == b->rd.opt.options_len &&
-		       (!a->rd.opt.options_len ||
-		        memcmp(a->rd.opt.options, b->rd.opt.options, a->rd.opt.options_len) == 0);
-	default:
-		return a->rd.raw.len == b->rd.raw.len &&
-		       (!a->rd.raw.len ||
-		        memcmp(a->rd.raw.data, b->rd.raw.data, a->rd.raw.len) == 0);
-	}
 }
 
 static void check_name(const uint8_t *name)
@@ -181,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct cr_dns_rr *a = m.an ? m.an : m.ns ? m.ns : m.ar;
 			const struct cr_dns_rr *b = m2.an ? m2.an : m2.ns ? m2.ns : m2.ar;
 			for (int i = 0; i < m.ancount + m.nscount + m.arcount; i++)
-				if (!same_rr(&a[i], &b[i]))
+				if (!cr_test_dns_rr_equal(&a[i], &b[i]))
 					fail("record round trip");
 			free(arena2);
 		}

@@ -68,48 +68,6 @@ static int decode(const void *m, size_t len, struct cr_dns_msg *msg, const char 
 	return cr_dns_decode(m, len, arena, sizeof(arena), msg, why);
 }
 
-/* Same records, names compared case-insensitively. */
-static bool rr_same(const struct cr_dns_rr *a, const struct cr_dns_rr *b)
-{
-	if (!cr_dns_name_equal(a->name, b->name) || a->type != b->type || a->rclass != b->rclass ||
-	    a->ttl != b->ttl)
-		return false;
-	switch (a->type) {
-	case CR_DNS_T_A:
-		return memcmp(a->rd.a, b->rd.a, 4) == 0;
-	case CR_DNS_T_AAAA:
-		return memcmp(a->rd.aaaa, b->rd.aaaa, 16) == 0;
-	case CR_DNS_T_NS:
-	case CR_DNS_T_CNAME:
-	case CR_DNS_T_PTR:
-		return cr_dns_name_equal(a->rd.name, b->rd.name);
-	case CR_DNS_T_SOA:
-		return cr_dns_name_equal(a->rd.soa.mname, b->rd.soa.mname) &&
-		       cr_dns_name_equal(a->rd.soa.rname, b->rd.soa.rname) &&
-		       a->rd.soa.serial == b->rd.soa.serial &&
-		       a->rd.soa.minimum == b->rd.soa.minimum;
-	case CR_DNS_T_MX:
-		return a->rd.mx.preference == b->rd.mx.preference &&
-		       cr_dns_name_equal(a->rd.mx.exchange, b->rd.mx.exchange);
-	case CR_DNS_T_SRV:
-		return a->rd.srv.port == b->rd.srv.port &&
-		       cr_dns_name_equal(a->rd.srv.target, b->rd.srv.target);
-	case CR_DNS_T_TXT:
-		return a->rd.txt.len == b->rd.txt.len &&
-		       memcmp(a->rd.txt.data, b->rd.txt.data, a->rd.txt.len) == 0;
-	case CR_DNS_T_CAA:
-		return a->rd.caa.tag_len == b->rd.caa.tag_len &&
-		       a->rd.caa.value_len == b->rd.caa.value_len &&
-		       memcmp(a->rd.caa.value, b->rd.caa.value, a->rd.caa.value_len) == 0;
-	case CR_DNS_T_OPT:
-		return a->rd.opt.udp_size == b->rd.opt.udp_size &&
-		       a->rd.opt.options_len == b->rd.opt.options_len;
-	default:
-		return a->rd.raw.len == b->rd.raw.len &&
-		       memcmp(a->rd.raw.data, b->rd.raw.data, a->rd.raw.len) == 0;
-	}
-}
-
 /* ---- decoding ------------------------------------------------------------------ */
 
 TEST(decode_dig_query)
@@ -465,7 +423,7 @@ TEST(encode_roundtrip_exact)
 	CHECK_EQ(cr_dns_decode(b, n, arena2, sizeof(arena2), &m2, NULL), 0);
 	CHECK_EQ(m2.ancount + m2.nscount + m2.arcount, 15);
 	for (int i = 0; i < 15; i++)
-		CHECK(rr_same(&m.an[i], &m2.an[i]));
+		CHECK(cr_test_dns_rr_equal(&m.an[i], &m2.an[i]));
 	{
 		static const uint8_t target[] = "\3sip\7example\3com";
 		size_t k = 0;
@@ -912,7 +870,7 @@ TEST(zone_answer_on_the_wire)
 	CHECK_EQ(decode(b, cr_dns_writer_finish(&w), &m, NULL), 0);
 	CHECK_EQ(m.ancount, a.count);
 	for (size_t i = 0; i < a.count; i++)
-		CHECK(rr_same(&a.rr[i], &m.an[i]));
+		CHECK(cr_test_dns_rr_equal(&a.rr[i], &m.an[i]));
 	cr_dns_zone_free(z);
 }
 
