@@ -27,3 +27,24 @@ netns_tap() {
 		ip -n "$1" tuntap add dev "$2" mode tap &&
 		ip -n "$1" addr add "$3" dev "$2" && ip -n "$1" link set "$2" up
 }
+# udp_echo HOST PORT [PREFIX...] <DATA: send DATA as one datagram with socat
+# (run with PREFIX, e.g. ip netns exec NS) and print what came back: all of
+# it once as many bytes as were sent have come back and 0.3 s more have
+# passed (time for a duplicate to show), or whatever came in 3 s.
+udp_echo() {
+	local host=$1 port=$2 f pid n _
+	shift 2
+	f=$(mktemp "$TEST_TMP/udp.XXXXXX")
+	cat >"$f.in"
+	n=$(stat -c %s "$f.in")
+	"$@" timeout 10 socat -t 3 - UDP:"$host":"$port" <"$f.in" >"$f" 2>&1 &
+	pid=$!
+	for _ in $(seq 30); do
+		[ "$(stat -c %s "$f")" -ge "$n" ] && sleep 0.3 && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	cat "$f"
+}

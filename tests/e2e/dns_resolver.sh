@@ -131,15 +131,33 @@ else
 	skip hvt_resolver "/dev/kvm does not work here (or hvt is not built); tests/virtio/dns_resolver.sh covers a VM target"
 fi
 targets+=(unixdns unixhost)
+# fetch_build TARGET DIR: examples/https-fetch for TARGET in DIR
+fetch_build() {
+	cp -r "$ROOT/examples/https-fetch" "$2" && rm -rf "$2/_build" &&
+		{ "$CIRAGE" configure -t "$1" "$2" && "$CIRAGE" build "$2"; } >"$2.log" 2>&1
+}
+# every image (and https-fetch's, used last) built up front, two at a time,
+# each in its own folder; the status of each in DIR.rc
+fetchers=(unix)
+[[ " ${targets[*]} " == *" spt "* ]] && fetchers+=(spt)
+(
+	for t in "${targets[@]}" "${fetchers[@]/#/fetch-}"; do
+		while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+		{
+			case $t in
+			spt | hvt) build $t "$TEST_TMP/$t" ;;
+			unixdns) build unix "$TEST_TMP/unixdns" dns ;;
+			unixhost) build unix "$TEST_TMP/unixhost" host ;;
+			fetch-*) fetch_build "${t#fetch-}" "$TEST_TMP/$t" ;;
+			esac
+			echo $? >"$TEST_TMP/$t.rc"
+		} &
+	done
+	wait
+)
 declare -A BUILT
 for t in "${targets[@]}"; do
-	case $t in
-	spt) build spt "$TEST_TMP/spt" ;;
-	hvt) build hvt "$TEST_TMP/hvt" ;;
-	unixdns) build unix "$TEST_TMP/unixdns" dns ;;
-	unixhost) build unix "$TEST_TMP/unixhost" host ;;
-	esac
-	if [ $? -eq 0 ]; then pass "${t}_builds"; BUILT[$t]=1; else fail "${t}_builds" "$(tail -c 600 "$TEST_TMP/$t.log")"; fi
+	if [ "$(cat "$TEST_TMP/$t.rc")" = 0 ]; then pass "${t}_builds"; BUILT[$t]=1; else fail "${t}_builds" "$(tail -c 600 "$TEST_TMP/$t.log")"; fi
 done
 
 SPT_ADDR=10.81.0.20/24
@@ -218,22 +236,27 @@ for t in spt hvt unixdns; do
 	expect "${t}_unbound_both" "$out" host.ub.test "10.81.8.1 fd81::801"
 	expect "${t}_unbound_v4_only_any" "$out" v4only.ub.test 10.81.8.2
 
-	# a server that never answers: a timeout, and no more than the time given
-	t0=$(date +%s%N) seen=$(wc -l <"$TEST_TMP/silent.log")
-	out=$(run $t "${STATIC[@]}" --dns-servers=10.81.0.3 --timeout=3000 --family=4 --names=www.test)
-	el=$(( ($(date +%s%N) - t0) / 1000000 ))
-	expect_error "${t}_silent_server_times_out" "$out" www.test ETIMEDOUT
-	n=$(tail -n +$((seen + 1)) "$TEST_TMP/silent.log" | grep -c ' www\.test\. ')
-	if [ "$n" -ge 2 ] && [ "$n" -le 6 ]; then pass "${t}_silent_server_retried_with_backoff"; else fail "${t}_silent_server_retried_with_backoff" "$n queries in 3 s"; fi
-	# (the boot takes part of the elapsed time; the lookup itself is bounded)
-	if [ $el -lt 15000 ]; then pass "${t}_silent_server_bounded"; else fail "${t}_silent_server_bounded" "took $el ms"; fi
+	# a server that never answers: a timeout, and no more than the time
+	# given; and one answering garbage, never accepted (lib/dns's logic, the
+	# same on every target: checked on spt, where the test's other lookups
+	# also run; hvt and unix check that the next server is asked)
+	if [ $t = spt ]; then
+		t0=$(date +%s%N) seen=$(wc -l <"$TEST_TMP/silent.log")
+		out=$(run $t "${STATIC[@]}" --dns-servers=10.81.0.3 --timeout=3000 --family=4 --names=www.test)
+		el=$(( ($(date +%s%N) - t0) / 1000000 ))
+		expect_error "${t}_silent_server_times_out" "$out" www.test ETIMEDOUT
+		n=$(tail -n +$((seen + 1)) "$TEST_TMP/silent.log" | grep -c ' www\.test\. ')
+		if [ "$n" -ge 2 ] && [ "$n" -le 6 ]; then pass "${t}_silent_server_retried_with_backoff"; else fail "${t}_silent_server_retried_with_backoff" "$n queries in 3 s"; fi
+		# (the boot takes part of the elapsed time; the lookup itself is bounded)
+		if [ $el -lt 15000 ]; then pass "${t}_silent_server_bounded"; else fail "${t}_silent_server_bounded" "took $el ms"; fi
+		out=$(run $t "${STATIC[@]}" --dns-servers=10.81.0.5 --timeout=3000 --family=4 --names=www.test)
+		expect_error "${t}_garbage_server_times_out" "$out" www.test ETIMEDOUT
+	fi
 	# the silent server first, then a good one
 	out=$(run $t "${STATIC[@]}" --dns-servers=10.81.0.3,10.81.0.1 --family=4 --names=www.test)
 	expect "${t}_next_server_after_silent_one" "$out" www.test 10.81.7.7
 
-	# a server answering garbage: never accepted
-	out=$(run $t "${STATIC[@]}" --dns-servers=10.81.0.5 --timeout=3000 --family=4 --names=www.test)
-	expect_error "${t}_garbage_server_times_out" "$out" www.test ETIMEDOUT
+	# a server answering garbage first, then a good one
 	out=$(run $t "${STATIC[@]}" --dns-servers=10.81.0.5,10.81.0.1 --family=4 --names=www.test)
 	expect "${t}_next_server_after_garbage" "$out" www.test 10.81.7.7
 
@@ -296,8 +319,7 @@ PIDS+=($!)
 for t in spt unix; do
 	[ $t = spt ] && [ -z "${BUILT[spt]:-}" ] && continue
 	d=$TEST_TMP/fetch-$t
-	cp -r "$ROOT/examples/https-fetch" "$d" && rm -rf "$d/_build"
-	if ! { "$CIRAGE" configure -t $t "$d" && "$CIRAGE" build "$d"; } >"$d.log" 2>&1; then
+	if [ "$(cat "$d.rc")" != 0 ]; then
 		fail "${t}_https_fetch_builds" "$(tail -c 600 "$d.log")"
 		continue
 	fi

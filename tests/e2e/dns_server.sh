@@ -44,11 +44,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ---- build: unix and spt, from copies ----
+# ---- build: unix, spt, and spt with a bad zone (used last), from copies,
+# two at a time; each one's status in build-NAME.rc ----
+d=$TEST_TMP/sptbad
+cp -r "$APP" "$d" && rm -rf "$d/_build"
+printf '$TTL 1h\n@ IN SOA ns1 host 1 2 3 4 5\n  IN NS ns1\nns1 IN A 192.0.2.300\n' >"$d/zones/broken.test.zone"
+for name in unix spt sptbad; do
+	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+	d=$TEST_TMP/$name
+	[ $name = sptbad ] || { cp -r "$APP" "$d" && rm -rf "$d/_build"; }
+	{
+		"$CIRAGE" configure -t "${name%bad}" "$d" && "$CIRAGE" build "$d"
+		echo $? >"$TEST_TMP/build-$name.rc"
+	} >"$TEST_TMP/build-$name.log" 2>&1 &
+done
+wait
 for target in unix spt; do
-	d=$TEST_TMP/$target
-	cp -r "$APP" "$d" && rm -rf "$d/_build"
-	if ! { "$CIRAGE" configure -t $target "$d" && "$CIRAGE" build "$d"; } >"$TEST_TMP/build-$target.log" 2>&1; then
+	if [ "$(cat "$TEST_TMP/build-$target.rc")" != 0 ]; then
 		fail ${T}_builds_$target "$(tail -15 "$TEST_TMP/build-$target.log" | tr '\n' ' ')"
 	else pass ${T}_builds_$target; fi
 done
@@ -192,11 +204,11 @@ dns_checks() {
 		else fail "${P}axfr_${z}" "$n records (zone file: $want + the closing SOA), first $first last $last: $(tail -c 300 <<<"$out")"; fi
 	done
 	dg -b "$ALLOW" example.com AXFR
-	awk '!/^;/ && NF { o = $1 " " $4; for (i = 5; i <= NF; i++) o = o " " $i; print o }' <<<"$out" | sort -u >"$TEST_TMP/axfr"
-	if grep -q '^big.example.com. A 198.51.100.40$' "$TEST_TMP/axfr" && grep -q '^\*.wild.example.com. A 192.0.2.99$' "$TEST_TMP/axfr" &&
-		grep -q '^ns2.sub.example.com. AAAA 2001:db8::202$' "$TEST_TMP/axfr" && grep -q 'TYPE65280' "$TEST_TMP/axfr"; then
+	awk '!/^;/ && NF { o = $1 " " $4; for (i = 5; i <= NF; i++) o = o " " $i; print o }' <<<"$out" | sort -u >"$TEST_TMP/axfr.$P"
+	if grep -q '^big.example.com. A 198.51.100.40$' "$TEST_TMP/axfr.$P" && grep -q '^\*.wild.example.com. A 192.0.2.99$' "$TEST_TMP/axfr.$P" &&
+		grep -q '^ns2.sub.example.com. AAAA 2001:db8::202$' "$TEST_TMP/axfr.$P" && grep -q 'TYPE65280' "$TEST_TMP/axfr.$P"; then
 		pass ${P}axfr_content
-	else fail ${P}axfr_content "$(head -c 300 "$TEST_TMP/axfr")"; fi
+	else fail ${P}axfr_content "$(head -c 300 "$TEST_TMP/axfr.$P")"; fi
 	dg -b "$DENY" example.com AXFR
 	if grep -qE 'Transfer failed|REFUSED' <<<"$out" && ! grep -q 'IN.SOA' <<<"$out"; then pass ${P}axfr_refused_other_address
 	else fail ${P}axfr_refused_other_address "$(head -c 300 <<<"$out")"; fi
@@ -212,84 +224,94 @@ dns_checks() {
 }
 
 # ---- unix: the host's sockets, in a namespace of our own ----
-NS1=crdnsu$$
-if [ ! -x "$TEST_TMP/unix/_build/dns-server" ]; then
-	skip ${T}_unix "not built"
-elif ! { ip netns add "$NS1" && ip -n "$NS1" link set lo up; }; then
-	fail ${T}_unix_setup "cannot create a namespace"
-else
-	ip netns exec "$NS1" "$TEST_TMP/unix/_build/dns-server" --axfr-allow=127.0.0.1 --tcp-idle=$IDLE \
-		--tcp-clients=$CLIENTS >"$TEST_TMP/unix.log" 2>&1 &
-	UK=$!
-	if wait_log "$TEST_TMP/unix.log" 'dns-server: serving' "$UK" 50; then
-		pass unix_boots
-		RUN=(ip netns exec "$NS1") IP=127.0.0.1 ALLOW=127.0.0.1 DENY=127.0.0.2 P=unix_
-		dns_checks
-		if kill -0 "$UK" 2>/dev/null; then pass unix_still_running
-		else fail unix_still_running "$(tail -5 "$TEST_TMP/unix.log" | tr '\n' ' ')"; fi
-	else fail unix_boots "$(tr '\n' ' ' <"$TEST_TMP/unix.log")"; fi
-	uk_stop
-	# --zones: ORIGIN=FILE, and a bare FILE (its origin from its SOA)
-	ip netns exec "$NS1" "$TEST_TMP/unix/_build/dns-server" \
-		--zones=example.net=example.net.zone,2.0.192.in-addr.arpa.zone >"$TEST_TMP/unix2.log" 2>&1 &
-	UK=$!
-	if wait_log "$TEST_TMP/unix2.log" 'serving 2 zones ' "$UK" 50; then
-		RUN=(ip netns exec "$NS1") IP=127.0.0.1 P=unix_zones_key_
-		expect served NOERROR aa "www.example.net. A 192.0.2.180" www.example.net A
-		expect served_bare_file NOERROR aa "80.2.0.192.in-addr.arpa. PTR www.example.com." -x 192.0.2.80
-		expect other_refused REFUSED noaa "" www.example.com A
-	else fail unix_zones_key "$(tr '\n' ' ' <"$TEST_TMP/unix2.log")"; fi
-	uk_stop
-	# bad zones stop the boot, naming the file, the line and the reason
-	mkdir -p "$TEST_TMP/bad"
-	cp "$APP/zones/example.com.zone" "$TEST_TMP/bad/"
-	printf '$TTL 1h\n@ IN SOA ns1 host 1 2 3 4 5\n  IN NS ns1\nns1 IN A 192.0.2.300\n' >"$TEST_TMP/bad/broken.test.zone"
-	out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --kv:zones="$TEST_TMP/bad" --port=5 2>&1); rc=$?
-	if [ $rc -ne 0 ] && grep -q 'zone file broken.test.zone: line 4: ' <<<"$out" && ! grep -q serving <<<"$out"; then
-		pass unix_bad_zone_stops_boot_with_line
-	else fail unix_bad_zone_stops_boot_with_line "rc=$rc: $out"; fi
-	printf '$TTL 1h\n@ IN SOA ns1 host 1 2 3 4 5\nwww.elsewhere.org. IN A 192.0.2.1\n' >"$TEST_TMP/bad/broken.test.zone"
-	out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --kv:zones="$TEST_TMP/bad" --port=5 2>&1); rc=$?
-	if [ $rc -ne 0 ] && grep -q 'zone file broken.test.zone: line 3: ' <<<"$out"; then pass unix_out_of_zone_record_stops_boot
-	else fail unix_out_of_zone_record_stops_boot "rc=$rc: $out"; fi
-	out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --zones=example.com=missing.zone --port=5 2>&1); rc=$?
-	if [ $rc -ne 0 ] && grep -q 'zone file missing.zone: ' <<<"$out"; then pass unix_missing_zone_file_stops_boot
-	else fail unix_missing_zone_file_stops_boot "rc=$rc: $out"; fi
-	out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --axfr-allow=10.0.0.300 --port=5 2>&1); rc=$?
-	if [ $rc -ne 0 ] && grep -q "axfr-allow: bad address '10.0.0.300'" <<<"$out"; then pass unix_bad_axfr_allow_refused
-	else fail unix_bad_axfr_allow_refused "rc=$rc: $out"; fi
-fi
+unix_part() {
+	if [ ! -x "$TEST_TMP/unix/_build/dns-server" ]; then
+		skip ${T}_unix "not built"
+	elif ! { ip netns add "$NS1" && ip -n "$NS1" link set lo up; }; then
+		fail ${T}_unix_setup "cannot create a namespace"
+	else
+		ip netns exec "$NS1" "$TEST_TMP/unix/_build/dns-server" --axfr-allow=127.0.0.1 --tcp-idle=$IDLE \
+			--tcp-clients=$CLIENTS >"$TEST_TMP/unix.log" 2>&1 &
+		UK=$!
+		if wait_log "$TEST_TMP/unix.log" 'dns-server: serving' "$UK" 50; then
+			pass unix_boots
+			RUN=(ip netns exec "$NS1") IP=127.0.0.1 ALLOW=127.0.0.1 DENY=127.0.0.2 P=unix_
+			dns_checks
+			if kill -0 "$UK" 2>/dev/null; then pass unix_still_running
+			else fail unix_still_running "$(tail -5 "$TEST_TMP/unix.log" | tr '\n' ' ')"; fi
+		else fail unix_boots "$(tr '\n' ' ' <"$TEST_TMP/unix.log")"; fi
+		uk_stop
+		# --zones: ORIGIN=FILE, and a bare FILE (its origin from its SOA)
+		ip netns exec "$NS1" "$TEST_TMP/unix/_build/dns-server" \
+			--zones=example.net=example.net.zone,2.0.192.in-addr.arpa.zone >"$TEST_TMP/unix2.log" 2>&1 &
+		UK=$!
+		if wait_log "$TEST_TMP/unix2.log" 'serving 2 zones ' "$UK" 50; then
+			RUN=(ip netns exec "$NS1") IP=127.0.0.1 P=unix_zones_key_
+			expect served NOERROR aa "www.example.net. A 192.0.2.180" www.example.net A
+			expect served_bare_file NOERROR aa "80.2.0.192.in-addr.arpa. PTR www.example.com." -x 192.0.2.80
+			expect other_refused REFUSED noaa "" www.example.com A
+		else fail unix_zones_key "$(tr '\n' ' ' <"$TEST_TMP/unix2.log")"; fi
+		uk_stop
+		# bad zones stop the boot, naming the file, the line and the reason
+		mkdir -p "$TEST_TMP/bad"
+		cp "$APP/zones/example.com.zone" "$TEST_TMP/bad/"
+		printf '$TTL 1h\n@ IN SOA ns1 host 1 2 3 4 5\n  IN NS ns1\nns1 IN A 192.0.2.300\n' >"$TEST_TMP/bad/broken.test.zone"
+		out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --kv:zones="$TEST_TMP/bad" --port=5 2>&1); rc=$?
+		if [ $rc -ne 0 ] && grep -q 'zone file broken.test.zone: line 4: ' <<<"$out" && ! grep -q serving <<<"$out"; then
+			pass unix_bad_zone_stops_boot_with_line
+		else fail unix_bad_zone_stops_boot_with_line "rc=$rc: $out"; fi
+		printf '$TTL 1h\n@ IN SOA ns1 host 1 2 3 4 5\nwww.elsewhere.org. IN A 192.0.2.1\n' >"$TEST_TMP/bad/broken.test.zone"
+		out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --kv:zones="$TEST_TMP/bad" --port=5 2>&1); rc=$?
+		if [ $rc -ne 0 ] && grep -q 'zone file broken.test.zone: line 3: ' <<<"$out"; then pass unix_out_of_zone_record_stops_boot
+		else fail unix_out_of_zone_record_stops_boot "rc=$rc: $out"; fi
+		out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --zones=example.com=missing.zone --port=5 2>&1); rc=$?
+		if [ $rc -ne 0 ] && grep -q 'zone file missing.zone: ' <<<"$out"; then pass unix_missing_zone_file_stops_boot
+		else fail unix_missing_zone_file_stops_boot "rc=$rc: $out"; fi
+		out=$(ip netns exec "$NS1" timeout 10 "$TEST_TMP/unix/_build/dns-server" --axfr-allow=10.0.0.300 --port=5 2>&1); rc=$?
+		if [ $rc -ne 0 ] && grep -q "axfr-allow: bad address '10.0.0.300'" <<<"$out"; then pass unix_bad_axfr_allow_refused
+		else fail unix_bad_axfr_allow_refused "rc=$rc: $out"; fi
+	fi
+}
 
 # ---- spt: our stack over a tap ----
-NS2=crdnss$$
-IMG=$TEST_TMP/spt/_build/dns-server.spt
-TENDER=$ROOT/build/bin/cirage-spt
-if [ ! -f "$IMG" ] || [ ! -x "$TENDER" ]; then
-	skip ${T}_spt "the spt image or tender is not built"
-elif ! netns_tap "$NS2" crtap0 10.82.0.1/24 || ! ip -n "$NS2" addr add 10.82.0.3/24 dev crtap0; then
-	fail ${T}_spt_setup "cannot create the namespace and its tap"
-else
-	ip netns exec "$NS2" "$TENDER" --mem=64 --net:net=crtap0 "$IMG" --ipv4=10.82.0.2/24 \
-		--axfr-allow=10.82.0.1 --tcp-idle=$IDLE --tcp-clients=$CLIENTS >"$TEST_TMP/spt.log" 2>&1 &
-	UK=$!
-	if wait_log "$TEST_TMP/spt.log" 'dns-server: serving' "$UK" 100; then
-		pass spt_boots
-		RUN=(ip netns exec "$NS2") IP=10.82.0.2 ALLOW=10.82.0.1 DENY=10.82.0.3 P=spt_
-		dns_checks
-		if kill -0 "$UK" 2>/dev/null; then pass spt_still_running
-		else fail spt_still_running "$(tail -5 "$TEST_TMP/spt.log" | tr '\n' ' ')"; fi
-	else fail spt_boots "$(tr '\n' ' ' <"$TEST_TMP/spt.log")"; fi
-	uk_stop
-	# a bad zone compiled in stops the boot too
-	d=$TEST_TMP/sptbad
-	cp -r "$APP" "$d" && rm -rf "$d/_build"
-	printf '$TTL 1h\n@ IN SOA ns1 host 1 2 3 4 5\n  IN NS ns1\nns1 IN A 192.0.2.300\n' >"$d/zones/broken.test.zone"
-	if "$CIRAGE" configure -t spt "$d" >"$TEST_TMP/build-bad.log" 2>&1 && "$CIRAGE" build "$d" >>"$TEST_TMP/build-bad.log" 2>&1; then
-		out=$(ip netns exec "$NS2" timeout 20 "$TENDER" --mem=64 --net:net=crtap0 "$d/_build/dns-server.spt" \
-			--ipv4=10.82.0.2/24 2>&1); rc=$?
-		if [ $rc -ne 0 ] && grep -q 'zone file broken.test.zone: line 4: ' <<<"$out" && ! grep -q serving <<<"$out"; then
-			pass spt_bad_zone_stops_boot_with_line
-		else fail spt_bad_zone_stops_boot_with_line "rc=$rc: $out"; fi
-	else fail spt_bad_zone_builds "$(tail -5 "$TEST_TMP/build-bad.log" | tr '\n' ' ')"; fi
-fi
+spt_part() {
+	IMG=$TEST_TMP/spt/_build/dns-server.spt
+	TENDER=$ROOT/build/bin/cirage-spt
+	if [ ! -f "$IMG" ] || [ ! -x "$TENDER" ]; then
+		skip ${T}_spt "the spt image or tender is not built"
+	elif ! netns_tap "$NS2" crtap0 10.82.0.1/24 || ! ip -n "$NS2" addr add 10.82.0.3/24 dev crtap0; then
+		fail ${T}_spt_setup "cannot create the namespace and its tap"
+	else
+		ip netns exec "$NS2" "$TENDER" --mem=64 --net:net=crtap0 "$IMG" --ipv4=10.82.0.2/24 \
+			--axfr-allow=10.82.0.1 --tcp-idle=$IDLE --tcp-clients=$CLIENTS >"$TEST_TMP/spt.log" 2>&1 &
+		UK=$!
+		if wait_log "$TEST_TMP/spt.log" 'dns-server: serving' "$UK" 100; then
+			pass spt_boots
+			RUN=(ip netns exec "$NS2") IP=10.82.0.2 ALLOW=10.82.0.1 DENY=10.82.0.3 P=spt_
+			dns_checks
+			if kill -0 "$UK" 2>/dev/null; then pass spt_still_running
+			else fail spt_still_running "$(tail -5 "$TEST_TMP/spt.log" | tr '\n' ' ')"; fi
+		else fail spt_boots "$(tr '\n' ' ' <"$TEST_TMP/spt.log")"; fi
+		uk_stop
+		# a bad zone compiled in stops the boot too
+		d=$TEST_TMP/sptbad
+		if [ "$(cat "$TEST_TMP/build-sptbad.rc")" = 0 ]; then
+			out=$(ip netns exec "$NS2" timeout 20 "$TENDER" --mem=64 --net:net=crtap0 "$d/_build/dns-server.spt" \
+				--ipv4=10.82.0.2/24 2>&1); rc=$?
+			if [ $rc -ne 0 ] && grep -q 'zone file broken.test.zone: line 4: ' <<<"$out" && ! grep -q serving <<<"$out"; then
+				pass spt_bad_zone_stops_boot_with_line
+			else fail spt_bad_zone_stops_boot_with_line "rc=$rc: $out"; fi
+		else fail spt_bad_zone_builds "$(tail -5 "$TEST_TMP/build-sptbad.log" | tr '\n' ' ')"; fi
+	fi
+}
+
+# The two parts are independent (a namespace and a server each; their
+# checks mostly wait for replies and timeouts): spt's runs alongside
+# unix's, its lines printed after them.
+NS1=crdnsu$$ NS2=crdnss$$
+spt_part >"$TEST_TMP/spt.out" 2>&1 &
+SPT_PART=$!
+unix_part
+wait $SPT_PART
+cat "$TEST_TMP/spt.out"
 exit 0

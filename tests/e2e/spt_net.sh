@@ -49,13 +49,13 @@ if grep -q '10000 packets transmitted, 10000 received' <<<"$out"; then pass floo
 else fail flood_ping_10000_no_loss "$(tail -3 <<<"$out" | tr '\n' ' ')"; fi
 
 # UDP echo with a real client, and port unreachable for a closed port
-out=$(echo "hello over udp" | in_ns timeout 10 socat -t 3 - UDP:10.77.0.2:7 2>&1)
+out=$(echo "hello over udp" | udp_echo 10.77.0.2 7 ip netns exec "$NS")
 if [ "$out" = "hello over udp" ]; then pass udp_echo_socat; else fail udp_echo_socat "got '$out'"; fi
 head -c 1400 /dev/urandom >"$TEST_TMP/d"
-in_ns timeout 10 socat -t 3 - UDP:10.77.0.2:7 <"$TEST_TMP/d" >"$TEST_TMP/d.back" 2>/dev/null
+udp_echo 10.77.0.2 7 ip netns exec "$NS" <"$TEST_TMP/d" >"$TEST_TMP/d.back"
 if cmp -s "$TEST_TMP/d" "$TEST_TMP/d.back"; then pass udp_echo_1400_bytes; else fail udp_echo_1400_bytes "echoed $(stat -c %s "$TEST_TMP/d.back") bytes"; fi
 head -c 4000 /dev/urandom >"$TEST_TMP/f"
-in_ns timeout 10 socat -t 3 - UDP:10.77.0.2:7 <"$TEST_TMP/f" >"$TEST_TMP/f.back" 2>/dev/null
+udp_echo 10.77.0.2 7 ip netns exec "$NS" <"$TEST_TMP/f" >"$TEST_TMP/f.back"
 if cmp -s "$TEST_TMP/f" "$TEST_TMP/f.back"; then pass udp_echo_fragmented_4000_bytes; else fail udp_echo_fragmented_4000_bytes "echoed $(stat -c %s "$TEST_TMP/f.back") bytes"; fi
 out=$(echo x | in_ns timeout 10 socat -t 3 - UDP:10.77.0.2:9 2>&1)
 if grep -qi 'refused' <<<"$out"; then pass icmp_port_unreachable; else fail icmp_port_unreachable "socat said '$out'"; fi

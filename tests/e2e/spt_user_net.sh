@@ -22,10 +22,10 @@ done
 trap 'kill $UK 2>/dev/null; rm -rf "$TEST_TMP"' EXIT
 if ! kill -0 $UK 2>/dev/null; then fail user_net_boots "$(cat "$TEST_TMP/uk.log")"; exit 0; fi
 pass user_net_boots
-out=$(echo "through slirp" | timeout 10 socat -t 3 - UDP:127.0.0.1:"$port" 2>&1)
+out=$(echo "through slirp" | udp_echo 127.0.0.1 "$port")
 if [ "$out" = "through slirp" ]; then pass user_net_udp_echo_on_loopback; else fail user_net_udp_echo_on_loopback "got '$out': $(cat "$TEST_TMP/uk.log")"; fi
 head -c 3000 /dev/urandom >"$TEST_TMP/d"
-timeout 10 socat -t 3 - UDP:127.0.0.1:"$port" <"$TEST_TMP/d" >"$TEST_TMP/d.back" 2>/dev/null
+udp_echo 127.0.0.1 "$port" <"$TEST_TMP/d" >"$TEST_TMP/d.back"
 if cmp -s "$TEST_TMP/d" "$TEST_TMP/d.back"; then pass user_net_udp_echo_3000_bytes; else fail user_net_udp_echo_3000_bytes "echoed $(stat -c %s "$TEST_TMP/d.back") bytes"; fi
 kill $UK 2>/dev/null; wait $UK 2>/dev/null
 sleep 0.3

@@ -40,5 +40,5 @@ else fail unix_direct_boots "no 'net: 10.80.0.2/24' line (not our own stack?): $
 out=$(in_ns ping -c 3 -i 0.2 -W 2 10.80.0.2 2>&1)
 if grep -q ' 0% packet loss' <<<"$out"; then pass unix_direct_ping; else fail unix_direct_ping "$out"; fi
 
-out=$(echo "hello direct" | in_ns timeout 10 socat -t 3 - UDP:10.80.0.2:7 2>&1)
+out=$(echo "hello direct" | udp_echo 10.80.0.2 7 ip netns exec "$NS")
 if [ "$out" = "hello direct" ]; then pass unix_direct_udp_echo_socat; else fail unix_direct_udp_echo_socat "got '$out'"; fi

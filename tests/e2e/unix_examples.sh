@@ -116,7 +116,7 @@ elif build_example udp-echo; then
 	"$TEST_TMP/udp-echo/_build/udp-echo" --port="$uport" >"$TEST_TMP/udp.log" 2>&1 &
 	upid=$!
 	for _ in $(seq 50); do grep -q answering "$TEST_TMP/udp.log" && break; sleep 0.1; done
-	out=$(echo "datagram" | timeout 10 socat -t 2 - UDP:127.0.0.1:"$uport" 2>&1)
+	out=$(echo "datagram" | udp_echo 127.0.0.1 "$uport")
 	if [ "$out" = "datagram" ]; then pass udp_echo_socat; else fail udp_echo_socat "got '$out': $(cat "$TEST_TMP/udp.log")"; fi
 	kill $upid 2>/dev/null; wait $upid 2>/dev/null
 else
