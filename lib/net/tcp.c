@@ -343,6 +343,7 @@ int cr_net_tcp_init(struct cr_net *net)
 	t->hmask = h - 1;
 	t->rcvbuf = buf_size(net->cfg.tcp_rcvbuf);
 	t->sndbuf = buf_size(net->cfg.tcp_sndbuf);
+	t->cc = net->cfg.tcp_cc == CR_NET_TCP_CC_RENO ? CR_NET_TCP_CC_RENO : CR_NET_TCP_CC_BBR;
 	if (net->cfg.tcp_buf_max) {
 		t->buf_max = buf_size(net->cfg.tcp_buf_max);
 		t->grow_left = net->cfg.tcp_buf_total ? net->cfg.tcp_buf_total : 16u * t->buf_max;

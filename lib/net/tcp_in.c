@@ -103,7 +103,7 @@ void cr_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts *o)
 		c->flags |= C_TS;
 		c->ts_recent = o->tsval;
 	}
-	c->cwnd = TCP_INIT_CWND * (uint32_t)c->mss;
+	cr_tcp_cc_init(net->tcp, c);
 }
 
 /* Make c established: buffers, windows. false when out of memory. */

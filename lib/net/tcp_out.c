@@ -111,8 +111,10 @@ void cr_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 			olen += 4 + 8 * b;
 		}
 	}
-	if (len)
+	if (len) {
 		sbuf_copy(c, seq, o + olen, len);
+		cr_tcp_cc_sent(c, seq, len, now);
+	}
 	if (flags & F_SYN) {
 		wnd = min32(c->rsize, 65535);
 		c->rcv_adv = c->rcv_nxt + wnd;

@@ -146,11 +146,7 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		 * go out again in slow start from one segment, SACKed data is
 		 * not resent (after a second timeout in a row the scoreboard is
 		 * forgotten: the peer may have dropped what it SACKed) */
-		if (!(c->flags & C_RECOVERY))
-			c->ssthresh =
-			    max32(min32(c->snd_max - c->snd_una, c->cwnd) / 2, 2u * c->mss);
-		c->cwnd = c->mss;
-		c->cwnd_acc = 0;
+		cr_tcp_cc_timeout(c);
 		c->dupacks = 0;
 		if (c->backoff > 1)
 			c->n_sacked = 0;
