@@ -1440,6 +1440,95 @@ TEST(send_ring_grows_when_it_limits_and_not_beyond_the_bound)
 	teardown();
 }
 
+/* ---- congestion control (tcp_cc.c) ---- */
+
+static bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+/* A bulk sender over a path of 10 ms round trips whose only limit is the
+ * 64 KiB send ring (about 44 segments in flight), the application keeping
+ * the ring full. The peer acknowledges every segment with one SACK block;
+ * in round 8 the first segment is lost. Returns the segments sent in
+ * round 12 per 100 sent in round 7 (before the loss). */
+static int flight_after_loss(uint8_t cc)
+{
+	static uint8_t big[65536];
+	uint32_t rcv_nxt, ss = 0, se = 0;
+	int id, round, before = 0, after = 0;
+
+	cfg_cc = cc;
+	setup_cfg(0, 64 * 1024, 64 * 1024);
+	cfg_cc = 0;
+	id = open_passive(NULL, false, 65535);
+	cr_net_tcp_set_nodelay(net, id, true);
+	rcv_nxt = oseq;
+	cr_net_tcp_send(net, id, big, sizeof(big), now);
+	for (round = 1; round <= 12; round++) {
+		struct seg segs[MAXF];
+		int n = 0, i, data = 0;
+		for (i = 0; i < cap.n && n < MAXF; i++) {
+			segs[n] = out(i);
+			if (segs[n].dlen)
+				n++;
+		}
+		cap.n = 0;
+		now += CR_MS(10);
+		for (i = 0; i < n; i++) {
+			uint32_t s0 = segs[i].seq, e0 = s0 + (uint32_t)segs[i].dlen;
+			struct seg a = {pport, 80,    65535, pseq, 0, F_ACK, 0,    -1,
+			                false, false, 0,     0,    0, {{0}}, NULL, 0};
+			data++;
+			if (round == 8 && i == 0)
+				continue; /* lost */
+			if (seq_after(e0, rcv_nxt) && !seq_after(s0, rcv_nxt)) {
+				rcv_nxt = e0;
+			} else if (seq_after(s0, rcv_nxt)) { /* above a hole: SACKed */
+				if (se == ss) {
+					ss = s0;
+					se = e0;
+				} else if (seq_after(e0, se)) {
+					se = e0;
+				}
+			}
+			if (se != ss && !seq_after(ss, rcv_nxt)) { /* the hole is filled */
+				if (seq_after(se, rcv_nxt))
+					rcv_nxt = se;
+				ss = se = 0;
+			}
+			a.ack = rcv_nxt;
+			if (se != ss) {
+				a.nsack = 1;
+				a.sack[0][0] = ss;
+				a.sack[0][1] = se;
+			}
+			peer(&a);
+			cr_net_tcp_send(net, id, big, sizeof(big), now); /* keep the ring full */
+		}
+		if (round == 7)
+			before = data;
+		if (round == 12)
+			after = data;
+	}
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_ESTABLISHED);
+	cr_net_tcp_abort(net, id, now);
+	teardown();
+	return before ? after * 100 / before : 0;
+}
+
+TEST(bbr_keeps_its_rate_after_a_random_loss_reno_does_not)
+{
+	int bbr = flight_after_loss(CR_NET_TCP_CC_BBR),
+	    reno = flight_after_loss(CR_NET_TCP_CC_RENO);
+
+	printf(
+	    "  segments in flight 4 round trips after one loss, per 100 before: bbr %d, reno %d\n",
+	    bbr, reno);
+	CHECK(bbr >= 95); /* back to what the ring allows */
+	CHECK(reno > 50 && reno <= 85); /* 0.7 of it, growing a segment per round */
+}
+
 int main(void)
 {
 	RUN(passive_open_negotiates_options);
@@ -1474,6 +1563,7 @@ int main(void)
 	RUN(lost_retransmission_is_sent_again_before_the_timeout);
 	RUN(receive_ring_grows_when_the_window_limits);
 	RUN(send_ring_grows_when_it_limits_and_not_beyond_the_bound);
+	RUN(bbr_keeps_its_rate_after_a_random_loss_reno_does_not);
 	teardown();
 	return CHECK_DONE();
 }
