@@ -188,8 +188,8 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now);
 #define F_ACK 0x10
 
 #define TCP_OOO 32 /* out-of-order ranges held (the first ones are SACK blocks reported) */
-#define TCP_SACKED 16 /* peer SACK ranges remembered (the scoreboard) */
-#define TCP_RTXQ 16 /* retransmissions in flight remembered during SACK recovery */
+#define TCP_SACKED 64 /* peer SACK ranges remembered (the scoreboard) */
+#define TCP_RTXQ 64 /* retransmissions in flight remembered during SACK recovery */
 #define TCP_DUPTHRESH 3
 #define TCP_RTO_INIT_US 1000000u
 #define TCP_RTO_MIN_US 200000u
