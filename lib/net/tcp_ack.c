@@ -175,11 +175,10 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		cr_tcp_sack_update(c, o);
 	if (SEQ_GT(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
-
-		advanced = true;
 		uint32_t data = min32(acked, c->s_len);
 		bool fin_acked = (c->flags & C_SHUT_WR) && acked > c->s_len;
 
+		advanced = true;
 		/* RTT */
 		if ((c->flags & C_TS) && o->ts && o->tsecr) {
 			/* an echo older than our last probe or timeout may be the

@@ -97,18 +97,26 @@ static uint32_t bw_max(const struct tcp_bbr *b)
 	return m;
 }
 
-/* gain (hundredths) times the estimated BDP, plus three segments for
- * delayed and stretched ACKs; the initial window while nothing is known */
+/* gain (hundredths) times the estimated BDP, plus three "quanta" for
+ * delayed, stretched and batched ACKs (as Linux's BBR: a quantum is a
+ * millisecond at the estimated rate, two segments to 64 KiB, so a fast path
+ * with a sub-millisecond RTT still keeps enough in flight to see losses by
+ * SACK rather than by timeout); the initial window while nothing is known */
 static uint32_t bbr_target(const struct conn *c, uint32_t gain)
 {
 	const struct tcp_bbr *b = &c->bbr;
-	uint32_t bw = bw_max(b);
+	uint32_t bw = bw_max(b), quantum;
 	uint64_t bdp;
 
 	if (bw == 0 || b->min_rtt_us == UINT32_MAX)
 		return TCP_INIT_CWND * (uint32_t)c->mss;
+	quantum = bw / 1000u;
+	if (quantum < 2u * c->mss)
+		quantum = 2u * c->mss;
+	if (quantum > 65536u)
+		quantum = 65536u;
 	bdp = (uint64_t)bw * b->min_rtt_us / 1000000u;
-	bdp = bdp * gain / 100 + 3u * c->mss;
+	bdp = bdp * gain / 100 + 3u * quantum;
 	if (bdp < BBR_MIN_SEGS * c->mss)
 		bdp = BBR_MIN_SEGS * c->mss;
 	return bdp > cwnd_cap(c) ? cwnd_cap(c) : (uint32_t)bdp;
