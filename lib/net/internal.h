@@ -255,6 +255,9 @@ struct tcp_bbr {
 	uint64_t rtt_start; /* when the timed segment went out */
 	uint64_t min_rtt_stamp; /* when min_rtt_us was last lowered or confirmed */
 	uint64_t probe_rtt_done; /* PROBE_RTT: when it may end (0: not yet known) */
+	uint64_t pace_next; /* pacing: when the data sent so far is due at pace_rate */
+	uint64_t cycle_stamp; /* PROBE_BW: when the current gain phase began */
+	uint32_t pace_rate; /* bytes/s (0: not paced yet) */
 	uint32_t rnd_end; /* the round ends once delivery reaches this sequence */
 	uint32_t rtt_seq; /* the end of the timed segment */
 	uint32_t min_rtt_us;
@@ -313,6 +316,7 @@ struct conn {
 	uint64_t t_delack;
 	uint64_t t_keep; /* keepalive, orphan FIN_WAIT_2, TIME_WAIT */
 	uint64_t zw_since; /* when zero-window probing began (0: not probing) */
+	uint64_t t_pace; /* pacing (tcp_cc.c): when cr_tcp_output may send again */
 	struct tcp_bbr bbr; /* tcp_cc.c, when bbr.on */
 };
 
@@ -516,6 +520,10 @@ void cr_tcp_cc_loss(struct conn *c);
 void cr_tcp_cc_timeout(struct conn *c);
 /* SACK recovery is over */
 void cr_tcp_cc_recovered(struct conn *c);
+/* Pacing: 0 when data may go out now, else the time (ns) from which it
+ * may: a connection sends bursts of about a millisecond at its pacing rate
+ * (at least two segments, at most 64 KiB) and then waits. */
+uint64_t cr_tcp_cc_pace_wait(const struct conn *c, uint64_t now);
 
 /* tcp_out.c */
 /* Build and send one segment of connection c: seq, len payload bytes from

@@ -43,6 +43,13 @@ enum { BBR_STARTUP, BBR_DRAIN, BBR_PROBE_BW, BBR_PROBE_RTT };
 #define BBR_PROBE_RTT_TIME CR_MS(200)
 #define BBR_MIN_SEGS 4u
 #define BBR_FULL_ROUNDS 3
+#define BBR_GAIN_DRAIN 35 /* DRAIN's pacing gain, 1/2.89 */
+#define BBR_PACE_MARGIN 99 /* pace at 99 % of the estimate (as Linux) */
+#define BBR_CYCLE 8
+
+/* PROBE_BW's pacing gains, one phase per minimum RTT: probe for more
+ * bandwidth, drain the queue that made, then cruise for six phases */
+static const uint8_t cycle_gain[BBR_CYCLE] = {125, 75, 100, 100, 100, 100, 100, 100};
 
 static uint32_t cwnd_cap(const struct conn *c)
 {
@@ -140,10 +147,81 @@ static uint32_t delivered_edge(const struct conn *c)
 	return hi;
 }
 
+/* ---- pacing -------------------------------------------------------------- */
+
+static uint32_t pace_gain(const struct tcp_bbr *b)
+{
+	switch (b->mode) {
+	case BBR_STARTUP:
+		return BBR_GAIN_HIGH;
+	case BBR_DRAIN:
+		return BBR_GAIN_DRAIN;
+	case BBR_PROBE_BW:
+		return cycle_gain[b->cycle % BBR_CYCLE];
+	default:
+		return 100;
+	}
+}
+
+/* The pacing rate: the gain times the estimated bandwidth (less 1 %);
+ * before the first sample, STARTUP's gain times cwnd over the smoothed
+ * RTT; nothing known yet: unpaced. In STARTUP it only grows. */
+static void pace_update(struct conn *c)
+{
+	struct tcp_bbr *b = &c->bbr;
+	uint32_t bw = bw_max(b);
+	uint64_t rate;
+
+	if (bw)
+		rate = (uint64_t)bw * pace_gain(b) / 100 * BBR_PACE_MARGIN / 100;
+	else if (c->srtt_us)
+		rate = (uint64_t)c->cwnd * 1000000u / c->srtt_us * BBR_GAIN_HIGH / 100;
+	else
+		return;
+	if (rate > UINT32_MAX)
+		rate = UINT32_MAX;
+	if (rate < 2u * c->mss)
+		rate = 2u * c->mss; /* two segments a second at the very least */
+	if (!b->full && rate < b->pace_rate)
+		return;
+	b->pace_rate = (uint32_t)rate;
+}
+
+/* A burst may hold about a millisecond at the pacing rate: at least two
+ * segments, at most 64 KiB (a super-frame); in nanoseconds of pacing. */
+static uint64_t pace_slack(const struct conn *c)
+{
+	uint64_t quantum = c->bbr.pace_rate / 1000u;
+
+	if (quantum < 2u * c->mss)
+		quantum = 2u * c->mss;
+	if (quantum > 65536u)
+		quantum = 65536u;
+	return quantum * 1000000000u / c->bbr.pace_rate;
+}
+
+uint64_t cr_tcp_cc_pace_wait(const struct conn *c, uint64_t now)
+{
+	const struct tcp_bbr *b = &c->bbr;
+
+	if (!b->on || !b->pace_rate || b->pace_next <= now + pace_slack(c))
+		return 0;
+	return b->pace_next; /* then a whole burst may go */
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
 static void bbr_sent(struct conn *c, uint32_t seq, uint32_t len, uint64_t now)
 {
 	struct tcp_bbr *b = &c->bbr;
 
+	if (b->pace_rate) {
+		/* time the segment takes at the pacing rate; idle time earns
+		 * no credit beyond the burst */
+		if (b->pace_next < now)
+			b->pace_next = now;
+		b->pace_next += (uint64_t)len * 1000000000u / b->pace_rate;
+	}
 	if (SEQ_LT(seq, c->snd_max)) {
 		/* a retransmission: an ACK covering it says nothing of the RTT */
 		if (b->timing && SEQ_LT(seq, b->rtt_seq) && SEQ_GT(seq + len, b->rtt_seq - 1))
@@ -256,8 +334,23 @@ static void bbr_ack(struct conn *c, uint32_t acked, uint64_t now)
 		}
 		return;
 	}
-	if (b->mode == BBR_DRAIN && in_flight(c) <= bbr_target(c, 100))
+	if (b->mode == BBR_DRAIN && in_flight(c) <= bbr_target(c, 100)) {
 		b->mode = BBR_PROBE_BW;
+		b->cycle = (uint8_t)(2 + b->rounds % (BBR_CYCLE - 2)); /* not into a probe */
+		b->cycle_stamp = now;
+	}
+	if (b->mode == BBR_PROBE_BW && b->min_rtt_us != UINT32_MAX &&
+	    now - b->cycle_stamp > (uint64_t)b->min_rtt_us * 1000u) {
+		/* the next phase after a minimum RTT; the draining phase ends
+		 * early once the queue the probe built is gone */
+		b->cycle = (uint8_t)((b->cycle + 1) % BBR_CYCLE);
+		b->cycle_stamp = now;
+	} else if (b->mode == BBR_PROBE_BW && cycle_gain[b->cycle] < 100 &&
+	           in_flight(c) <= bbr_target(c, 100)) {
+		b->cycle = (uint8_t)((b->cycle + 1) % BBR_CYCLE);
+		b->cycle_stamp = now;
+	}
+	pace_update(c);
 
 	gain = b->mode == BBR_STARTUP ? BBR_GAIN_HIGH : b->mode == BBR_DRAIN ? 100 : BBR_GAIN_CWND;
 	target = bbr_target(c, gain);

@@ -282,6 +282,7 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 	    c->state == CR_TCP_CLOSING) {
 		for (;;) {
 			uint32_t flight = c->snd_nxt - c->snd_una;
+			uint64_t pace = cr_tcp_cc_pace_wait(c, now);
 			/* limited transmit (RFC 3042): a new segment for each of the
 			 * first two duplicate ACKs */
 			uint32_t lt = !(c->flags & C_RECOVERY) && c->dupacks < 3
@@ -292,6 +293,12 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			uint32_t room = tcp_seg_room(c), len, avail = 0, max = room;
 			uint8_t flags = F_ACK;
 			bool sack_rec = (c->flags & (C_RECOVERY | C_SACK)) == (C_RECOVERY | C_SACK);
+
+			if (pace) {
+				/* the burst is spent: wait for the pacing rate */
+				tcp_timer_set(net->tcp, &c->t_pace, pace);
+				break;
+			}
 
 			if (sack_rec) {
 				/* RFC 6675: lost segments first, then new data, while
