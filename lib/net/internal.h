@@ -187,7 +187,7 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now);
 #define F_PSH 0x08
 #define F_ACK 0x10
 
-#define TCP_OOO 32 /* out-of-order ranges held (the first ones are SACK blocks reported) */
+#define TCP_OOO 64 /* out-of-order ranges held (the most recently changed are the SACK blocks) */
 #define TCP_SACKED 64 /* peer SACK ranges remembered (the scoreboard) */
 #define TCP_RTXQ 64 /* retransmissions in flight remembered during SACK recovery */
 #define TCP_DUPTHRESH 3
@@ -296,6 +296,8 @@ struct conn {
 	uint32_t rsize, r_off, r_len;
 	uint32_t ts_recent;
 	struct range ooo[TCP_OOO]; /* sorted by sequence, disjoint */
+	uint16_t ooo_stamp[TCP_OOO]; /* when each range last changed (ooo_clock) */
+	uint16_t ooo_clock;
 	uint8_t ooo_last; /* the range the latest segment touched (first SACK block) */
 	uint8_t ooo_peak; /* the most ranges held since the last tuning mark */
 	struct range sacked[TCP_SACKED]; /* the peer's SACK blocks, sorted, disjoint */

@@ -25,9 +25,14 @@
  *   not seen again for 10 s. Random loss does not shrink the model: a loss
  *   episode only holds the window to what is in flight plus what is
  *   delivered (packet conservation) for its first round, and the window
- *   before it comes back when recovery ends. There is no pacing (the
- *   window alone limits; sending is driven by ACKs), so the pacing gains of
- *   PROBE_BW's cycle are not used.
+ *   before it comes back when recovery ends. What goes out is paced:
+ *   bursts of about a millisecond at the pacing rate (at least two
+ *   segments, at most 64 KiB), then cr_tcp_output waits for the
+ *   connection's t_pace deadline. The pacing rate is a gain times the
+ *   estimated bandwidth (less 1 %): 2.89 in STARTUP (growing only), 1/2.89
+ *   in DRAIN, and in PROBE_BW a cycle of eight phases of a minimum RTT
+ *   each, 1.25 (probe for more), 0.75 (drain what that queued, ending
+ *   early once the flight fits the BDP), then 1 for six phases.
  *
  * No I/O, no allocation: the state lives in struct conn (struct tcp_bbr).
  */

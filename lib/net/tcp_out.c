@@ -96,17 +96,28 @@ void cr_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 			p[2] = 5;
 			p[3] = (uint8_t)(2 + 8 * b);
 			p += 4;
-			/* the most recently changed block first, then the others */
-			cr_put_be32(p, c->ooo[c->ooo_last].s);
-			cr_put_be32(p + 4, c->ooo[c->ooo_last].e);
-			p += 8;
-			for (i = 0, k = 1; i < c->n_ooo && k < b; i++) {
-				if (i == c->ooo_last)
-					continue;
-				cr_put_be32(p, c->ooo[i].s);
-				cr_put_be32(p + 4, c->ooo[i].e);
-				p += 8;
-				k++;
+			/* the range the latest segment touched first, then the
+			 * most recently changed others (RFC 2018 4: each range
+			 * goes out in several ACKs, so one lost ACK hides none) */
+			uint8_t pick[4];
+			pick[0] = c->ooo_last;
+			for (k = 1; k < b; k++) {
+				uint32_t best = TCP_OOO;
+				for (i = 0; i < c->n_ooo; i++) {
+					uint32_t m;
+					for (m = 0; m < k && pick[m] != i; m++)
+						;
+					if (m == k &&
+					    (best == TCP_OOO ||
+					     (uint16_t)(c->ooo_clock - c->ooo_stamp[i]) <
+					         (uint16_t)(c->ooo_clock - c->ooo_stamp[best])))
+						best = i;
+				}
+				pick[k] = (uint8_t)best;
+			}
+			for (k = 0; k < b; k++, p += 8) {
+				cr_put_be32(p, c->ooo[pick[k]].s);
+				cr_put_be32(p + 4, c->ooo[pick[k]].e);
 			}
 			olen += 4 + 8 * b;
 		}
