@@ -252,6 +252,7 @@ struct tcp_bbr {
 	uint64_t acked; /* data bytes cumulatively acknowledged, ever */
 	uint64_t delivered; /* acknowledged or SACKed, ever (never goes back) */
 	uint64_t rnd_delivered, rnd_start; /* at the current round's start */
+	uint64_t prev_rnd_ns; /* how long the previous round took */
 	uint64_t rtt_start; /* when the timed segment went out */
 	uint64_t min_rtt_stamp; /* when min_rtt_us was last lowered or confirmed */
 	uint64_t probe_rtt_done; /* PROBE_RTT: when it may end (0: not yet known) */

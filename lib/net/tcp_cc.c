@@ -267,10 +267,16 @@ static void bbr_rtt(struct conn *c, uint64_t now)
 static void bbr_round(struct conn *c, bool limited, uint64_t now)
 {
 	struct tcp_bbr *b = &c->bbr;
-	uint64_t dt = now - b->rnd_start, rate;
+	uint64_t dt = now - b->rnd_start, rate, span = dt;
 	uint32_t max = bw_max(b);
 
-	rate = dt ? (b->delivered - b->rnd_delivered) * 1000000000u / dt : 0;
+	/* what this round delivered left during the previous one: over the
+	 * longer of the two, so ACKs that come bunched (compressed, batched)
+	 * do not make a rate the sender never sent at */
+	if (b->prev_rnd_ns > span)
+		span = b->prev_rnd_ns;
+	b->prev_rnd_ns = dt;
+	rate = span ? (b->delivered - b->rnd_delivered) * 1000000000u / span : 0;
 	if (rate > UINT32_MAX)
 		rate = UINT32_MAX;
 	if (!limited || rate > max) {

@@ -1529,6 +1529,130 @@ TEST(bbr_keeps_its_rate_after_a_random_loss_reno_does_not)
 	CHECK(reno > 50 && reno <= 85); /* 0.7 of it, growing a segment per round */
 }
 
+/* The same kind of path without loss: every segment is acknowledged 10 ms
+ * after it left, but the ACKs come in trains, every 5 ms (as after ACK
+ * compression or a batching receiver), and the 64 KiB send ring is the only
+ * limit (about 45 segments in flight). After 300 ms of warming up, for 200 ms: *burst is the most
+ * data segments the stack sent at one instant, *per_rtt the segments sent per 10 ms. */
+static void ack_trains(uint8_t cc, int *burst, int *per_rtt)
+{
+	static uint8_t big[65536];
+	static struct {
+		uint32_t end;
+		uint64_t due;
+	} q[1024];
+	uint32_t head = 0, tail = 0, acked;
+	uint64_t start, train = CR_MS(5);
+	int id, sent = 0;
+
+	cfg_cc = cc;
+	setup_cfg(0, 64 * 1024, 64 * 1024);
+	cfg_cc = 0;
+	id = open_passive(NULL, false, 65535);
+	cr_net_tcp_set_nodelay(net, id, true);
+	acked = oseq;
+	start = now;
+	*burst = 0;
+	cr_net_tcp_send(net, id, big, sizeof(big), now);
+	while (now < start + CR_MS(500)) {
+		int i, step = 0;
+		uint64_t next;
+		for (i = 0; i < cap.n; i++) {
+			struct seg o = out(i);
+			if (!o.dlen)
+				continue;
+			step++;
+			CHECK(tail - head < 1024);
+			q[tail % 1024].end = o.seq + (uint32_t)o.dlen;
+			q[tail % 1024].due = (now + CR_MS(10) + train - 1) / train * train;
+			tail++;
+		}
+		cap.n = 0;
+		if (now >= start + CR_MS(300)) {
+			if (step > *burst)
+				*burst = step;
+			sent += step;
+		}
+		next = cr_net_next_deadline(net);
+		if (head != tail && q[head % 1024].due < next)
+			next = q[head % 1024].due;
+		CHECK(next != CR_FOREVER);
+		now = next;
+		if (head != tail && q[head % 1024].due <= now) {
+			while (head != tail && q[head % 1024].due <= now) {
+				struct seg a = {pport, 80,    65535, pseq, 0, F_ACK, 0,    -1,
+				                false, false, 0,     0,    0, {{0}}, NULL, 0};
+				if (seq_after(q[head % 1024].end, acked))
+					acked = q[head % 1024].end;
+				a.ack = acked;
+				peer(&a);
+				head++;
+			}
+			cr_net_tcp_send(net, id, big, sizeof(big), now); /* keep the ring full */
+		} else {
+			cr_net_tick(net, now);
+		}
+	}
+	*per_rtt = sent / 20;
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_ESTABLISHED);
+	cr_net_tcp_abort(net, id, now);
+	teardown();
+}
+
+TEST(bbr_paces_what_ack_trains_release_reno_bursts_it)
+{
+	int b_burst, b_rate, r_burst, r_rate;
+
+	ack_trains(CR_NET_TCP_CC_BBR, &b_burst, &b_rate);
+	ack_trains(CR_NET_TCP_CC_RENO, &r_burst, &r_rate);
+	printf("  most segments sent at one instant, segments per round trip: bbr %d, %d; "
+	       "reno %d, %d\n",
+	       b_burst, b_rate, r_burst, r_rate);
+	CHECK(r_burst >= 30); /* Reno: what a train acknowledges, at once */
+	/* BBR: about a millisecond at its pacing rate (here STARTUP's 2.89
+	 * times the rate, as the ring keeps every round application-limited) */
+	CHECK(b_burst * 3 <= r_burst);
+	CHECK(b_rate * 10 >= r_rate * 7); /* at about the same rate */
+	CHECK(r_rate >= 35);
+}
+
+/* Five out-of-order ranges, then the second one grows: the SACK blocks are
+ * that range, then the two most recently changed (RFC 2018 4), so a range
+ * is reported in several ACKs whatever its place. */
+TEST(sack_blocks_are_the_most_recent_ranges)
+{
+	static const uint8_t five[5] = "abcde";
+	struct seg a, s;
+	int id, k;
+
+	setup();
+	id = open_passive(NULL, true, 1000);
+	for (k = 1; k <= 5; k++) {
+		a = (struct seg){pport, 80,    1000,  pseq + 10u * (uint32_t)k,
+		                 oseq,  F_ACK, 0,     -1,
+		                 false, true,  ++pts, 1,
+		                 0,     {{0}}, five,  5};
+		peer(&a);
+	}
+	s = last();
+	CHECK_EQ(s.ack, pseq);
+	CHECK_EQ(s.nsack, 3);
+	CHECK_EQ(s.sack[0][0], pseq + 50); /* the latest, then 40 and 30 */
+	CHECK_EQ(s.sack[1][0], pseq + 40);
+	CHECK_EQ(s.sack[2][0], pseq + 30);
+	a = (struct seg){pport, 80,   1000,  pseq + 25, oseq, F_ACK, 0,    -1,
+	                 false, true, ++pts, 1,         0,    {{0}}, five, 3};
+	peer(&a);
+	s = last();
+	CHECK_EQ(s.nsack, 3);
+	CHECK_EQ(s.sack[0][0], pseq + 20); /* [20, 28) grew */
+	CHECK_EQ(s.sack[0][1], pseq + 28);
+	CHECK_EQ(s.sack[1][0], pseq + 50);
+	CHECK_EQ(s.sack[2][0], pseq + 40);
+	CHECK_EQ(cr_net_tcp_readable(net, id), 0);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(passive_open_negotiates_options);
@@ -1564,6 +1688,8 @@ int main(void)
 	RUN(receive_ring_grows_when_the_window_limits);
 	RUN(send_ring_grows_when_it_limits_and_not_beyond_the_bound);
 	RUN(bbr_keeps_its_rate_after_a_random_loss_reno_does_not);
+	RUN(bbr_paces_what_ack_trains_release_reno_bursts_it);
+	RUN(sack_blocks_are_the_most_recent_ranges);
 	teardown();
 	return CHECK_DONE();
 }
