@@ -1447,6 +1447,21 @@ static bool seq_after(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) > 0;
 }
 
+/* A stack with congestion control cc and 64 KiB rings, a connection the
+ * peer opened (no timestamps), its send ring filled from big. */
+static int bulk_sender(uint8_t cc, const uint8_t *big, size_t len)
+{
+	int id;
+
+	cfg_cc = cc;
+	setup_cfg(0, 64 * 1024, 64 * 1024);
+	cfg_cc = 0;
+	id = open_passive(NULL, false, 65535);
+	cr_net_tcp_set_nodelay(net, id, true);
+	cr_net_tcp_send(net, id, big, len, now);
+	return id;
+}
+
 /* A bulk sender over a path of 10 ms round trips whose only limit is the
  * 64 KiB send ring (about 44 segments in flight), the application keeping
  * the ring full. The peer acknowledges every segment with one SACK block;
@@ -1458,13 +1473,8 @@ static int flight_after_loss(uint8_t cc)
 	uint32_t rcv_nxt, ss = 0, se = 0;
 	int id, round, before = 0, after = 0;
 
-	cfg_cc = cc;
-	setup_cfg(0, 64 * 1024, 64 * 1024);
-	cfg_cc = 0;
-	id = open_passive(NULL, false, 65535);
-	cr_net_tcp_set_nodelay(net, id, true);
+	id = bulk_sender(cc, big, sizeof(big));
 	rcv_nxt = oseq;
-	cr_net_tcp_send(net, id, big, sizeof(big), now);
 	for (round = 1; round <= 12; round++) {
 		struct seg segs[MAXF];
 		int n = 0, i, data = 0;
@@ -1545,15 +1555,10 @@ static void ack_trains(uint8_t cc, int *burst, int *per_rtt)
 	uint64_t start, train = CR_MS(5);
 	int id, sent = 0;
 
-	cfg_cc = cc;
-	setup_cfg(0, 64 * 1024, 64 * 1024);
-	cfg_cc = 0;
-	id = open_passive(NULL, false, 65535);
-	cr_net_tcp_set_nodelay(net, id, true);
+	id = bulk_sender(cc, big, sizeof(big));
 	acked = oseq;
 	start = now;
 	*burst = 0;
-	cr_net_tcp_send(net, id, big, sizeof(big), now);
 	while (now < start + CR_MS(500)) {
 		int i, step = 0;
 		uint64_t next;
