@@ -252,7 +252,6 @@ struct tcp_bbr {
 	uint64_t acked; /* data bytes cumulatively acknowledged, ever */
 	uint64_t delivered; /* acknowledged or SACKed, ever (never goes back) */
 	uint64_t rnd_delivered, rnd_start; /* at the current round's start */
-	uint64_t prev_rnd_ns; /* how long the previous round took */
 	uint64_t rtt_start; /* when the timed segment went out */
 	uint64_t min_rtt_stamp; /* when min_rtt_us was last lowered or confirmed */
 	uint64_t probe_rtt_done; /* PROBE_RTT: when it may end (0: not yet known) */
@@ -269,6 +268,8 @@ struct tcp_bbr {
 	uint32_t cons_end; /* packet conservation until delivery reaches this */
 	uint8_t mode, full_cnt, cycle;
 	bool on, timing, full, conserve;
+	bool rnd_limited; /* in this round the application or the peer's window held it */
+	bool rnd_recovery; /* this round began in loss recovery */
 };
 
 struct conn {
@@ -301,6 +302,7 @@ struct conn {
 	uint16_t ooo_clock;
 	uint8_t ooo_last; /* the range the latest segment touched (first SACK block) */
 	uint8_t ooo_peak; /* the most ranges held since the last tuning mark */
+	bool rwin_filled; /* since that mark, data reached our window's edge */
 	struct range sacked[TCP_SACKED]; /* the peer's SACK blocks, sorted, disjoint */
 	/* SACK recovery (tcp_sack.c) */
 	struct rtx_rec rtxq[TCP_RTXQ]; /* sorted by s, disjoint */
@@ -523,6 +525,10 @@ void cr_tcp_cc_loss(struct conn *c);
 void cr_tcp_cc_timeout(struct conn *c);
 /* SACK recovery is over */
 void cr_tcp_cc_recovered(struct conn *c);
+/* cr_tcp_output stopped with the congestion window still open: nothing
+ * more to send, or the peer's window is full (the rate measured in this
+ * round is not the path's) */
+void cr_tcp_cc_limited(struct conn *c);
 /* Pacing: 0 when data may go out now, else the time (ns) from which it
  * may: a connection sends bursts of about a millisecond at its pacing rate
  * (at least two segments, at most 64 KiB) and then waits. */

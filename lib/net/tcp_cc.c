@@ -168,20 +168,25 @@ static uint32_t pace_gain(const struct tcp_bbr *b)
 	}
 }
 
-/* The pacing rate: the gain times the estimated bandwidth (less 1 %);
- * before the first sample, STARTUP's gain times cwnd over the smoothed
- * RTT; nothing known yet: unpaced. In STARTUP it only grows. */
+/* The pacing rate: the gain times the estimated bandwidth (less 1 %).
+ * Until the pipe is full, at least STARTUP's gain times cwnd over the
+ * smoothed RTT (as Linux starts it): a first round that carried a few
+ * bytes (a small first write) measures a tiny rate, which must not pace
+ * what follows. Nothing known yet: unpaced. In STARTUP it only grows. */
 static void pace_update(struct conn *c)
 {
 	struct tcp_bbr *b = &c->bbr;
 	uint32_t bw = bw_max(b);
-	uint64_t rate;
+	uint64_t rate = 0, from_cwnd;
 
 	if (bw)
 		rate = (uint64_t)bw * pace_gain(b) / 100 * BBR_PACE_MARGIN / 100;
-	else if (c->srtt_us)
-		rate = (uint64_t)c->cwnd * 1000000u / c->srtt_us * BBR_GAIN_HIGH / 100;
-	else
+	if (!b->full && c->srtt_us) {
+		from_cwnd = (uint64_t)c->cwnd * 1000000u / c->srtt_us * BBR_GAIN_HIGH / 100;
+		if (from_cwnd > rate)
+			rate = from_cwnd;
+	}
+	if (!rate)
 		return;
 	if (rate > UINT32_MAX)
 		rate = UINT32_MAX;
@@ -267,18 +272,17 @@ static void bbr_rtt(struct conn *c, uint64_t now)
 static void bbr_round(struct conn *c, bool limited, uint64_t now)
 {
 	struct tcp_bbr *b = &c->bbr;
-	uint64_t dt = now - b->rnd_start, rate, span = dt;
+	uint64_t dt = now - b->rnd_start, rate;
 	uint32_t max = bw_max(b);
 
-	/* what this round delivered left during the previous one: over the
-	 * longer of the two, so ACKs that come bunched (compressed, batched)
-	 * do not make a rate the sender never sent at */
-	if (b->prev_rnd_ns > span)
-		span = b->prev_rnd_ns;
-	b->prev_rnd_ns = dt;
-	rate = span ? (b->delivered - b->rnd_delivered) * 1000000000u / span : 0;
+	rate = dt ? (b->delivered - b->rnd_delivered) * 1000000000u / dt : 0;
 	if (rate > UINT32_MAX)
 		rate = UINT32_MAX;
+	limited = limited || b->rnd_limited;
+	if (b->rnd_recovery && !limited && rate < (uint64_t)max * 3 / 4)
+		rate = (uint64_t)max * 3 / 4;
+	b->rnd_limited = false;
+	b->rnd_recovery = (c->flags & C_RECOVERY) != 0;
 	if (!limited || rate > max) {
 		b->bw[b->rounds % TCP_BBR_BW_ROUNDS] = (uint32_t)rate;
 		b->rounds++;
@@ -390,6 +394,11 @@ void cr_tcp_cc_sent(struct conn *c, uint32_t seq, uint32_t len, uint64_t now)
 {
 	if (c->bbr.on && len)
 		bbr_sent(c, seq, len, now);
+}
+
+void cr_tcp_cc_limited(struct conn *c)
+{
+	c->bbr.rnd_limited = true;
 }
 
 void cr_tcp_cc_ack(struct conn *c, uint32_t acked, uint64_t now)

@@ -179,12 +179,14 @@ static bool ooo_add(struct conn *c, uint32_t s, uint32_t e)
 }
 
 /* Receive-ring auto-tuning (tcp_buf.c): once per round trip, when the
- * peer delivered at least half the ring in it while the application keeps
- * up (at most half the ring unread), the window is what limits the
- * transfer: the ring doubles. Not while losses keep more than a quarter
- * of the out-of-order ranges busy: a window twice as big brings about
- * twice the holes, and data beyond what the ranges can remember is
- * dropped. The round
+ * window is what limits the transfer while the application keeps up (at
+ * most half the ring unread), the ring doubles. The window limits when the
+ * peer delivered at least half the ring in order in the round trip, or,
+ * under loss (holes hold back what is in order, and the data SACKed above
+ * them takes room too), when its data reached the window's right edge.
+ * Not while losses keep more than half of the out-of-order ranges busy: a
+ * window twice as big brings about twice the holes, and data beyond what
+ * the ranges can remember is dropped. The round
  * trip is ours when we send data, else the age of the timestamp the peer
  * echoes (at least 1 ms). */
 static void rcv_tune(struct cr_net *net, struct conn *c, uint64_t now)
@@ -195,10 +197,11 @@ static void rcv_tune(struct cr_net *net, struct conn *c, uint64_t now)
 		rtt = 1000;
 	if (now - c->rcv_mark_ts < rtt * 1000u)
 		return;
-	if (c->rcv_nxt - c->rcv_mark_seq >= c->rsize / 2 && c->r_len <= c->rsize / 2 &&
-	    c->ooo_peak <= TCP_OOO / 4)
+	if ((c->rcv_nxt - c->rcv_mark_seq >= c->rsize / 2 || c->rwin_filled) &&
+	    c->r_len <= c->rsize / 2 && c->ooo_peak <= TCP_OOO / 4)
 		cr_tcp_rbuf_grow(net->tcp, c);
 	c->ooo_peak = c->n_ooo;
+	c->rwin_filled = false;
 	c->rcv_mark_ts = now;
 	c->rcv_mark_seq = c->rcv_nxt;
 }
@@ -215,6 +218,8 @@ static bool data_in(struct cr_net *net, struct conn *c, uint32_t seq, const uint
 		return false;
 	if (len > space - off)
 		len = space - off;
+	if (SEQ_GE(seq + len + c->rmss, c->rcv_adv))
+		c->rwin_filled = true;
 	if (off > 0) {
 		if (!ooo_add(c, seq, seq + len))
 			return false;

@@ -323,6 +323,8 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 				}
 				avail = min32(c->cwnd - pipe,
 				              c->snd_wnd > flight ? c->snd_wnd - flight : 0);
+				if (avail < c->cwnd - pipe && avail < room)
+					cr_tcp_cc_limited(c); /* the peer's window */
 			}
 			if (tcp_fin_sent(c))
 				break;
@@ -333,9 +335,14 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			len = min32(min32(unsent, max), avail);
 			if (len > room && len < unsent && len % room)
 				len -= len % room; /* the last piece waits for more */
-			if (unsent == 0 && !(c->flags & C_SHUT_WR))
+			if (unsent == 0 && !(c->flags & C_SHUT_WR)) {
+				if (flight < c->cwnd)
+					cr_tcp_cc_limited(c); /* the application */
 				break;
+			}
 			if (unsent > 0 && len == 0) {
+				if (c->snd_wnd < c->cwnd + lt)
+					cr_tcp_cc_limited(c); /* the peer's window */
 				if (c->snd_wnd == 0 && flight == 0 && c->t_rtx == CR_FOREVER)
 					cr_tcp_rtx_arm(net, c, now); /* persist */
 				break;
