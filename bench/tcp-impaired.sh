@@ -22,10 +22,12 @@
 # The ratio is Cirage / Linux.
 #
 # Usage (root): bench/tcp-impaired.sh [--quick] [--bytes N] [--time S]
-#                 [--profiles "NAME ..."] [--seed S] [--list]
+#                 [--profiles "NAME ..."] [--seed S] [--linux-cc NAME] [--tcp-cc NAME] [--list]
 #   --quick   four profiles, 8M transfers, no echo rows (for iteration)
 #   default   every profile, 64M transfers, rows recv, send and echo
 #   --time    limit of one transfer in seconds (default 90; 60 quick)
+#   --tcp-cc NAME  Cirage's congestion control (the stack key --tcp-cc: bbr,
+#             the default, or reno)
 #   --linux-cc NAME  Linux's congestion control in the bench's namespaces
 #             (default: the host's, often cubic; bbr on some machines, and
 #             BBR does not slow down for random loss as loss-based control does)
@@ -48,7 +50,7 @@ QUICK_PROFILES="clean loss1 loss5+delay5 mix2"
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-QUICK=0 BYTES='' LIMIT='' ONLY='' SEED=1 LCC=''
+QUICK=0 BYTES='' LIMIT='' ONLY='' SEED=1 LCC='' CCC=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -57,8 +59,9 @@ while [ $# -gt 0 ]; do
 	--profiles) ONLY=$2; shift ;;
 	--seed) SEED=$2; shift ;;
 	--linux-cc) LCC=$2; shift ;;
+	--tcp-cc) CCC=$2; shift ;;
 	--list) printf '%s\n' "${PROFILES[@]}" | tr '|' ' '; exit 0 ;;
-	*) echo "usage: bench/tcp-impaired.sh [--quick] [--bytes N] [--time S] [--profiles \"NAME ...\"] [--seed S] [--list]" >&2; exit 2 ;;
+	*) echo "usage: bench/tcp-impaired.sh [--quick] [--bytes N] [--time S] [--profiles \"NAME ...\"] [--seed S] [--linux-cc NAME] [--tcp-cc NAME] [--list]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -148,7 +151,8 @@ server() {
 		ip netns exec "$B" "$T/unix/bulk/_build/bulk" --port=5001 --quiet "$@" >"$T/srv.log" 2>&1 &
 	else
 		ip netns exec "$R" build/bin/cirage-spt --mem=256 --net:net=crtap0,offload=off \
-			"$T/spt/bulk/_build/bulk.spt" --ipv4=10.77.0.2/24 --port=5001 --quiet "$@" >"$T/srv.log" 2>&1 &
+			"$T/spt/bulk/_build/bulk.spt" --ipv4=10.77.0.2/24 ${CCC:+--tcp-cc="$CCC"} \
+			--port=5001 --quiet "$@" >"$T/srv.log" 2>&1 &
 	fi
 	SRV=$!
 	for _ in $(seq 100); do grep -q listening "$T/srv.log" && return 0; sleep 0.1; done
@@ -194,7 +198,7 @@ figure() {
 	stop_server
 }
 FAILED=0
-echo "TCP over an impaired link, one connection of $BYTES per row, at most ${LIMIT}s each; relay seed $SEED; Linux congestion control: $LCC"
+echo "TCP over an impaired link, one connection of $BYTES per row, at most ${LIMIT}s each; relay seed $SEED; Linux congestion control: $LCC; Cirage's: ${CCC:-bbr (default)}"
 echo "(loss/dup/reorder/corrupt in per mille of frames, delay in ms; each applies to both directions)"
 printf '%-16s %-5s %12s %12s %7s\n' profile row "Linux MB/s" "Cirage MB/s" ratio
 declare -A L C

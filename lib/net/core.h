@@ -84,6 +84,8 @@ struct cr_net_cfg {
 	 * to tcp_buf_max bytes each (0: they keep their size), all the growth
 	 * together within tcp_buf_total bytes (0: 16 * tcp_buf_max). */
 	uint32_t tcp_buf_max, tcp_buf_total;
+	/* Congestion control (lib/net/tcp_cc.c): CR_NET_TCP_CC_* (0: BBR) */
+	uint8_t tcp_cc;
 	/* Keys initial sequence numbers (RFC 6528) and SYN cookies; the stack
 	 * device fills it from the entropy device (all zero in tests: then
 	 * everything is deterministic). */
@@ -201,6 +203,9 @@ int cr_net_udp_pending(const struct cr_net *net, int sock);
 #define CR_NET_TCP_BUF_MIN 4096
 #define CR_NET_TCP_BUF_MAX (4 * 1024 * 1024)
 #define CR_NET_TCP_LISTENERS 32
+#define CR_NET_TCP_CC_DEFAULT 0
+#define CR_NET_TCP_CC_RENO 1 /* Reno growth, a decrease of 0.7 at a loss */
+#define CR_NET_TCP_CC_BBR 2 /* a model of the path (BBR v1); Reno without SACK */
 #define CR_NET_TCP_BACKLOG_MAX 1024
 
 /* Listen on ip:port (ip 0 = any; port 0 = ephemeral). Returns a listener

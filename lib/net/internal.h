@@ -20,6 +20,7 @@
  *                 control, entering and leaving recovery)
  *   tcp_sack.c    TCP: the SACK scoreboard, loss detection, pipe (RFC 6675)
  *   tcp_buf.c     TCP: receive and send ring auto-tuning
+ *   tcp_cc.c      TCP: congestion control (Reno growth, or a BBR-like model)
  *   tcp_out.c     TCP: segment output
  *   tcp_syn.c     TCP: passive opens (half-open and SYN cookies), the keyed
  *                 hash behind cookies and initial sequence numbers
@@ -186,9 +187,9 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now);
 #define F_PSH 0x08
 #define F_ACK 0x10
 
-#define TCP_OOO 32 /* out-of-order ranges held (the first ones are SACK blocks reported) */
-#define TCP_SACKED 16 /* peer SACK ranges remembered (the scoreboard) */
-#define TCP_RTXQ 16 /* retransmissions in flight remembered during SACK recovery */
+#define TCP_OOO 64 /* out-of-order ranges held (the most recently changed are the SACK blocks) */
+#define TCP_SACKED 64 /* peer SACK ranges remembered (the scoreboard) */
+#define TCP_RTXQ 64 /* retransmissions in flight remembered during SACK recovery */
 #define TCP_DUPTHRESH 3
 #define TCP_RTO_INIT_US 1000000u
 #define TCP_RTO_MIN_US 200000u
@@ -245,6 +246,32 @@ struct rtx_rec {
 	uint64_t sent;
 };
 
+/* BBR's model of the path (tcp_cc.c), per connection */
+#define TCP_BBR_BW_ROUNDS 10 /* the bandwidth filter's window, in rounds */
+struct tcp_bbr {
+	uint64_t acked; /* data bytes cumulatively acknowledged, ever */
+	uint64_t delivered; /* acknowledged or SACKed, ever (never goes back) */
+	uint64_t rnd_delivered, rnd_start; /* at the current round's start */
+	uint64_t rtt_start; /* when the timed segment went out */
+	uint64_t min_rtt_stamp; /* when min_rtt_us was last lowered or confirmed */
+	uint64_t probe_rtt_done; /* PROBE_RTT: when it may end (0: not yet known) */
+	uint64_t pace_next; /* pacing: when the data sent so far is due at pace_rate */
+	uint64_t cycle_stamp; /* PROBE_BW: when the current gain phase began */
+	uint32_t pace_rate; /* bytes/s (0: not paced yet) */
+	uint32_t rnd_end; /* the round ends once delivery reaches this sequence */
+	uint32_t rtt_seq; /* the end of the timed segment */
+	uint32_t min_rtt_us;
+	uint32_t bw[TCP_BBR_BW_ROUNDS]; /* delivery rate per round, bytes/s */
+	uint32_t full_bw; /* STARTUP: the rate that last grew by a quarter */
+	uint32_t prior_cwnd; /* before a loss episode or PROBE_RTT */
+	uint32_t rounds;
+	uint32_t cons_end; /* packet conservation until delivery reaches this */
+	uint8_t mode, full_cnt, cycle;
+	bool on, timing, full, conserve;
+	bool rnd_limited; /* in this round the application or the peer's window held it */
+	bool rnd_recovery; /* this round began in loss recovery */
+};
+
 struct conn {
 	struct conn *hnext;
 	struct conn *aq_next; /* accept queue */
@@ -271,8 +298,11 @@ struct conn {
 	uint32_t rsize, r_off, r_len;
 	uint32_t ts_recent;
 	struct range ooo[TCP_OOO]; /* sorted by sequence, disjoint */
+	uint16_t ooo_stamp[TCP_OOO]; /* when each range last changed (ooo_clock) */
+	uint16_t ooo_clock;
 	uint8_t ooo_last; /* the range the latest segment touched (first SACK block) */
 	uint8_t ooo_peak; /* the most ranges held since the last tuning mark */
+	bool rwin_filled; /* since that mark, data reached our window's edge */
 	struct range sacked[TCP_SACKED]; /* the peer's SACK blocks, sorted, disjoint */
 	/* SACK recovery (tcp_sack.c) */
 	struct rtx_rec rtxq[TCP_RTXQ]; /* sorted by s, disjoint */
@@ -291,6 +321,8 @@ struct conn {
 	uint64_t t_delack;
 	uint64_t t_keep; /* keepalive, orphan FIN_WAIT_2, TIME_WAIT */
 	uint64_t zw_since; /* when zero-window probing began (0: not probing) */
+	uint64_t t_pace; /* pacing (tcp_cc.c): when cr_tcp_output may send again */
+	struct tcp_bbr bbr; /* tcp_cc.c, when bbr.on */
 };
 
 struct listener {
@@ -308,6 +340,7 @@ struct cr_tcp {
 	uint32_t rcvbuf, sndbuf;
 	uint32_t buf_max; /* tcp_buf.c: what a ring may grow to */
 	uint32_t grow_left; /* growth all connections may still take */
+	uint8_t cc; /* CR_NET_TCP_CC_RENO or CR_NET_TCP_CC_BBR */
 	uint32_t ts_base;
 	uint32_t challenge_tokens;
 	uint64_t challenge_ts;
@@ -475,6 +508,31 @@ bool cr_tcp_send_lost(struct cr_net *net, struct conn *c, uint64_t now);
 /* tcp_buf.c: double a ring (auto-tuning); false when it may not grow */
 bool cr_tcp_rbuf_grow(struct cr_tcp *t, struct conn *c);
 bool cr_tcp_sbuf_grow(struct cr_tcp *t, struct conn *c);
+
+/* tcp_cc.c: congestion control. Every connection starts with Reno's
+ * state; with CR_NET_TCP_CC_BBR (and SACK) the window follows BBR's model
+ * of the path instead. Loss recovery (what is resent, pipe) is tcp_sack.c's
+ * either way: these only set cwnd (and ssthresh). */
+void cr_tcp_cc_init(const struct cr_tcp *t, struct conn *c);
+/* a data segment [seq, seq + len) goes out (retransmission or not) */
+void cr_tcp_cc_sent(struct conn *c, uint32_t seq, uint32_t len, uint64_t now);
+/* an acceptable ACK arrived: acked bytes newly acknowledged (0 for a
+ * duplicate), after the scoreboard and snd_una were updated */
+void cr_tcp_cc_ack(struct conn *c, uint32_t acked, uint64_t now);
+/* fast recovery begins (SACK: cr_tcp_enter_recovery) */
+void cr_tcp_cc_loss(struct conn *c);
+/* the retransmission timer fired (with SACK) */
+void cr_tcp_cc_timeout(struct conn *c);
+/* SACK recovery is over */
+void cr_tcp_cc_recovered(struct conn *c);
+/* cr_tcp_output stopped with the congestion window still open: nothing
+ * more to send, or the peer's window is full (the rate measured in this
+ * round is not the path's) */
+void cr_tcp_cc_limited(struct conn *c);
+/* Pacing: 0 when data may go out now, else the time (ns) from which it
+ * may: a connection sends bursts of about a millisecond at its pacing rate
+ * (at least two segments, at most 64 KiB) and then waits. */
+uint64_t cr_tcp_cc_pace_wait(const struct conn *c, uint64_t now);
 
 /* tcp_out.c */
 /* Build and send one segment of connection c: seq, len payload bytes from

@@ -223,6 +223,11 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 		cr_log("net: --tcp-conns must be 1 to 65536 and --tcp-buffer 4 to 4096 (KiB)");
 		return -EINVAL;
 	}
+	if (cfg->tcp_cc && cfg->tcp_cc[0] && strcmp(cfg->tcp_cc, "bbr") != 0 &&
+	    strcmp(cfg->tcp_cc, "reno") != 0) {
+		cr_log("net: --tcp-cc must be bbr or reno, not '%s'", cfg->tcp_cc);
+		return -EINVAL;
+	}
 	if ((!dhcp && cfg->ipv4.prefix > 32) ||
 	    (cfg->gateway.family != CR_AF_NONE && cfg->gateway.family != CR_AF_INET4))
 		return -EINVAL;
@@ -253,6 +258,8 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	nc.tcp_notify = cr_net_stack_tcp_notify;
 	nc.tcp_max_conns = cfg->tcp_conns ? (uint32_t)cfg->tcp_conns : CR_NET_TCP_MAX_CONNS_DEFAULT;
 	nc.tcp_rcvbuf = nc.tcp_sndbuf = (uint32_t)tcp_buffer_kib(cfg) * 1024u;
+	nc.tcp_cc = cfg->tcp_cc && strcmp(cfg->tcp_cc, "reno") == 0 ? CR_NET_TCP_CC_RENO
+	                                                            : CR_NET_TCP_CC_BBR;
 	if (!cfg->tcp_buffer_kib) {
 		/* auto-tuning (lib/net/tcp_buf.c), with a heap of 32 MiB or more
 		 * (or the host's): rings may grow to heap / 64 (4 MiB at most),

@@ -259,7 +259,7 @@ struct conn *cr_tcp_conn_new(struct cr_net *net, uint32_t lip, uint16_t lport, u
 	c->rport = rport;
 	c->last_rx = now;
 	c->rto_us = TCP_RTO_INIT_US;
-	c->t_rtx = c->t_delack = c->t_keep = CR_FOREVER;
+	c->t_rtx = c->t_delack = c->t_keep = c->t_pace = CR_FOREVER;
 	c->rsize = t->rcvbuf;
 	c->ssize = t->sndbuf;
 	c->ssthresh = 0xffffffffu;
@@ -295,7 +295,7 @@ void cr_tcp_set_error(struct cr_net *net, struct conn *c, int err)
 {
 	c->err = err;
 	c->state = CR_TCP_CLOSED;
-	c->t_rtx = c->t_delack = c->t_keep = CR_FOREVER;
+	c->t_rtx = c->t_delack = c->t_keep = c->t_pace = CR_FOREVER;
 	if (c->flags & C_HELD)
 		tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
 	else
@@ -343,6 +343,7 @@ int cr_net_tcp_init(struct cr_net *net)
 	t->hmask = h - 1;
 	t->rcvbuf = buf_size(net->cfg.tcp_rcvbuf);
 	t->sndbuf = buf_size(net->cfg.tcp_sndbuf);
+	t->cc = net->cfg.tcp_cc == CR_NET_TCP_CC_RENO ? CR_NET_TCP_CC_RENO : CR_NET_TCP_CC_BBR;
 	if (net->cfg.tcp_buf_max) {
 		t->buf_max = buf_size(net->cfg.tcp_buf_max);
 		t->grow_left = net->cfg.tcp_buf_total ? net->cfg.tcp_buf_total : 16u * t->buf_max;

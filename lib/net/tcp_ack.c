@@ -78,9 +78,8 @@ void cr_tcp_enter_recovery(struct cr_net *net, struct conn *c, uint64_t now)
 	if (c->flags & C_SACK) {
 		/* RFC 6675: pipe decides what goes out; the first lost segment
 		 * goes now whatever it says */
-		c->ssthresh = max32(min32(flight, c->cwnd) / 10 * 7, 2u * c->mss); /* beta 0.7 */
-		c->cwnd = c->ssthresh;
 		cr_tcp_sack_reset(c);
+		cr_tcp_cc_loss(c);
 		cr_tcp_send_lost(net, c, now);
 		cr_tcp_rtx_arm_probe(net, c, now);
 		return;
@@ -97,12 +96,10 @@ static void cc_on_ack(struct cr_net *net, struct conn *c, uint32_t acked, uint64
 	if ((c->flags & (C_RECOVERY | C_SACK)) == (C_RECOVERY | C_SACK)) {
 		if (SEQ_GE(c->snd_una, c->recover)) {
 			c->flags &= (uint16_t)~C_RECOVERY;
-			if (!c->rto_loss)
-				c->cwnd = max32(c->ssthresh, 2u * c->mss);
+			cr_tcp_cc_recovered(c);
 			cr_tcp_sack_reset(c);
-		} else if (c->rto_loss && c->cwnd < c->ssthresh) {
-			c->cwnd += min32(acked, 2u * c->mss); /* slow start after a timeout */
 		}
+		cr_tcp_cc_ack(c, acked, now);
 		return;
 	}
 	if (c->flags & C_RECOVERY) {
@@ -123,17 +120,7 @@ static void cc_on_ack(struct cr_net *net, struct conn *c, uint32_t acked, uint64
 		}
 		return;
 	}
-	if (c->cwnd < c->ssthresh) {
-		c->cwnd += min32(acked, 2u * c->mss);
-	} else {
-		c->cwnd_acc += acked;
-		if (c->cwnd_acc >= c->cwnd) {
-			c->cwnd_acc -= c->cwnd;
-			c->cwnd += c->mss;
-		}
-	}
-	if (c->cwnd > 2 * c->ssize + 16u * c->mss)
-		c->cwnd = 2 * c->ssize + 16u * c->mss;
+	cr_tcp_cc_ack(c, acked, now);
 }
 
 /* Our FIN was acknowledged: the state changes. Returns true when c was
@@ -174,7 +161,7 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 {
 	struct cr_tcp *t = net->tcp;
 	uint32_t wnd = (uint32_t)win << c->snd_ws;
-	bool dup = false;
+	bool dup = false, advanced = false;
 
 	if (SEQ_GT(ack, c->snd_max)) {
 		cr_tcp_challenge_ack(net, c, now);
@@ -191,6 +178,7 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		uint32_t data = min32(acked, c->s_len);
 		bool fin_acked = (c->flags & C_SHUT_WR) && acked > c->s_len;
 
+		advanced = true;
 		/* RTT */
 		if ((c->flags & C_TS) && o->ts && o->tsecr) {
 			/* an echo older than our last probe or timeout may be the
@@ -249,6 +237,8 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		                   connection gives up: a peer keeping its window shut
 		                   cannot hold a slot forever) */
 	if (c->flags & C_SACK) {
+		if (!advanced)
+			cr_tcp_cc_ack(c, 0, now); /* SACKed data is delivered too */
 		/* RFC 6675: recovery starts at three duplicate ACKs or once the
 		 * scoreboard shows the first segment lost */
 		if (dup && c->snd_wnd) /* not the answers to zero-window probes */

@@ -103,7 +103,7 @@ void cr_tcp_negotiate(struct cr_net *net, struct conn *c, const struct opts *o)
 		c->flags |= C_TS;
 		c->ts_recent = o->tsval;
 	}
-	c->cwnd = TCP_INIT_CWND * (uint32_t)c->mss;
+	cr_tcp_cc_init(net->tcp, c);
 }
 
 /* Make c established: buffers, windows. false when out of memory. */
@@ -141,32 +141,36 @@ static void rbuf_put(struct conn *c, uint32_t off, const uint8_t *data, uint32_t
 		memcpy(c->rbuf, data + first, len - first);
 }
 
-/* Remember out-of-order data [s, e) (already copied). false when there is
- * no room for another range. */
+/* Remember out-of-order data [s, e) (already copied), stamped as the
+ * most recently changed range. false when there is no room for another
+ * range (then nothing changed: a range that merges frees a slot). */
 static bool ooo_add(struct conn *c, uint32_t s, uint32_t e)
 {
-	uint32_t j;
+	uint32_t j, n;
 
-	for (j = 0; j < c->n_ooo;) {
+	for (j = 0, n = 0; j < c->n_ooo; j++) {
 		struct range *x = &c->ooo[j];
 		if (SEQ_LE(x->s, e) && SEQ_LE(s, x->e)) {
 			if (SEQ_LT(x->s, s))
 				s = x->s;
 			if (SEQ_GT(x->e, e))
 				e = x->e;
-			memmove(x, x + 1, (c->n_ooo - j - 1) * sizeof(*x));
-			c->n_ooo--;
-		} else {
-			j++;
+			n++;
+		} else if (n) {
+			c->ooo[j - n] = *x;
+			c->ooo_stamp[j - n] = c->ooo_stamp[j];
 		}
 	}
+	c->n_ooo = (uint8_t)(c->n_ooo - n);
 	if (c->n_ooo == TCP_OOO)
 		return false;
 	for (j = 0; j < c->n_ooo && SEQ_LT(c->ooo[j].s, s); j++)
 		;
 	memmove(&c->ooo[j + 1], &c->ooo[j], (c->n_ooo - j) * sizeof(c->ooo[0]));
+	memmove(&c->ooo_stamp[j + 1], &c->ooo_stamp[j], (c->n_ooo - j) * sizeof(c->ooo_stamp[0]));
 	c->ooo[j].s = s;
 	c->ooo[j].e = e;
+	c->ooo_stamp[j] = ++c->ooo_clock;
 	c->n_ooo++;
 	c->ooo_last = (uint8_t)j;
 	if (c->n_ooo > c->ooo_peak)
@@ -175,11 +179,14 @@ static bool ooo_add(struct conn *c, uint32_t s, uint32_t e)
 }
 
 /* Receive-ring auto-tuning (tcp_buf.c): once per round trip, when the
- * peer delivered at least half the ring in it while the application keeps
- * up (at most half the ring unread), the window is what limits the
- * transfer: the ring doubles. Not while losses keep more than an eighth
- * of the out-of-order ranges busy: a bigger window would bring more holes
- * than the ranges can remember, and data beyond them is dropped. The round
+ * window is what limits the transfer while the application keeps up (at
+ * most half the ring unread), the ring doubles. The window limits when the
+ * peer delivered at least half the ring in order in the round trip, or,
+ * under loss (holes hold back what is in order, and the data SACKed above
+ * them takes room too), when its data reached the window's right edge.
+ * Not while losses keep more than half of the out-of-order ranges busy: a
+ * window twice as big brings about twice the holes, and data beyond what
+ * the ranges can remember is dropped. The round
  * trip is ours when we send data, else the age of the timestamp the peer
  * echoes (at least 1 ms). */
 static void rcv_tune(struct cr_net *net, struct conn *c, uint64_t now)
@@ -190,10 +197,11 @@ static void rcv_tune(struct cr_net *net, struct conn *c, uint64_t now)
 		rtt = 1000;
 	if (now - c->rcv_mark_ts < rtt * 1000u)
 		return;
-	if (c->rcv_nxt - c->rcv_mark_seq >= c->rsize / 2 && c->r_len <= c->rsize / 2 &&
-	    c->ooo_peak <= TCP_OOO / 8)
+	if ((c->rcv_nxt - c->rcv_mark_seq >= c->rsize / 2 || c->rwin_filled) &&
+	    c->r_len <= c->rsize / 2 && c->ooo_peak <= TCP_OOO / 4)
 		cr_tcp_rbuf_grow(net->tcp, c);
 	c->ooo_peak = c->n_ooo;
+	c->rwin_filled = false;
 	c->rcv_mark_ts = now;
 	c->rcv_mark_seq = c->rcv_nxt;
 }
@@ -210,15 +218,11 @@ static bool data_in(struct cr_net *net, struct conn *c, uint32_t seq, const uint
 		return false;
 	if (len > space - off)
 		len = space - off;
+	if (SEQ_GE(seq + len + c->rmss, c->rcv_adv))
+		c->rwin_filled = true;
 	if (off > 0) {
-		uint32_t n_before = c->n_ooo;
-		struct range saved[TCP_OOO];
-		memcpy(saved, c->ooo, sizeof(saved));
-		if (!ooo_add(c, seq, seq + len)) {
-			memcpy(c->ooo, saved, sizeof(saved));
-			c->n_ooo = (uint8_t)n_before;
+		if (!ooo_add(c, seq, seq + len))
 			return false;
-		}
 		rbuf_put(c, off, data, len);
 		c->flags |= C_ACK_NOW;
 		return false;
@@ -234,6 +238,7 @@ static bool data_in(struct cr_net *net, struct conn *c, uint32_t seq, const uint
 			c->r_len += more;
 		}
 		memmove(c->ooo, c->ooo + 1, (c->n_ooo - 1) * sizeof(c->ooo[0]));
+		memmove(c->ooo_stamp, c->ooo_stamp + 1, (c->n_ooo - 1) * sizeof(c->ooo_stamp[0]));
 		c->n_ooo--;
 		c->ooo_last = 0;
 	}

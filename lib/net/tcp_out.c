@@ -96,23 +96,36 @@ void cr_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 			p[2] = 5;
 			p[3] = (uint8_t)(2 + 8 * b);
 			p += 4;
-			/* the most recently changed block first, then the others */
-			cr_put_be32(p, c->ooo[c->ooo_last].s);
-			cr_put_be32(p + 4, c->ooo[c->ooo_last].e);
-			p += 8;
-			for (i = 0, k = 1; i < c->n_ooo && k < b; i++) {
-				if (i == c->ooo_last)
-					continue;
-				cr_put_be32(p, c->ooo[i].s);
-				cr_put_be32(p + 4, c->ooo[i].e);
-				p += 8;
-				k++;
+			/* the range the latest segment touched first, then the
+			 * most recently changed others (RFC 2018 4: each range
+			 * goes out in several ACKs, so one lost ACK hides none) */
+			uint8_t pick[4];
+			pick[0] = c->ooo_last;
+			for (k = 1; k < b; k++) {
+				uint32_t best = TCP_OOO;
+				for (i = 0; i < c->n_ooo; i++) {
+					uint32_t m;
+					for (m = 0; m < k && pick[m] != i; m++)
+						;
+					if (m == k &&
+					    (best == TCP_OOO ||
+					     (uint16_t)(c->ooo_clock - c->ooo_stamp[i]) <
+					         (uint16_t)(c->ooo_clock - c->ooo_stamp[best])))
+						best = i;
+				}
+				pick[k] = (uint8_t)best;
+			}
+			for (k = 0; k < b; k++, p += 8) {
+				cr_put_be32(p, c->ooo[pick[k]].s);
+				cr_put_be32(p + 4, c->ooo[pick[k]].e);
 			}
 			olen += 4 + 8 * b;
 		}
 	}
-	if (len)
+	if (len) {
 		sbuf_copy(c, seq, o + olen, len);
+		cr_tcp_cc_sent(c, seq, len, now);
+	}
 	if (flags & F_SYN) {
 		wnd = min32(c->rsize, 65535);
 		c->rcv_adv = c->rcv_nxt + wnd;
@@ -280,6 +293,7 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 	    c->state == CR_TCP_CLOSING) {
 		for (;;) {
 			uint32_t flight = c->snd_nxt - c->snd_una;
+			uint64_t pace = cr_tcp_cc_pace_wait(c, now);
 			/* limited transmit (RFC 3042): a new segment for each of the
 			 * first two duplicate ACKs */
 			uint32_t lt = !(c->flags & C_RECOVERY) && c->dupacks < 3
@@ -290,6 +304,12 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			uint32_t room = tcp_seg_room(c), len, avail = 0, max = room;
 			uint8_t flags = F_ACK;
 			bool sack_rec = (c->flags & (C_RECOVERY | C_SACK)) == (C_RECOVERY | C_SACK);
+
+			if (pace) {
+				/* the burst is spent: wait for the pacing rate */
+				tcp_timer_set(net->tcp, &c->t_pace, pace);
+				break;
+			}
 
 			if (sack_rec) {
 				/* RFC 6675: lost segments first, then new data, while
@@ -303,6 +323,8 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 				}
 				avail = min32(c->cwnd - pipe,
 				              c->snd_wnd > flight ? c->snd_wnd - flight : 0);
+				if (avail < c->cwnd - pipe && avail < room)
+					cr_tcp_cc_limited(c); /* the peer's window */
 			}
 			if (tcp_fin_sent(c))
 				break;
@@ -313,9 +335,14 @@ void cr_tcp_output(struct cr_net *net, struct conn *c, uint64_t now)
 			len = min32(min32(unsent, max), avail);
 			if (len > room && len < unsent && len % room)
 				len -= len % room; /* the last piece waits for more */
-			if (unsent == 0 && !(c->flags & C_SHUT_WR))
+			if (unsent == 0 && !(c->flags & C_SHUT_WR)) {
+				if (flight < c->cwnd)
+					cr_tcp_cc_limited(c); /* the application */
 				break;
+			}
 			if (unsent > 0 && len == 0) {
+				if (c->snd_wnd < c->cwnd + lt)
+					cr_tcp_cc_limited(c); /* the peer's window */
 				if (c->snd_wnd == 0 && flight == 0 && c->t_rtx == CR_FOREVER)
 					cr_tcp_rtx_arm(net, c, now); /* persist */
 				break;

@@ -143,7 +143,7 @@ struct conn *cr_tcp_cookie_check(struct cr_net *net, int lid, uint32_t lip, uint
 		if (enc & 0x10)
 			c->flags |= C_SACK;
 	}
-	c->cwnd = TCP_INIT_CWND * (uint32_t)c->mss;
+	cr_tcp_cc_init(t, c);
 	c->listener = (int16_t)lid;
 	c->state = CR_TCP_SYN_RCVD;
 	l->n_syn++;

@@ -4,7 +4,8 @@
  * exponential backoff and give-up), the tail-loss probe (RFC 8985), the
  * SYN and SYN-ACK retries, zero-window probes (persist), delayed ACKs,
  * keepalive, TIME_WAIT and the orphan FIN_WAIT_2 timeout. Each connection
- * has three deadlines (t_rtx, t_delack, t_keep); cr_net_tcp_tick runs those
+ * has four deadlines (t_rtx, t_delack, t_keep, and t_pace for pacing);
+ * cr_net_tcp_tick runs those
  * that are due and recomputes the earliest.
  */
 #include <string.h>
@@ -146,11 +147,7 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		 * go out again in slow start from one segment, SACKed data is
 		 * not resent (after a second timeout in a row the scoreboard is
 		 * forgotten: the peer may have dropped what it SACKed) */
-		if (!(c->flags & C_RECOVERY))
-			c->ssthresh =
-			    max32(min32(c->snd_max - c->snd_una, c->cwnd) / 2, 2u * c->mss);
-		c->cwnd = c->mss;
-		c->cwnd_acc = 0;
+		cr_tcp_cc_timeout(c);
 		c->dupacks = 0;
 		if (c->backoff > 1)
 			c->n_sacked = 0;
@@ -234,12 +231,18 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now)
 			if (t->conns[i] != c)
 				continue;
 		}
+		if (c->t_pace <= now) {
+			c->t_pace = CR_FOREVER;
+			cr_tcp_output(net, c, now);
+		}
 		if (c->t_rtx < next)
 			next = c->t_rtx;
 		if (c->t_delack < next)
 			next = c->t_delack;
 		if (c->t_keep < next)
 			next = c->t_keep;
+		if (c->t_pace < next)
+			next = c->t_pace;
 	}
 	if (next < t->next)
 		t->next = next;

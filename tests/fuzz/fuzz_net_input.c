@@ -16,7 +16,7 @@
 // fuzz-sources: lib/net/ipv4_reass.c lib/net/icmp.c lib/net/udp.c runtime/checksum.c
 // fuzz-sources: lib/net/tcp.c lib/net/tcp_api.c lib/net/tcp_in.c lib/net/tcp_ack.c
 // fuzz-sources: lib/net/tcp_out.c lib/net/tcp_syn.c lib/net/tcp_timer.c
-// fuzz-sources: lib/net/tcp_sack.c lib/net/tcp_buf.c
+// fuzz-sources: lib/net/tcp_sack.c lib/net/tcp_buf.c lib/net/tcp_cc.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>

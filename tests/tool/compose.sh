@@ -159,7 +159,7 @@ else fail compose_stack_beside_own_netif "rc=$rc: $out $(grep -n 'net\|raw' "$M"
 
 # Two stacks in one image: each would get its own implied netif, but both
 # add the same runtime keys (--ipv4...), which is reported, not generated.
-expect_error compose_two_stacks_keys 5 "devices 'a' and 'b' would both add the runtime keys 'ipv4', 'ipv4-gateway', 'tcp-conns', 'tcp-buffer': the keys an implementation adds are per image" \
+expect_error compose_two_stacks_keys 5 "devices 'a' and 'b' would both add the runtime keys 'ipv4', 'ipv4-gateway', 'tcp-conns', 'tcp-buffer', 'tcp-cc': the keys an implementation adds are per image" \
 	--args '-t unix --net=direct' --src '' <<'EOF'
 name = "x"
 start = "x_start"
@@ -223,7 +223,7 @@ else fail compose_describe_dot_shows_implied "$out"; fi
 out=$("$CIRAGE" impls -t spt 2>&1)
 if grep -qF '  stack direct (portable): ' <<<"$out" &&
 	grep -qF '      built over: netif (option netif, implied when absent)' <<<"$out" &&
-	grep -qF '      constructor: int cr_net_stack_build(cr_stack **, cr_netif *, cr_ipv4_prefix, cr_ipaddr, int64_t, int64_t) (<cirage/compose/net.h>)' <<<"$out"; then
+	grep -qF '      constructor: int cr_net_stack_build(cr_stack **, cr_netif *, cr_ipv4_prefix, cr_ipaddr, int64_t, int64_t, const char *) (<cirage/compose/net.h>)' <<<"$out"; then
 	pass compose_impls_lists_layers
 else fail compose_impls_lists_layers "$out"; fi
 
@@ -237,7 +237,7 @@ for t in unix spt; do
 		pass "compose_ctor_check_$t"
 	else fail "compose_ctor_check_$t" "$(cat "$f" "$f.err" | head -30)"; fi
 done
-sed 's/int (\*)(cr_stack \*\*, cr_netif \*, cr_ipv4_prefix, cr_ipaddr, int64_t, int64_t)/int (*)(cr_stack **, cr_netif *, cr_ipv4_prefix, cr_ipaddr, int64_t)/' \
+sed 's/int (\*)(cr_stack \*\*, cr_netif \*, cr_ipv4_prefix, cr_ipaddr, int64_t, int64_t, const char \*)/int (*)(cr_stack **, cr_netif *, cr_ipv4_prefix, cr_ipaddr, int64_t)/' \
 	"$TEST_TMP/check_spt.c" >"$TEST_TMP/check_bad.c"
 out=$(gcc -std=gnu11 -I"$ROOT/include" -fsyntax-only "$TEST_TMP/check_bad.c" 2>&1); rc=$?
 check compose_ctor_check_catches_mismatch \

@@ -279,7 +279,7 @@ TOML
 printf '#include "cirage_app.h"\nint x_start(cr_stack *net) { return 0; }\n' >"$d/x.c"
 out=$("$CIRAGE" configure -t unix --net=direct "$d" 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -qF 'rc = cr_unix_netif_open(&lower_net_netif, cr_gen_attach[0].value);' "$d/_build/main.c" &&
-	grep -qF 'rc = cr_net_stack_build(&dev_net, lower_net_netif, cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer());' "$d/_build/main.c" &&
+	grep -qF 'rc = cr_net_stack_build(&dev_net, lower_net_netif, cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer(), cr_key_tcp_cc());' "$d/_build/main.c" &&
 	grep -qF '{.kind = "net", .name = "net", .doc = "tap interface (default: tap3)", .value = "tap3"},' "$d/_build/main.c" &&
 	grep -qF 'return x_start(dev_net);' "$d/_build/main.c"; then
 	pass unix_net_direct_generates_our_stack

@@ -62,7 +62,7 @@ EOF
 out=$("$CIRAGE" configure -t spt "$d" 2>&1); rc=$?
 M=$d/_build/main.c
 if [ $rc -eq 0 ] && grep -qF 'rc = cr_spt_netif_open(&lower_net_netif, "net");' "$M" &&
-	grep -qF 'rc = cr_net_stack_build(&dev_net, lower_net_netif, cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer());' "$M" &&
+	grep -qF 'rc = cr_net_stack_build(&dev_net, lower_net_netif, cr_key_ipv4(), cr_key_ipv4_gateway(), cr_key_tcp_conns(), cr_key_tcp_buffer(), cr_key_tcp_cc());' "$M" &&
 	[ "$(grep -n 'cr_spt_netif_open(&lower' "$M" | cut -d: -f1)" -lt "$(grep -n 'cr_net_stack_build(&dev_net' "$M" | cut -d: -f1)" ] &&
 	grep -qF 'return x_start(dev_net);' "$M" &&
 	grep -qF '{"net", CR_ABI_DEV_NET, 0},' "$M" && grep -qF 'cr_ipv4_prefix cr_key_ipv4(void)' "$d/_build/cirage_app.h"; then

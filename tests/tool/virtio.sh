@@ -88,7 +88,7 @@ mkdir -p "$d/htdocs" && echo hi >"$d/htdocs/index.html"
 : >"$d/disk.img"
 truncate -s 1M "$d/disk.img"
 out=$("$CIRAGE" configure -t virtio "$d" 2>&1); rc=$?
-check virtio_configure [ $rc -eq 0 -a -n "$(grep 'configured vt for virtio: 4 devices (and 1 implied: cirage describe shows them), 5 keys' <<<"$out")" ]
+check virtio_configure [ $rc -eq 0 -a -n "$(grep 'configured vt for virtio: 4 devices (and 1 implied: cirage describe shows them), 6 keys' <<<"$out")" ]
 M=$d/_build/main.c
 if grep -qF 'rc = cr_virtio_block_open(&dev_disk, "disk");' "$M" &&
 	grep -qF 'rc = cr_virtio_netif_open(&lower_web_netif, "web");' "$M" &&

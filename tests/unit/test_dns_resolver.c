@@ -1090,8 +1090,10 @@ static int main_lib_net(void *arg)
 {
 	struct cr_memlink_params p = {
 	    .seed = 7, .loss_ppm = 100000, .delay_ns = CR_US(300), .queue_frames = 512};
-	struct cr_net_config ca = {{cr_ipaddr_v4(10, 9, 0, 1), 24}, cr_ipaddr_v4(0, 0, 0, 0), 0, 0};
-	struct cr_net_config cb = {{cr_ipaddr_v4(10, 9, 0, 2), 24}, cr_ipaddr_v4(0, 0, 0, 0), 0, 0};
+	struct cr_net_config ca = {
+	    {cr_ipaddr_v4(10, 9, 0, 1), 24}, cr_ipaddr_v4(0, 0, 0, 0), 0, 0, NULL};
+	struct cr_net_config cb = {
+	    {cr_ipaddr_v4(10, 9, 0, 2), 24}, cr_ipaddr_v4(0, 0, 0, 0), 0, 0, NULL};
 	struct cr_memlink *link;
 	struct cr_memlink_stats st;
 	cr_netif *na, *nb;

@@ -1179,8 +1179,12 @@ static int stack_main(void *arg)
 	c.ipv4.prefix = 40;
 	CHECK_EQ(cr_net_stack_open(&dummy, &link_a.base, &c), -EINVAL);
 	c = netcfg(2);
+	c.tcp_cc = "cubic"; /* not one of ours: refused, not ignored */
+	CHECK_EQ(cr_net_stack_open(&dummy, &link_a.base, &c), -EINVAL);
+	c.tcp_cc = "bbr";
 	CHECK_EQ(cr_net_stack_open(&stack_a, &link_a.base, &c), 0);
 	c = netcfg(3);
+	c.tcp_cc = "reno"; /* the two stacks' TCP below use one choice each */
 	CHECK_EQ(cr_net_stack_open(&stack_b, &link_b.base, &c), 0);
 	CHECK_EQ(cr_stack_addresses(stack_a, addrs, 2), 1);
 	CHECK(cr_ipaddr_equal(&addrs[0], &c.ipv4.addr) == false);

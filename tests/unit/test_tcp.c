@@ -60,6 +60,7 @@ static uint32_t pts = 1000;
 static bool arp_asked;
 static int corrupt_next; /* peer(): 1 flip a bit, 2 bad data offset, 3 bad option */
 static uint32_t cfg_buf_max; /* setup_cfg(): cfg.tcp_buf_max (auto-tuning) */
+static uint8_t cfg_cc; /* setup_cfg(): cfg.tcp_cc (congestion control) */
 
 static int cap_send(void *ctx, const void *frame, size_t len)
 {
@@ -127,6 +128,7 @@ static void setup_cfg(uint32_t max_conns, uint32_t rcvbuf, uint32_t sndbuf)
 	cfg.tcp_rcvbuf = rcvbuf;
 	cfg.tcp_sndbuf = sndbuf;
 	cfg.tcp_buf_max = cfg_buf_max;
+	cfg.tcp_cc = cfg_cc;
 	memset(&cap, 0, sizeof(cap));
 	now = CR_SEC(1000);
 	events = 0;
@@ -1411,9 +1413,13 @@ TEST(send_ring_grows_when_it_limits_and_not_beyond_the_bound)
 	cr_ssize_t r, most = 0;
 	int id, round;
 
+	/* the hand-driven peer answers in no time: BBR would measure no
+	 * rate and keep the initial window, which does not fill the ring */
 	cfg_buf_max = 64 * 1024;
+	cfg_cc = CR_NET_TCP_CC_RENO;
 	setup_cfg(0, 16 * 1024, 16 * 1024);
 	cfg_buf_max = 0;
+	cfg_cc = 0;
 	id = open_passive(NULL, false, 65535);
 	cr_net_tcp_set_nodelay(net, id, true);
 	for (round = 0; round < 20; round++) {
@@ -1431,6 +1437,224 @@ TEST(send_ring_grows_when_it_limits_and_not_beyond_the_bound)
 	CHECK(most > 32 * 1024); /* the ring grew past 16 KiB */
 	CHECK(most <= 64 * 1024); /* and no further than the bound */
 	cr_net_tcp_abort(net, id, now);
+	teardown();
+}
+
+/* ---- congestion control (tcp_cc.c) ---- */
+
+static bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+/* A stack with congestion control cc and rings of len bytes, a connection
+ * the peer opened (no timestamps), its send ring filled from big. */
+static int bulk_sender(uint8_t cc, const uint8_t *big, size_t len)
+{
+	int id;
+
+	cfg_cc = cc;
+	setup_cfg(0, (uint32_t)len, (uint32_t)len);
+	cfg_cc = 0;
+	id = open_passive(NULL, false, 65535);
+	cr_net_tcp_set_nodelay(net, id, true);
+	cr_net_tcp_send(net, id, big, len, now);
+	return id;
+}
+
+/* A bulk sender over a path of 10 ms round trips whose only limit is the
+ * 64 KiB send ring (about 44 segments in flight), the application keeping
+ * the ring full. The peer acknowledges every segment with one SACK block;
+ * in round 8 the first segment is lost. Returns the segments sent in
+ * round 12 per 100 sent in round 7 (before the loss). */
+static int flight_after_loss(uint8_t cc)
+{
+	static uint8_t big[65536];
+	uint32_t rcv_nxt, ss = 0, se = 0;
+	int id, round, before = 0, after = 0;
+
+	id = bulk_sender(cc, big, sizeof(big));
+	rcv_nxt = oseq;
+	for (round = 1; round <= 12; round++) {
+		struct seg segs[MAXF];
+		int n = 0, i, data = 0;
+		for (i = 0; i < cap.n && n < MAXF; i++) {
+			segs[n] = out(i);
+			if (segs[n].dlen)
+				n++;
+		}
+		cap.n = 0;
+		for (i = 0; i < n; i++) {
+			uint32_t s0 = segs[i].seq, e0 = s0 + (uint32_t)segs[i].dlen;
+			struct seg a = {pport, 80,    65535, pseq, 0, F_ACK, 0,    -1,
+			                false, false, 0,     0,    0, {{0}}, NULL, 0};
+			data++;
+			if (round == 8 && i == 0)
+				continue; /* lost */
+			if (seq_after(e0, rcv_nxt) && !seq_after(s0, rcv_nxt)) {
+				rcv_nxt = e0;
+			} else if (seq_after(s0, rcv_nxt)) { /* above a hole: SACKed */
+				if (se == ss) {
+					ss = s0;
+					se = e0;
+				} else if (seq_after(e0, se)) {
+					se = e0;
+				}
+			}
+			if (se != ss && !seq_after(ss, rcv_nxt)) { /* the hole is filled */
+				if (seq_after(se, rcv_nxt))
+					rcv_nxt = se;
+				ss = se = 0;
+			}
+			a.ack = rcv_nxt;
+			if (se != ss) {
+				a.nsack = 1;
+				a.sack[0][0] = ss;
+				a.sack[0][1] = se;
+			}
+			peer(&a);
+			cr_net_tcp_send(net, id, big, sizeof(big), now); /* keep the ring full */
+		}
+		if (round == 7)
+			before = data;
+		if (round == 12)
+			after = data;
+		tick_to(now + CR_MS(10)); /* what pacing holds back goes out in the round trip */
+	}
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_ESTABLISHED);
+	cr_net_tcp_abort(net, id, now);
+	teardown();
+	return before ? after * 100 / before : 0;
+}
+
+TEST(bbr_keeps_its_rate_after_a_random_loss_reno_does_not)
+{
+	int bbr = flight_after_loss(CR_NET_TCP_CC_BBR),
+	    reno = flight_after_loss(CR_NET_TCP_CC_RENO);
+
+	printf(
+	    "  segments in flight 4 round trips after one loss, per 100 before: bbr %d, reno %d\n",
+	    bbr, reno);
+	CHECK(bbr >= 95); /* back to what the ring allows */
+	CHECK(reno > 50 && reno <= 85); /* 0.7 of it, growing a segment per round */
+}
+
+/* A path without loss through a 4 MB/s bottleneck (a BDP of about 28
+ * segments at 10 ms; the 1 MiB send ring is no limit): every segment is
+ * acknowledged 10 ms after the bottleneck sent it, but the ACKs come in
+ * trains, every 5 ms (as after ACK compression or a batching receiver).
+ * After 300 ms of warming up, for 200 ms: *burst is the most data segments
+ * the stack sent at one instant, *per_rtt the segments sent per 10 ms. */
+static void ack_trains(uint8_t cc, int *burst, int *per_rtt)
+{
+	static uint8_t big[1024 * 1024];
+	static struct {
+		uint32_t end;
+		uint64_t due;
+	} q[1024];
+	uint32_t head = 0, tail = 0, acked;
+	uint64_t start, train = CR_MS(5), wire = 0;
+	int id, sent = 0;
+
+	id = bulk_sender(cc, big, sizeof(big));
+	acked = oseq;
+	start = now;
+	*burst = 0;
+	while (now < start + CR_MS(500)) {
+		int i, step = 0;
+		uint64_t next;
+		for (i = 0; i < cap.n; i++) {
+			struct seg o = out(i);
+			if (!o.dlen)
+				continue;
+			step++;
+			CHECK(tail - head < 1024);
+			q[tail % 1024].end = o.seq + (uint32_t)o.dlen;
+			wire = (wire > now ? wire : now) + 1514ull * 1000000000u / 4000000u;
+			q[tail % 1024].due = (wire + CR_MS(10) + train - 1) / train * train;
+			tail++;
+		}
+		cap.n = 0;
+		if (now >= start + CR_MS(300)) {
+			if (step > *burst)
+				*burst = step;
+			sent += step;
+		}
+		next = cr_net_next_deadline(net);
+		if (head != tail && q[head % 1024].due < next)
+			next = q[head % 1024].due;
+		CHECK(next != CR_FOREVER);
+		now = next;
+		if (head != tail && q[head % 1024].due <= now) {
+			while (head != tail && q[head % 1024].due <= now) {
+				struct seg a = {pport, 80,    65535, pseq, 0, F_ACK, 0,    -1,
+				                false, false, 0,     0,    0, {{0}}, NULL, 0};
+				if (seq_after(q[head % 1024].end, acked))
+					acked = q[head % 1024].end;
+				a.ack = acked;
+				peer(&a);
+				head++;
+			}
+			cr_net_tcp_send(net, id, big, sizeof(big), now); /* keep the ring full */
+		} else {
+			cr_net_tick(net, now);
+		}
+	}
+	*per_rtt = sent / 20;
+	CHECK_EQ(cr_net_tcp_state(net, id), CR_TCP_ESTABLISHED);
+	cr_net_tcp_abort(net, id, now);
+	teardown();
+}
+
+TEST(bbr_paces_what_ack_trains_release_reno_bursts_it)
+{
+	int b_burst, b_rate, r_burst, r_rate;
+
+	ack_trains(CR_NET_TCP_CC_BBR, &b_burst, &b_rate);
+	ack_trains(CR_NET_TCP_CC_RENO, &r_burst, &r_rate);
+	printf("  most segments sent at one instant, segments per round trip: bbr %d, %d; "
+	       "reno %d, %d\n",
+	       b_burst, b_rate, r_burst, r_rate);
+	CHECK(r_burst >= 10); /* Reno: what a train acknowledges (5 ms), at once */
+	CHECK(b_burst * 2 <= r_burst); /* BBR: about a millisecond at its rate */
+	CHECK(b_rate * 10 >= r_rate * 9); /* both at the bottleneck's rate */
+	CHECK(r_rate >= 24);
+}
+
+/* Five out-of-order ranges, then the second one grows: the SACK blocks are
+ * that range, then the two most recently changed (RFC 2018 4), so a range
+ * is reported in several ACKs whatever its place. */
+TEST(sack_blocks_are_the_most_recent_ranges)
+{
+	static const uint8_t five[5] = "abcde";
+	struct seg a, s;
+	int id, k;
+
+	setup();
+	id = open_passive(NULL, true, 1000);
+	for (k = 1; k <= 5; k++) {
+		a = (struct seg){pport, 80,    1000,  pseq + 10u * (uint32_t)k,
+		                 oseq,  F_ACK, 0,     -1,
+		                 false, true,  ++pts, 1,
+		                 0,     {{0}}, five,  5};
+		peer(&a);
+	}
+	s = last();
+	CHECK_EQ(s.ack, pseq);
+	CHECK_EQ(s.nsack, 3);
+	CHECK_EQ(s.sack[0][0], pseq + 50); /* the latest, then 40 and 30 */
+	CHECK_EQ(s.sack[1][0], pseq + 40);
+	CHECK_EQ(s.sack[2][0], pseq + 30);
+	a = (struct seg){pport, 80,   1000,  pseq + 25, oseq, F_ACK, 0,    -1,
+	                 false, true, ++pts, 1,         0,    {{0}}, five, 3};
+	peer(&a);
+	s = last();
+	CHECK_EQ(s.nsack, 3);
+	CHECK_EQ(s.sack[0][0], pseq + 20); /* [20, 28) grew */
+	CHECK_EQ(s.sack[0][1], pseq + 28);
+	CHECK_EQ(s.sack[1][0], pseq + 50);
+	CHECK_EQ(s.sack[2][0], pseq + 40);
+	CHECK_EQ(cr_net_tcp_readable(net, id), 0);
 	teardown();
 }
 
@@ -1468,6 +1692,9 @@ int main(void)
 	RUN(lost_retransmission_is_sent_again_before_the_timeout);
 	RUN(receive_ring_grows_when_the_window_limits);
 	RUN(send_ring_grows_when_it_limits_and_not_beyond_the_bound);
+	RUN(bbr_keeps_its_rate_after_a_random_loss_reno_does_not);
+	RUN(bbr_paces_what_ack_trains_release_reno_bursts_it);
+	RUN(sack_blocks_are_the_most_recent_ranges);
 	teardown();
 	return CHECK_DONE();
 }

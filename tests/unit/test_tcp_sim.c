@@ -34,12 +34,15 @@
  * Special groups: a receiver that stops reading (zero window, persist
  * probes, the reopening window update lost), a path that dies (both sides
  * end with -ETIMEDOUT in bounded time), a RST in the middle (abort, or
- * close with unread data).
+ * close with unread data), and throughput: bulk transfers over a link with
+ * a rate (serialisation per direction, frames queued behind each other,
+ * a drop-tail queue; the random groups' links have none) whose goodput,
+ * with BBR and with Reno, must reach a fixed ratio of the ideal.
  *
  * The binary re-executes itself once with glibc's tcache disabled, for
  * mallinfo2 to count exactly the bytes in use.
  *
- * CR_TCP_SIM_SEEDS=n sets the number of seeded runs (default 6000, a fifth
+ * CR_TCP_SIM_SEEDS=n sets the number of seeded runs (default 6000, a tenth
  * of it in the sanitizer build); CR_TCP_SIM_SEED=s runs only seed s (seeds
  * name their group: 1000000 + i, 2000000 + i...), printing a trace of its
  * last events on failure; CR_TCP_SIM_VERBOSE=1 (with CR_TCP_SIM_SEED)
@@ -76,6 +79,8 @@
 #define PORT 8080
 #define MTU 1500
 #define LINK_QUEUE 1024
+#define LINK_QUEUE_RATED 65536 /* a link with a rate: its own drop-tail bound */
+#define SER_MAX 4096 /* the largest drop-tail bound (frames) */
 #define IOBUF (64 * 1024)
 #define TRACE_N 96
 #define GOLDEN 0x9e3779b97f4a7c15ULL
@@ -250,6 +255,11 @@ static const char *frame_problem(const uint8_t *f, size_t len, const uint8_t *ma
 struct imp {
 	uint32_t loss, dup, reorder, corrupt; /* ppm */
 	uint64_t delay, jitter;
+	/* 0: no bandwidth limit; otherwise bytes per second of serialisation,
+	 * frames queued behind each other, and at most qmax frames (0:
+	 * unbounded) waiting for it or in it (drop-tail) */
+	uint64_t rate;
+	uint32_t qmax;
 };
 
 struct lframe {
@@ -268,6 +278,10 @@ struct ldir {
 	bool down; /* every frame is lost (the peer vanished) */
 	uint32_t drop_next; /* scripted: lose the next n frames */
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, dropped_full;
+	/* imp.rate: when serialisation is free again, and when the last
+	 * imp.qmax frames accepted end it (a ring, ser_n frames so far) */
+	uint64_t ser_free, ser_n, dropped_queue;
+	uint64_t ser_end[SER_MAX];
 };
 
 static uint64_t link_deadline(const struct imp *p, uint64_t now, uint64_t r)
@@ -329,6 +343,27 @@ static struct lframe *lframe_new(const void *data, size_t len)
 	return f;
 }
 
+/* A link with a rate: serialise a frame of len bytes behind the ones
+ * before it; false if the drop-tail queue is full. *at: when its last bit
+ * is on the wire (then the delay follows). */
+static bool link_serialise(struct ldir *d, size_t len, uint64_t now, uint64_t *at)
+{
+	uint32_t q = d->imp.qmax, slot = q ? (uint32_t)(d->ser_n % q) : 0;
+	/* serialisation ends in order: if the frame qmax back has not
+	 * finished, neither have the qmax - 1 after it */
+	if (q && d->ser_n >= q && d->ser_end[slot] > now) {
+		d->dropped_queue++;
+		return false;
+	}
+	d->ser_free =
+	    (d->ser_free > now ? d->ser_free : now) + (uint64_t)len * 1000000000ULL / d->imp.rate;
+	if (q)
+		d->ser_end[slot] = d->ser_free;
+	d->ser_n++;
+	*at = d->ser_free;
+	return true;
+}
+
 /* Returns what happened: 0 queued, 1 lost, 2 duplicated, 4 corrupted, 8 held. */
 static int link_write(struct ldir *d, const void *frame, size_t len, uint64_t now)
 {
@@ -340,10 +375,13 @@ static int link_write(struct ldir *d, const void *frame, size_t len, uint64_t no
 	int what = 0;
 
 	d->sent++;
-	if (d->queued >= LINK_QUEUE) {
+	if (d->queued >= (d->imp.rate ? LINK_QUEUE_RATED : LINK_QUEUE)) {
 		d->dropped_full++;
 		return 1;
 	}
+	/* the frame takes its time on the wire even if it is lost there */
+	if (d->imp.rate && !link_serialise(d, len, now, &now))
+		return 1;
 	if (d->down || d->drop_next || r_loss % 1000000 < d->imp.loss) {
 		if (d->drop_next)
 			d->drop_next--;
@@ -354,7 +392,7 @@ static int link_write(struct ldir *d, const void *frame, size_t len, uint64_t no
 	if (r_dup % 1000000 < d->imp.dup) {
 		d->duplicated++;
 		what |= 2;
-		if (d->queued + 1 >= LINK_QUEUE)
+		if (d->queued + 1 >= (d->imp.rate ? LINK_QUEUE_RATED : LINK_QUEUE))
 			d->dropped_full++;
 		else
 			copy = lframe_new(frame, len);
@@ -416,6 +454,10 @@ struct scen {
 	uint32_t max_conns; /* the tables' size (0: 8) */
 	uint64_t stall_ns; /* no application progress for this long is a stall */
 	uint64_t tmax; /* absolute bound on the whole run */
+	uint8_t cc; /* cr_net_cfg.tcp_cc of both cores (0: the default) */
+	bool bulk; /* send and recv calls of IOBUF bytes (not drawn) */
+	uint32_t first_write; /* bulk: the first send call's size (0: IOBUF) */
+	uint32_t buf_max; /* cr_net_cfg.tcp_buf_max of both (0: drawn from the seed) */
 };
 
 struct sim;
@@ -466,6 +508,13 @@ struct sim {
 	uint32_t probes;
 	struct tev trace[TRACE_N];
 	uint64_t ntrace;
+	/* A's stream (first round): when its first data byte went out and
+	 * when B had read all of it; A's highest sequence sent and highest
+	 * acknowledgment received, the most ever outstanding between them, and
+	 * its largest data frame (payload, frame length) */
+	uint64_t t_first_data, t_rx_all;
+	uint32_t a_snd_max, a_una, max_flight, max_plen, max_flen;
+	bool a_seq_set;
 };
 
 static uint8_t iobuf[IOBUF];
@@ -651,6 +700,26 @@ static void sample(struct host *h)
 	h->last_state = st;
 }
 
+/* A sent segment t (a frame of len bytes): track its stream's flight. */
+static void a_sent(struct sim *s, const struct tcpi *t, size_t len)
+{
+	uint32_t end = t->seq + t->plen + !!(t->flags & F_SYN) + !!(t->flags & F_FIN);
+	if (!s->a_seq_set) {
+		s->a_seq_set = true;
+		s->a_snd_max = s->a_una = t->seq;
+	}
+	if ((int32_t)(end - s->a_snd_max) > 0)
+		s->a_snd_max = end;
+	if (s->a_snd_max - s->a_una > s->max_flight)
+		s->max_flight = s->a_snd_max - s->a_una;
+	if (t->plen && !s->t_first_data)
+		s->t_first_data = s->now;
+	if (t->plen > s->max_plen) {
+		s->max_plen = t->plen;
+		s->max_flen = (uint32_t)len;
+	}
+}
+
 static int host_send(void *ctx, const void *frame, size_t len)
 {
 	struct host *h = ctx;
@@ -664,6 +733,8 @@ static int host_send(void *ctx, const void *frame, size_t len)
 	}
 	what = link_write(&s->dir[h->idx], frame, len, s->now);
 	trace_frame(s, TR_TX, h->idx, frame, len, what);
+	if (h->idx == 0 && s->round == 0 && parse_tcp(frame, len, &t))
+		a_sent(s, &t, len);
 	if (s->sc->special == SP_ZERO_WINDOW && parse_tcp(frame, len, &t)) {
 		/* B advertising a zero window; A probing it while B does not read */
 		struct host *b = &s->h[1];
@@ -846,8 +917,34 @@ static bool conn_error(struct host *h, const char *op, long long err)
 	return true;
 }
 
-static size_t chunk(struct host *h)
+/* The next want bytes h sends. A bulk sender tries IOBUF bytes on every
+ * event and the stack takes a few segments: it keeps a window of its
+ * stream filled ahead, rather than filling IOBUF bytes for each try. */
+static const uint8_t *tx_bytes(struct host *h, size_t want)
 {
+	static uint8_t ahead[2][8 * IOBUF];
+	static uint64_t ahead_key[2], ahead_off[2], ahead_len[2];
+	int i = h->idx;
+	if (!h->sim->sc->bulk) {
+		stream_fill(h->tx_key, h->tx_done, iobuf, want);
+		return iobuf;
+	}
+	if (ahead_key[i] != h->tx_key || h->tx_done < ahead_off[i] ||
+	    h->tx_done + want > ahead_off[i] + ahead_len[i]) {
+		ahead_key[i] = h->tx_key;
+		ahead_off[i] = h->tx_done;
+		ahead_len[i] = sizeof(ahead[i]);
+		stream_fill(h->tx_key, h->tx_done, ahead[i], sizeof(ahead[i]));
+	}
+	return ahead[i] + (h->tx_done - ahead_off[i]);
+}
+
+/* The size of the next send (write) or recv call. */
+static size_t chunk(struct host *h, bool write)
+{
+	const struct scen *sc = h->sim->sc;
+	if (sc->bulk)
+		return write && h->tx_done == 0 && sc->first_write ? sc->first_write : IOBUF;
 	return (size_t)rng_log(&h->rng, 1, IOBUF);
 }
 
@@ -920,7 +1017,7 @@ static bool app_pass(struct host *h)
 			s->dir[h->idx].drop_next = 1; /* lose the window update */
 	}
 	while (!h->eof && now >= h->read_resume) {
-		size_t want = chunk(h);
+		size_t want = chunk(h, false);
 		cr_ssize_t n;
 		if (sc->special == SP_ABORT && h->idx == 1 && h->rx_done >= sc->special_at) {
 			cr_net_tcp_abort(h->net, h->id, now);
@@ -989,12 +1086,11 @@ static bool app_pass(struct host *h)
 	                 (sc->start[h->idx] == START_AFTER_DATA && h->rx_done == h->rx_total) ||
 	                 (sc->start[h->idx] == START_AFTER_EOF && h->eof))) {
 		while (h->tx_done < h->tx_total) {
-			size_t want = chunk(h);
+			size_t want = chunk(h, true);
 			cr_ssize_t n;
 			if (want > h->tx_total - h->tx_done)
 				want = (size_t)(h->tx_total - h->tx_done);
-			stream_fill(h->tx_key, h->tx_done, iobuf, want);
-			n = cr_net_tcp_send(h->net, h->id, iobuf, want, now);
+			n = cr_net_tcp_send(h->net, h->id, tx_bytes(h, want), want, now);
 			if (n != -EAGAIN)
 				trace(s, TR_APP, h->idx, &(struct tcpi){.flags = OP_SEND}, n);
 			if (n > 0 && (size_t)n <= want) {
@@ -1283,6 +1379,8 @@ struct result {
 	uint32_t probes, rounds;
 	uint64_t seed, tmax, super_tx, super_rx;
 	bool arp_failed, zero_seen;
+	uint64_t t_first_data, t_rx_all, dropped_queue;
+	uint32_t max_flight, max_plen, max_flen;
 	uint64_t err_after[2]; /* SP_VANISH: the error came this long after */
 	int err[2];
 	uint32_t seen[2];
@@ -1295,6 +1393,7 @@ static bool sim_run(const struct scen *sc, struct result *res)
 	struct sim *s = &sim;
 	struct mallinfo2 before, after;
 	uint64_t same_time = 0, prev_t = 0;
+	struct tcpi ti;
 
 	memset(s, 0, sizeof(*s));
 	memset(res, 0, sizeof(*res));
@@ -1318,10 +1417,15 @@ static bool sim_run(const struct scen *sc, struct result *res)
 		cfg.tcp_rcvbuf = sc->rcvbuf[i];
 		cfg.tcp_sndbuf = sc->sndbuf[i];
 		/* a third of the runs let the rings grow (auto-tuning), drawn
-		 * from the seed alone so that no other draw changes */
-		if (mix64(sc->seed ^ 0x7475u) % 3 == 0)
+		 * from the seed alone so that no other draw changes; not when
+		 * the receiver's window must close (a fast sender can make the
+		 * ring grow to hold the whole transfer before the pause) */
+		if (mix64(sc->seed ^ 0x7475u) % 3 == 0 && sc->special != SP_ZERO_WINDOW)
 			cfg.tcp_buf_max =
 			    8 * (sc->rcvbuf[i] > sc->sndbuf[i] ? sc->rcvbuf[i] : sc->sndbuf[i]);
+		if (sc->buf_max)
+			cfg.tcp_buf_max = sc->buf_max;
+		cfg.tcp_cc = sc->cc;
 		if (sc->offload[i]) {
 			cfg.offload = sc->offload[i];
 			cfg.send_meta = host_send_meta;
@@ -1356,7 +1460,9 @@ static bool sim_run(const struct scen *sc, struct result *res)
 		/* the bound is on the applications' work; then TIME_WAIT (60 s)
 		 * and the last retransmissions of FINs may follow */
 		uint64_t bound = res->t_done ? res->t_done + CR_SEC(600) : sc->tmax;
-		if (t == CR_FOREVER || t > bound || t - s->last_progress > sc->stall_ns ||
+		uint64_t stall =
+		    res->t_done && sc->stall_ns < CR_SEC(600) ? CR_SEC(600) : sc->stall_ns;
+		if (t == CR_FOREVER || t > bound || t - s->last_progress > stall ||
 		    ++s->steps > 50000000) {
 			/* would the applications have done something had they looked? */
 			bool missed = false;
@@ -1402,6 +1508,11 @@ static bool sim_run(const struct scen *sc, struct result *res)
 			due->delivered++;
 			due->corrupted += f->corrupted;
 			trace_frame(s, TR_RX, to->idx, f->data, f->len, f->corrupted);
+			if (to->idx == 0 && s->round == 0 && s->a_seq_set && !f->corrupted &&
+			    parse_tcp(f->data, f->len, &ti) && (ti.flags & F_ACK) &&
+			    (int32_t)(ti.ack - s->a_una) > 0 &&
+			    (int32_t)(ti.ack - s->a_snd_max) <= 0)
+				s->a_una = ti.ack;
 			deliver(s, due, to, f);
 		}
 		for (int i = 0; i < 2; i++) {
@@ -1418,6 +1529,9 @@ static bool sim_run(const struct scen *sc, struct result *res)
 		if (s->h[0].closed && s->h[1].closed && s->round + 1 < sc->rounds && !s->failed &&
 		    settled(&s->h[0]) && settled(&s->h[1]))
 			next_round(s);
+		if (!s->t_rx_all && s->round == 0 && s->h[1].rx_total &&
+		    s->h[1].rx_done == s->h[1].rx_total)
+			s->t_rx_all = s->now;
 		if (!res->t_done && s->round + 1 >= sc->rounds && host_done(&s->h[0]) &&
 		    host_done(&s->h[1]))
 			res->t_done = s->now;
@@ -1450,6 +1564,12 @@ static bool sim_run(const struct scen *sc, struct result *res)
 	res->super_tx = s->super_tx;
 	res->super_rx = s->super_rx;
 	res->zero_seen = s->zero_seen;
+	res->t_first_data = s->t_first_data;
+	res->t_rx_all = s->t_rx_all;
+	res->max_flight = s->max_flight;
+	res->max_plen = s->max_plen;
+	res->max_flen = s->max_flen;
+	res->dropped_queue = s->dir[0].dropped_queue + s->dir[1].dropped_queue;
 	for (int i = 0; i < 2; i++)
 		if (s->vanished && s->h[i].err && s->h[i].done_at > s->vanished_at)
 			res->err_after[i] = s->h[i].done_at - s->vanished_at;
@@ -1604,7 +1724,7 @@ static void gen_transfer(struct scen *sc, uint64_t seed, int kind, bool impaired
 static uint64_t nseeds(uint64_t share)
 {
 	const char *e = getenv("CR_TCP_SIM_SEEDS");
-	uint64_t total = e ? strtoull(e, NULL, 0) : SIM_SANITIZER ? 1200 : 6000;
+	uint64_t total = e ? strtoull(e, NULL, 0) : SIM_SANITIZER ? 600 : 6000;
 	uint64_t n = total * share / 100;
 	return n ? n : 1;
 }
@@ -1914,6 +2034,245 @@ static void rst_group(const char *name, int special, uint64_t base)
 	tally_print(name, &t);
 }
 
+/* ---- throughput ---- */
+
+/* A bulk transfer A to B (send and recv calls of 64 KiB) over a link with
+ * a rate (100 Mbit/s each way) and a drop-tail queue, both rings
+ * auto-tuned up to CR_NET_TCP_BUF_MAX (the window need not be the limit),
+ * once with BBR and once with Reno. What is checked is the goodput as a
+ * ratio to the ideal, never a time: the ideal is every byte of the stream in
+ * full-sized frames back to back at the link's rate (the ideal goodput is
+ * the rate times payload over frame size, 1448/1514 with timestamps: 11.96
+ * MB/s) plus one one-way delay for the last frame, against the virtual time
+ * from A's first data byte on the wire to B's application having read the
+ * last. Slow start, recovery and retransmissions are what costs: no profile
+ * reaches 1. Each profile's figures are printed; the thresholds sit about
+ * 15 % below what the stack achieved when they were set. Besides: every
+ * byte is checked (as in every group), 5 s without a byte read fails as a
+ * stall, BBR must do at least twice as well as Reno where frames are lost
+ * at random (Reno's window halves at each loss), and without random loss
+ * BBR keeps at most 2.5 BDP outstanding (its window is twice the BDP plus a
+ * few milliseconds; Reno fills the queue). Seeds 11000000 + profile. */
+#define TPUT_RATE 12500000ULL /* bytes per second: 100 Mbit/s */
+
+struct tput {
+	const char *name;
+	uint32_t rtt_ms;
+	uint32_t queue; /* the drop-tail bound, percent of the BDP */
+	uint32_t loss, reorder, dup, corrupt; /* ppm, each direction */
+	uint32_t jitter_us;
+	bool offload; /* both devices segment and merge */
+	uint32_t size_kb; /* the transfer, in 1000 bytes */
+	uint32_t first_write; /* the first send call (then IOBUF each; 0: IOBUF) */
+	uint32_t bbr_min, reno_min; /* per mille of the ideal */
+};
+
+/* Measured when the thresholds were set (BBR / Reno, of the ideal):
+ * clean 10 ms 0.938 / 0.925, clean 50 ms 0.724 / 0.723 (slow start is a
+ * third of the transfer), shallow queue 0.724 / 0.416, loss 1 % 10 ms
+ * 0.807 / 0.234, 1 % 50 ms 0.514 / 0.054, 5 % 10 ms 0.748 / 0.088, 5 % 50 ms
+ * 0.355 / 0.020, reorder 3 % 0.938 / 0.897, dup 3 % 0.937 / 0.842, mix
+ * 0.547 / 0.046, small first write 10 ms 0.936 / 0.922, 50 ms
+ * 0.723 / 0.723. Before BBR's pacing rate had a floor from cwnd over the
+ * RTT in STARTUP, the small first writes gave 0.663 and 0.405 (the first
+ * round measured 100 bytes in a round trip and paced what followed at that
+ * rate); before the receive ring grew when data reached the window's edge
+ * and recovery rounds stopped dragging the bandwidth estimate down, 5 % at
+ * 50 ms gave 0.208 to 0.282. */
+static const struct tput tput_profiles[] = {
+    {.name = "clean 10 ms",
+     .rtt_ms = 10,
+     .queue = 100,
+     .size_kb = 4000,
+     .bbr_min = 800,
+     .reno_min = 800},
+    {.name = "clean 50 ms",
+     .rtt_ms = 50,
+     .queue = 100,
+     .size_kb = 8000,
+     .bbr_min = 600,
+     .reno_min = 570},
+    {.name = "shallow queue 50 ms",
+     .rtt_ms = 50,
+     .queue = 25,
+     .size_kb = 8000,
+     .bbr_min = 600,
+     .reno_min = 350},
+    {.name = "loss 1% 10 ms",
+     .rtt_ms = 10,
+     .queue = 100,
+     .loss = 10000,
+     .size_kb = 4000,
+     .bbr_min = 700,
+     .reno_min = 190},
+    {.name = "loss 1% 50 ms",
+     .rtt_ms = 50,
+     .queue = 200,
+     .loss = 10000,
+     .size_kb = 8000,
+     .bbr_min = 430,
+     .reno_min = 45},
+    {.name = "loss 5% 10 ms",
+     .rtt_ms = 10,
+     .queue = 100,
+     .loss = 50000,
+     .size_kb = 4000,
+     .bbr_min = 630,
+     .reno_min = 70},
+    {.name = "loss 5% 50 ms",
+     .rtt_ms = 50,
+     .queue = 200,
+     .loss = 50000,
+     .size_kb = 8000,
+     .bbr_min = 300,
+     .reno_min = 16},
+    {.name = "reorder 3% 10 ms",
+     .rtt_ms = 10,
+     .queue = 100,
+     .reorder = 30000,
+     .size_kb = 4000,
+     .bbr_min = 800,
+     .reno_min = 760},
+    {.name = "dup 3% 10 ms",
+     .rtt_ms = 10,
+     .queue = 100,
+     .dup = 30000,
+     .size_kb = 4000,
+     .bbr_min = 800,
+     .reno_min = 710},
+    {.name = "mix 50 ms",
+     .rtt_ms = 50,
+     .queue = 150,
+     .loss = 10000,
+     .reorder = 30000,
+     .dup = 30000,
+     .corrupt = 2000,
+     .jitter_us = 500,
+     .offload = true,
+     .size_kb = 8000,
+     .bbr_min = 470,
+     .reno_min = 38},
+    /* 100 bytes first: BBR's first round measures 100 bytes in a round
+     * trip, which must not pace what follows */
+    {.name = "small first write 10 ms",
+     .rtt_ms = 10,
+     .queue = 100,
+     .size_kb = 4000,
+     .first_write = 100,
+     .bbr_min = 800,
+     .reno_min = 800},
+    {.name = "small first write 50 ms",
+     .rtt_ms = 50,
+     .queue = 100,
+     .size_kb = 8000,
+     .first_write = 100,
+     .bbr_min = 600,
+     .reno_min = 570},
+};
+
+/* The ratio to the ideal of one transfer with congestion control cc;
+ * false (with the reason printed) if the run failed. */
+static bool tput_run(const struct tput *p, uint64_t seed, uint8_t cc, struct result *r,
+                     double *ratio)
+{
+	struct scen sc;
+	uint64_t bdp = TPUT_RATE * p->rtt_ms / 1000, t, ideal, frames;
+	memset(&sc, 0, sizeof(sc));
+	sc.seed = seed;
+	for (int i = 0; i < 2; i++) {
+		struct imp *m = &sc.imp[i];
+		m->delay = CR_MS(p->rtt_ms) / 2;
+		m->jitter = CR_US(p->jitter_us);
+		m->loss = p->loss;
+		m->reorder = p->reorder;
+		m->dup = p->dup;
+		m->corrupt = p->corrupt;
+		m->rate = TPUT_RATE;
+		m->qmax = (uint32_t)(bdp * p->queue / 100 / (MTU + 14));
+		m->qmax = m->qmax < 2 ? 2 : m->qmax > SER_MAX ? SER_MAX : m->qmax;
+		sc.rcvbuf[i] = sc.sndbuf[i] = 64 * 1024;
+		sc.offload[i] = p->offload ? CR_NETIF_OFFLOAD_TSO4 | CR_NETIF_OFFLOAD_CSUM : 0;
+	}
+	sc.buf_max = CR_NET_TCP_BUF_MAX;
+	sc.cc = cc;
+	sc.size[0] = (uint64_t)p->size_kb * 1000;
+	sc.bulk = true;
+	sc.first_write = p->first_write;
+	sc.connect_at = CR_SEC(1);
+	sc.first_closer = 0;
+	sc.close[0] = CL_FIRST;
+	sc.close[1] = CL_AFTER_EOF;
+	/* 5 s without a byte read (100 round trips) is a stall */
+	sc.stall_ns = CR_SEC(5);
+	sc.tmax = sc.connect_at + CR_SEC(300);
+	*ratio = 0;
+	if (!sim_run(&sc, r))
+		return false;
+	if (!r->t_rx_all || r->t_rx_all <= r->t_first_data || !r->max_plen) {
+		printf("seed %llu: no transfer measured\n", (unsigned long long)seed);
+		return false;
+	}
+	t = r->t_rx_all - r->t_first_data;
+	frames = (sc.size[0] + r->max_plen - 1) / r->max_plen;
+	ideal = (sc.size[0] + frames * (r->max_flen - r->max_plen)) * 1000000000ULL / TPUT_RATE +
+	        sc.imp[0].delay;
+	*ratio = (double)ideal / (double)t;
+	return true;
+}
+
+TEST(throughput)
+{
+	uint64_t n = CR_ARRAY_SIZE(tput_profiles), base = 11000000;
+	for (uint64_t i = 0; i < n; i++) {
+		const struct tput *p;
+		struct result rb, rr;
+		double bbr, reno;
+		uint64_t seed = base + i, bdp;
+		if (!pick_seed(base, &i, n, &seed))
+			break;
+		p = &tput_profiles[seed - base < n ? seed - base : 0];
+		bdp = TPUT_RATE * p->rtt_ms / 1000;
+		if (!tput_run(p, seed, CR_NET_TCP_CC_BBR, &rb, &bbr) ||
+		    !tput_run(p, seed, CR_NET_TCP_CC_RENO, &rr, &reno)) {
+			CHECK_REPORT(
+			    "FAIL throughput: %s: seed %llu (rerun: CR_TCP_SIM_SEED=%llu)\n",
+			    p->name, (unsigned long long)seed, (unsigned long long)seed);
+			CHECK(0);
+		}
+		printf("  throughput %s (seed %llu): BBR %.3f of the ideal (%.1f s, %llu "
+		       "retransmits, %llu queue drops, at most %.2f BDP outstanding), Reno %.3f "
+		       "(%.1f s, %llu retransmits, %llu queue drops, %.2f BDP)\n",
+		       p->name, (unsigned long long)seed, bbr,
+		       (double)(rb.t_rx_all - rb.t_first_data) / 1e9,
+		       (unsigned long long)rb.retransmits, (unsigned long long)rb.dropped_queue,
+		       (double)rb.max_flight / (double)bdp, reno,
+		       (double)(rr.t_rx_all - rr.t_first_data) / 1e9,
+		       (unsigned long long)rr.retransmits, (unsigned long long)rr.dropped_queue,
+		       (double)rr.max_flight / (double)bdp);
+		fflush(stdout);
+		if (bbr * 1000 < p->bbr_min || reno * 1000 < p->reno_min) {
+			CHECK_REPORT("FAIL throughput: %s: BBR %.3f (at least %.3f), Reno %.3f (at "
+			             "least %.3f) of the ideal (rerun: CR_TCP_SIM_SEED=%llu)\n",
+			             p->name, bbr, p->bbr_min / 1000.0, reno, p->reno_min / 1000.0,
+			             (unsigned long long)seed);
+			CHECK(0);
+		}
+		if ((p->loss || p->corrupt) && bbr < 2 * reno) {
+			CHECK_REPORT("FAIL throughput: %s: BBR %.3f of the ideal, not twice Reno's "
+			             "%.3f under random loss (rerun: CR_TCP_SIM_SEED=%llu)\n",
+			             p->name, bbr, reno, (unsigned long long)seed);
+			CHECK(0);
+		}
+		if (!p->loss && !p->corrupt && rb.max_flight * 2 > 5 * bdp) {
+			CHECK_REPORT("FAIL throughput: %s: BBR had %u bytes outstanding, more than "
+			             "2.5 BDP (%llu) (rerun: CR_TCP_SIM_SEED=%llu)\n",
+			             p->name, rb.max_flight, (unsigned long long)bdp,
+			             (unsigned long long)seed);
+			CHECK(0);
+		}
+	}
+}
+
 TEST(rst_abort_midway)
 {
 	rst_group("rst_abort_midway", SP_ABORT, 8000000);
@@ -1964,5 +2323,6 @@ int main(int argc, char **argv)
 	RUN(peer_vanishes);
 	RUN(rst_abort_midway);
 	RUN(rst_close_with_unread_data);
+	RUN(throughput);
 	return CHECK_DONE();
 }

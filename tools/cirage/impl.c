@@ -205,6 +205,8 @@ static const struct impl_key net_keys[] = {
     {"tcp-conns", "int", "256", "TCP connections at most (open, closing and TIME_WAIT)", NULL},
     {"tcp-buffer", "int", "0",
      "KiB of TCP buffer per connection and direction (4 to 4096; 0: heap/256, at most 128)", NULL},
+    {"tcp-cc", "string", "bbr",
+     "TCP congestion control: bbr (a model of the path; reno without SACK) or reno", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -456,7 +458,8 @@ static const struct impl impls[] = {
         .summary = "Cirage's own TCP/IP stack (lib/net) over a netif",
         .header = "cirage/compose/net.h",
         .ctor = "cr_net_stack_build",
-        .args = {"netif", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns", "@key:tcp-buffer"},
+        .args = {"netif", "@key:ipv4", "@key:ipv4-gateway", "@key:tcp-conns", "@key:tcp-buffer",
+                 "@key:tcp-cc"},
         .opts = net_stack_opts,
         .what = "our stack",
         .keys = net_keys,

@@ -27,6 +27,9 @@ struct cr_net_config {
 	 * that finds no memory for its buffers is refused with a RST. */
 	int64_t tcp_conns;
 	int64_t tcp_buffer_kib;
+	/* TCP congestion control: "bbr" (also NULL or ""; BBR needs SACK, a
+	 * peer without it gets Reno) or "reno" (lib/net/tcp_cc.c) */
+	const char *tcp_cc;
 };
 
 /* Start the stack over netif (which it owns from now on): a fiber reads
@@ -34,17 +37,18 @@ struct cr_net_config {
  * returns once the gratuitous ARP is sent; with DHCP it blocks the calling
  * fiber until a lease is bound (the lease is logged) or 30 s pass
  * (-ETIMEDOUT). Returns 0, -ENOMEM or -EINVAL (also for TCP limits out of
- * range). */
+ * range or an unknown congestion control). */
 int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_config *cfg);
 
 /* The constructor the generated main.c calls (implementation "direct" of
  * kind stack in tools/cirage/impl.c): cr_net_stack_open with each field of
  * the configuration from a runtime key (--ipv4, --ipv4-gateway,
- * --tcp-conns, --tcp-buffer). */
+ * --tcp-conns, --tcp-buffer, --tcp-cc). */
 static inline int cr_net_stack_build(cr_stack **out, cr_netif *netif, cr_ipv4_prefix ipv4,
-                                     cr_ipaddr gateway, int64_t tcp_conns, int64_t tcp_buffer_kib)
+                                     cr_ipaddr gateway, int64_t tcp_conns, int64_t tcp_buffer_kib,
+                                     const char *tcp_cc)
 {
-	struct cr_net_config cfg = {ipv4, gateway, tcp_conns, tcp_buffer_kib};
+	struct cr_net_config cfg = {ipv4, gateway, tcp_conns, tcp_buffer_kib, tcp_cc};
 
 	return cr_net_stack_open(out, netif, &cfg);
 }
