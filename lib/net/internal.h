@@ -312,7 +312,7 @@ struct conn {
 	uint64_t rack_ts; /* the latest send time of a retransmission known delivered */
 	uint32_t rtx_tsval; /* our timestamp when the last probe or timeout fired */
 	/* receive-ring auto-tuning (tcp_in.c) */
-	uint32_t rcv_rtt_us, rcv_mark_seq;
+	uint32_t rcv_rtt_us, rcv_mark_seq, rcv_mark_unread;
 	uint64_t rcv_mark_ts;
 	/* timing */
 	uint32_t srtt_us, rttvar_us, rto_us, rtt_seq;

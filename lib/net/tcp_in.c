@@ -179,31 +179,37 @@ static bool ooo_add(struct conn *c, uint32_t s, uint32_t e)
 }
 
 /* Receive-ring auto-tuning (tcp_buf.c): once per round trip, when the
- * window is what limits the transfer while the application keeps up (at
- * most half the ring unread), the ring doubles. The window limits when the
- * peer delivered at least half the ring in order in the round trip, or,
- * under loss (holes hold back what is in order, and the data SACKed above
- * them takes room too), when its data reached the window's right edge.
- * Not while losses keep more than half of the out-of-order ranges busy: a
- * window twice as big brings about twice the holes, and data beyond what
- * the ranges can remember is dropped. The round
- * trip is ours when we send data, else the age of the timestamp the peer
- * echoes (at least 1 ms). */
+ * window is what limits the transfer while the application keeps up, the
+ * ring doubles. The window limits when the peer delivered at least half
+ * the ring in order in the round trip, or, under loss (holes hold back
+ * what is in order, and the data SACKed above them takes room too), when
+ * its data reached the window's right edge. The application keeps up when
+ * it read at least half the ring in the round trip (as Linux counts what
+ * is copied to the application; what is unread at the instant of the check
+ * says little when a burst of frames was just taken in). Not while losses
+ * keep more than a quarter of the out-of-order ranges busy: a window twice
+ * as big brings about twice the holes, and data beyond what the ranges can
+ * remember is dropped. The round trip is ours when we send data, else the
+ * age of the timestamp the peer echoes (at least 1 ms). */
 static void rcv_tune(struct cr_net *net, struct conn *c, uint64_t now)
 {
 	uint64_t rtt = c->srtt_us ? c->srtt_us : c->rcv_rtt_us;
+	uint32_t read;
 
 	if (rtt < 1000)
 		rtt = 1000;
 	if (now - c->rcv_mark_ts < rtt * 1000u)
 		return;
+	/* what the application read since the mark */
+	read = c->rcv_nxt - c->rcv_mark_seq + c->rcv_mark_unread - c->r_len;
 	if ((c->rcv_nxt - c->rcv_mark_seq >= c->rsize / 2 || c->rwin_filled) &&
-	    c->r_len <= c->rsize / 2 && c->ooo_peak <= TCP_OOO / 4)
+	    read >= c->rsize / 2 && c->ooo_peak <= TCP_OOO / 4)
 		cr_tcp_rbuf_grow(net->tcp, c);
 	c->ooo_peak = c->n_ooo;
 	c->rwin_filled = false;
 	c->rcv_mark_ts = now;
 	c->rcv_mark_seq = c->rcv_nxt;
+	c->rcv_mark_unread = c->r_len;
 }
 
 /* Data [seq, seq+len) within the window: store it. Returns true when it
