@@ -51,7 +51,7 @@ static size_t payload(uint32_t seq, uint8_t *buf)
 static int open_side(struct side *s, cr_netif *n, uint8_t host, uint16_t port)
 {
 	struct cr_net_config cfg = {
-	    {cr_ipaddr_v4(10, 9, 0, host), 24}, cr_ipaddr_v4(0, 0, 0, 0), 0, 0};
+	    {cr_ipaddr_v4(10, 9, 0, host), 24}, cr_ipaddr_v4(0, 0, 0, 0), 0, 0, 0};
 	cr_sockaddr local = {cr_ipaddr_any(CR_AF_INET4), port};
 	int rc = cr_net_stack_open(&s->stack, n, &cfg);
 	if (rc < 0)
