@@ -191,6 +191,7 @@ void cr_net_tcp_tick(struct cr_net *net, uint64_t now);
 #define TCP_SACKED 64 /* peer SACK ranges remembered (the scoreboard) */
 #define TCP_RTXQ 64 /* retransmissions in flight remembered during SACK recovery */
 #define TCP_DUPTHRESH 3
+#define TCP_COMP_SACK_MAX 44 /* out-of-order segments one ACK may answer (as Linux) */
 #define TCP_RTO_INIT_US 1000000u
 #define TCP_RTO_MIN_US 200000u
 #define TCP_RTO_MAX_US 60000000u
@@ -303,6 +304,10 @@ struct conn {
 	uint8_t ooo_last; /* the range the latest segment touched (first SACK block) */
 	uint8_t ooo_peak; /* the most ranges held since the last tuning mark */
 	bool rwin_filled; /* since that mark, data reached our window's edge */
+	/* SACK compression (tcp_in.c ooo_ack) */
+	uint32_t dup_rcv_nxt; /* the rcv_nxt of the duplicate ACKs counted */
+	uint8_t dupacks_out; /* duplicate ACKs sent at once for dup_rcv_nxt */
+	uint8_t comp_sacks; /* out-of-order segments whose ACK is held back */
 	struct range sacked[TCP_SACKED]; /* the peer's SACK blocks, sorted, disjoint */
 	/* SACK recovery (tcp_sack.c) */
 	struct rtx_rec rtxq[TCP_RTXQ]; /* sorted by s, disjoint */

@@ -276,6 +276,13 @@ static void bbr_round(struct conn *c, bool limited, uint64_t now)
 	uint32_t max = bw_max(b);
 
 	rate = dt ? (b->delivered - b->rnd_delivered) * 1000000000u / dt : 0;
+	/* once the pipe is full, a round may raise the estimate by half at
+	 * most (PROBE_BW finds more bandwidth a quarter at a time): a round
+	 * cut short while ACKs came bunched (SACK compression, an ACK train)
+	 * otherwise measures a rate no one sent at, which the max filter
+	 * would keep for 10 rounds */
+	if (b->full && max && rate > (uint64_t)max * 3 / 2)
+		rate = (uint64_t)max * 3 / 2;
 	if (rate > UINT32_MAX)
 		rate = UINT32_MAX;
 	limited = limited || b->rnd_limited;

@@ -212,25 +212,57 @@ static void rcv_tune(struct cr_net *net, struct conn *c, uint64_t now)
 	c->rcv_mark_unread = c->r_len;
 }
 
+/* The ACK for out-of-order data just stored. SACK compression (as Linux):
+ * the first TCP_DUPTHRESH duplicate ACKs for one rcv_nxt go at once (the
+ * sender's fast retransmit counts them), later ones are sent together
+ * within a twentieth of the round trip (at most 1 ms), or at the
+ * TCP_COMP_SACK_MAXth segment held back. During a loss episode that takes
+ * most of the ACKs a receiver sends off the path: each costs a frame, and
+ * a system call on a tap. */
+static void ooo_ack(struct cr_net *net, struct conn *c, uint64_t now)
+{
+	uint64_t rtt = c->srtt_us ? c->srtt_us : c->rcv_rtt_us, delay = CR_MS(1);
+
+	if (c->dup_rcv_nxt != c->rcv_nxt) {
+		c->dup_rcv_nxt = c->rcv_nxt;
+		c->dupacks_out = 0;
+	}
+	if (c->dupacks_out < TCP_DUPTHRESH || c->comp_sacks >= TCP_COMP_SACK_MAX) {
+		if (c->dupacks_out < TCP_DUPTHRESH)
+			c->dupacks_out++;
+		c->flags |= C_ACK_NOW;
+		return;
+	}
+	c->comp_sacks++;
+	if (rtt && rtt * 1000u / 20 < delay)
+		delay = rtt * 1000u / 20;
+	if (c->t_delack > now + delay)
+		tcp_timer_set(net->tcp, &c->t_delack, now + delay);
+}
+
 /* Data [seq, seq+len) within the window: store it. Returns true when it
- * advanced rcv_nxt. */
+ * advanced rcv_nxt; otherwise the ACK to send is decided here. */
 static bool data_in(struct cr_net *net, struct conn *c, uint32_t seq, const uint8_t *data,
                     uint32_t len, uint64_t now)
 {
 	uint32_t space = tcp_rcv_space(c), off = seq - c->rcv_nxt;
 	bool had_ooo = c->n_ooo > 0;
 
-	if (off >= space)
+	if (off >= space) {
+		c->flags |= C_ACK_NOW;
 		return false;
+	}
 	if (len > space - off)
 		len = space - off;
 	if (SEQ_GE(seq + len + c->rmss, c->rcv_adv))
 		c->rwin_filled = true;
 	if (off > 0) {
-		if (!ooo_add(c, seq, seq + len))
+		if (!ooo_add(c, seq, seq + len)) {
+			c->flags |= C_ACK_NOW;
 			return false;
+		}
 		rbuf_put(c, off, data, len);
-		c->flags |= C_ACK_NOW;
+		ooo_ack(net, c, now);
 		return false;
 	}
 	rbuf_put(c, 0, data, len);
@@ -534,12 +566,8 @@ void cr_net_tcp_input(struct cr_net *net, uint32_t src, uint32_t dst, const uint
 				if (ms < 60000)
 					c->rcv_rtt_us = ms * 1000u;
 			}
-			if (data_in(net, c, s, d, l, now)) {
-				if (c->flags & C_HELD)
-					tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
-			} else {
-				c->flags |= C_ACK_NOW;
-			}
+			if (data_in(net, c, s, d, l, now) && (c->flags & C_HELD))
+				tcp_notify(net, CR_NET_TCP_EV_CONN, c->id);
 		} else {
 			c->flags |= C_ACK_NOW; /* a duplicate: tell the peer where we are */
 		}

@@ -158,6 +158,7 @@ void cr_tcp_send_seg(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t 
 	cr_net_ip_header(net, ip, PROTO_TCP, c->rip, tlen);
 	if (flags & F_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
+		c->comp_sacks = 0; /* this ACK answers what was held back */
 		c->flags &= (uint16_t)~C_ACK_NOW;
 		c->t_delack = CR_FOREVER;
 	}

@@ -1623,7 +1623,8 @@ TEST(bbr_paces_what_ack_trains_release_reno_bursts_it)
 
 /* Five out-of-order ranges, then the second one grows: the SACK blocks are
  * that range, then the two most recently changed (RFC 2018 4), so a range
- * is reported in several ACKs whatever its place. */
+ * is reported in several ACKs whatever its place; after the third
+ * duplicate ACK the others are compressed (one per millisecond here). */
 TEST(sack_blocks_are_the_most_recent_ranges)
 {
 	static const uint8_t five[5] = "abcde";
@@ -1639,6 +1640,11 @@ TEST(sack_blocks_are_the_most_recent_ranges)
 		                 0,     {{0}}, five,  5};
 		peer(&a);
 	}
+	/* SACK compression: three duplicate ACKs at once, then the fourth and
+	 * fifth segments answered by one ACK within a millisecond */
+	CHECK_EQ(cap.n, 3);
+	tick_to(now + CR_MS(1));
+	CHECK_EQ(cap.n, 4);
 	s = last();
 	CHECK_EQ(s.ack, pseq);
 	CHECK_EQ(s.nsack, 3);
@@ -1648,6 +1654,9 @@ TEST(sack_blocks_are_the_most_recent_ranges)
 	a = (struct seg){pport, 80,   1000,  pseq + 25, oseq, F_ACK, 0,    -1,
 	                 false, true, ++pts, 1,         0,    {{0}}, five, 3};
 	peer(&a);
+	CHECK_EQ(cap.n, 4); /* held back too */
+	tick_to(now + CR_MS(1));
+	CHECK_EQ(cap.n, 5);
 	s = last();
 	CHECK_EQ(s.nsack, 3);
 	CHECK_EQ(s.sack[0][0], pseq + 20); /* [20, 28) grew */
