@@ -1667,6 +1667,45 @@ TEST(sack_blocks_are_the_most_recent_ranges)
 	teardown();
 }
 
+/* A receiver's FIN lost at the end of a transfer in which it sent no
+ * data (so it has no RTT of its own): it goes again after the initial RTO,
+ * about a second, not after the 60 s maximum. */
+TEST(receivers_lost_fin_is_sent_again)
+{
+	char buf[64];
+	int id, k, fins = 0;
+	uint64_t t0;
+
+	struct seg a;
+
+	setup();
+	id = open_passive(NULL, true, 1000);
+	for (k = 0; k < 4; k++)
+		psend(F_ACK, "0123456789", 10, 1000);
+	/* the last data and the FIN before a hole is filled */
+	a = (struct seg){pport, 80,    1000, pseq + 10, oseq,  F_ACK | F_FIN,          0, -1, false,
+	                 true,  ++pts, 1,    0,         {{0}}, (const uint8_t *)"end", 3};
+	peer(&a);
+	tick_to(now + CR_MS(5));
+	psend(F_ACK, "0123456789", 10, 1000);
+	a.tsval = ++pts;
+	peer(&a); /* the FIN again */
+	pseq += 4;
+	while (cr_net_tcp_recv(net, id, buf, sizeof(buf), now) > 0)
+		;
+	cap.n = 0;
+	cr_net_tcp_close(net, id, now);
+	CHECK(last().flags & F_FIN); /* lost */
+	cap.n = 0;
+	t0 = now;
+	tick_to(now + CR_SEC(3));
+	for (k = 0; k < cap.n; k++)
+		fins += (out(k).flags & F_FIN) != 0;
+	CHECK(fins >= 1);
+	CHECK(now - t0 >= CR_SEC(3));
+	teardown();
+}
+
 int main(void)
 {
 	RUN(passive_open_negotiates_options);
@@ -1693,6 +1732,7 @@ int main(void)
 	RUN(delayed_ack_and_nagle);
 	RUN(half_close_and_time_wait);
 	RUN(passive_close);
+	RUN(receivers_lost_fin_is_sent_again);
 	RUN(close_with_unread_data_resets);
 	RUN(keepalive_probes_then_gives_up);
 	RUN(listener_close_resets_pending);
