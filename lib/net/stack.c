@@ -12,6 +12,13 @@
  *   fiber that uses the core also runs due timers when it releases it, and
  *   a fiber waiting for ARP wakes at the core's next deadline, so ARP
  *   retries happen even when no frame arrives.
+ * - The fiber "net-timer" sleeps until the core's next deadline and runs
+ *   the timers then. A timer that an application's call arms (the
+ *   retransmission of a FIN a close sent, a pacing deadline) may fall
+ *   before the deadline net-rx is already waiting for, and nothing else
+ *   may come to wake it: releasing the core wakes net-timer whenever the
+ *   core's next deadline moved earlier than its own. (Without it a lost
+ *   FIN at the end of a receive-only transfer went again a minute later.)
  * - The core is not reentrant and its output callback (cr_netif_write) may
  *   block the fiber briefly, so every use of the core holds a small
  *   cooperative lock (a flag and a wait queue).
@@ -49,7 +56,23 @@ void cr_net_stack_unlock(struct net_stack *s)
 	if (cr_net_next_deadline(s->net) <= now)
 		cr_net_tick(s->net, now);
 	s->busy = false;
+	if (cr_net_next_deadline(s->net) < s->timer_at)
+		cr_waitq_wake_all(&s->timerq); /* an earlier timer: it sleeps again until then */
 	cr_waitq_wake_one(&s->lockq);
+}
+
+static int timer_fiber(void *arg)
+{
+	struct net_stack *s = arg;
+
+	for (;;) {
+		s->timer_at = cr_net_next_deadline(s->net);
+		cr_waitq_wait(&s->timerq, s->timer_at);
+		s->timer_at = CR_FOREVER; /* awake: no need to wake it */
+		cr_net_stack_lock(s);
+		cr_net_stack_unlock(s); /* runs due timers */
+	}
+	return 0;
 }
 
 static int out_frame_meta(void *ctx, const void *frame, size_t len,
@@ -299,6 +322,7 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 	cr_waitq_init(&s->lockq);
 	cr_waitq_init(&s->arpq);
 	cr_waitq_init(&s->boundq);
+	cr_waitq_init(&s->timerq);
 	if (dhcp)
 		cr_net_stack_dhcp_init(s, cfg, info.mac);
 	r = s->dhcp_sock < 0 ? s->dhcp_sock
@@ -324,6 +348,8 @@ int cr_net_stack_open(cr_stack **out, cr_netif *netif, const struct cr_net_confi
 		cr_net_start(s->net, cr_time_monotonic_ns());
 		cr_net_stack_unlock(s);
 	}
+	if (cr_fiber_spawn(NULL, "net-timer", timer_fiber, s, RX_FIBER_STACK) < 0)
+		cr_log("net: no timer fiber (out of memory): timers run when frames come");
 	cr_sched_at_exit_drain(exit_drain, s);
 	*out = &s->base;
 	return 0;

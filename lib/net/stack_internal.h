@@ -54,6 +54,8 @@ struct net_stack {
 	int dhcp_sock; /* core socket on port 68 */
 	uint32_t static_gw; /* the configured gateway, used when the lease names no router */
 	cr_waitq boundq; /* cr_net_stack_open waits here for the first lease */
+	cr_waitq timerq; /* the timer fiber sleeps here until timer_at */
+	uint64_t timer_at; /* when it wakes (0: there is no timer fiber) */
 	struct cr_dhcp dhcp;
 	uint8_t dhcp_buf[DHCP_BUF];
 };

@@ -884,6 +884,7 @@ struct fake_netif {
 	size_t qlen[QLEN];
 	int head, count;
 	cr_waitq rq;
+	int drop_fins; /* TCP segments with FIN written here to drop */
 };
 
 static cr_ssize_t fake_read(cr_netif *n, void *buf, size_t len, uint64_t timeout_ns)
@@ -906,9 +907,15 @@ static cr_ssize_t fake_read(cr_netif *n, void *buf, size_t len, uint64_t timeout
 static int fake_write(cr_netif *n, const void *frame_, size_t len)
 {
 	struct fake_netif *f = (struct fake_netif *)n, *p = f->peer;
+	const uint8_t *fr = frame_;
 	int slot;
 	if (len < 14 || len > MTU + 14)
 		return -EINVAL;
+	if (f->drop_fins > 0 && len >= 14 + 20 + 20 && fr[12] == 8 && fr[13] == 0 &&
+	    fr[14 + 9] == 6 && (fr[14 + 4 * (fr[14] & 15) + 13] & 1)) {
+		f->drop_fins--;
+		return 0; /* lost */
+	}
 	if (p->count == QLEN)
 		return 0; /* dropped, like a full link */
 	slot = (p->head + p->count) % QLEN;
@@ -1229,6 +1236,26 @@ static int stack_main(void *arg)
 		CHECK_EQ(cr_flow_read(fb, buf, sizeof(buf)), 0);
 		cr_flow_close(fb);
 		CHECK_EQ(cr_flow_read(fa, buf, sizeof(buf)), 0);
+		cr_flow_close(fa);
+		/* a receiver's FIN lost: it goes again at its retransmission
+		 * timeout (about a second), though no frame comes to wake the
+		 * stack's receive fiber (it went a minute later before) */
+		CHECK_EQ(cr_tcp_connect(stack_a, &tr, CR_SEC(5), &fa), 0);
+		CHECK_EQ(cr_tcp_accept(l, CR_SEC(5), &fb, NULL), 0);
+		CHECK_EQ(cr_flow_write(fa, "last", 4), 4);
+		CHECK_EQ(cr_flow_shutdown(fa, CR_SHUT_WR), 0);
+		CHECK_EQ(cr_flow_read(fb, buf, sizeof(buf)), 4);
+		CHECK_EQ(cr_flow_read(fb, buf, sizeof(buf)), 0);
+		/* every frame exchanged and every timer run: B's receive fiber
+		 * now waits with no deadline */
+		cr_time_sleep_ns(CR_MS(1500));
+		link_b.drop_fins = 1;
+		t0 = cr_time_monotonic_ns();
+		cr_flow_close(fb);
+		CHECK_EQ(cr_flow_set_timeout(fa, CR_SEC(10)), 0);
+		CHECK_EQ(cr_flow_read(fa, buf, sizeof(buf)), 0); /* the FIN, again */
+		CHECK_EQ(link_b.drop_fins, 0);
+		CHECK(cr_time_monotonic_ns() - t0 < CR_SEC(5));
 		cr_flow_close(fa);
 		cr_tcp_listener_close(l);
 	}

@@ -1678,8 +1678,26 @@ TEST(receivers_lost_fin_is_sent_again)
 
 	struct seg a;
 
+	struct seg syn = {pport, 80,   65535, 5000, 0, F_SYN, 1460, 7,
+	                  true,  true, 0,     0,    0, {{0}}, NULL, 0};
+	int lid;
+
 	setup();
-	id = open_passive(NULL, true, 1000);
+	/* the handshake, its SYN-ACK lost once */
+	lid = cr_net_tcp_listen(net, 0, 80, 16);
+	syn.tsval = pts;
+	use_ts = true;
+	pseq = 5000;
+	peer(&syn);
+	pseq++;
+	cap.n = 0;
+	tick_to(now + CR_MS(1100));
+	CHECK_EQ(cap.n, 1);
+	CHECK_EQ(out(0).flags, F_SYN | F_ACK);
+	oseq = out(0).seq + 1;
+	psend(F_ACK, NULL, 0, 1000);
+	id = cr_net_tcp_accept(net, lid, NULL, NULL);
+	CHECK(id >= 0);
 	for (k = 0; k < 4; k++)
 		psend(F_ACK, "0123456789", 10, 1000);
 	/* the last data and the FIN before a hole is filled */
