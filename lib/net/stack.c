@@ -28,7 +28,8 @@
  *
  * Memory bounds: one struct net_stack, a receive buffer of mtu + 14 bytes,
  * one struct net_udp per open socket (at most CR_NET_UDP_SOCKETS), the
- * core's bounds (core.h) and the stack of the rx fiber.
+ * core's bounds (core.h) and the stacks of the rx and timer fibers (32 KiB
+ * each).
  */
 #include <stdio.h>
 #include <stdlib.h>
