@@ -19,10 +19,14 @@
 #         and checks the echo (SHA-256): what the server received was intact
 # A row's figure is MB/s (10^6 bytes/s); "<x" means the run hit its time
 # limit (x = bytes moved / limit); "BAD" means the data was not intact.
-# The ratio is Cirage / Linux.
+# Each row is run --repeat times per stack (3 by default, 1 with --quick),
+# the stacks taking turns, and the figure is the median (BAD if any run
+# was not intact); the single figures follow the ratio. The ratio is
+# Cirage / Linux.
 #
 # Usage (root): bench/tcp-impaired.sh [--quick] [--bytes N] [--time S]
-#                 [--profiles "NAME ..."] [--seed S] [--linux-cc NAME] [--tcp-cc NAME] [--list]
+#                 [--profiles "NAME ..."] [--seed S] [--linux-cc NAME] [--tcp-cc NAME]
+#                 [--repeat N] [--list]
 #   --quick   four profiles, 8M transfers, no echo rows (for iteration)
 #   default   every profile, 64M transfers, rows recv, send and echo
 #   --time    limit of one transfer in seconds (default 90; 60 quick)
@@ -50,7 +54,7 @@ QUICK_PROFILES="clean loss1 loss5+delay5 mix2"
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-QUICK=0 BYTES='' LIMIT='' ONLY='' SEED=1 LCC='' CCC=''
+QUICK=0 BYTES='' LIMIT='' ONLY='' SEED=1 LCC='' CCC='' REPEAT=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -60,16 +64,20 @@ while [ $# -gt 0 ]; do
 	--seed) SEED=$2; shift ;;
 	--linux-cc) LCC=$2; shift ;;
 	--tcp-cc) CCC=$2; shift ;;
+	--repeat) REPEAT=$2; shift ;;
 	--list) printf '%s\n' "${PROFILES[@]}" | tr '|' ' '; exit 0 ;;
-	*) echo "usage: bench/tcp-impaired.sh [--quick] [--bytes N] [--time S] [--profiles \"NAME ...\"] [--seed S] [--linux-cc NAME] [--tcp-cc NAME] [--list]" >&2; exit 2 ;;
+	*) echo "usage: bench/tcp-impaired.sh [--quick] [--bytes N] [--time S] [--profiles \"NAME ...\"] [--seed S] [--linux-cc NAME] [--tcp-cc NAME] [--repeat N] [--list]" >&2; exit 2 ;;
 	esac
 	shift
 done
 if [ "$QUICK" = 1 ]; then
 	BYTES=${BYTES:-8M} LIMIT=${LIMIT:-60} ONLY=${ONLY:-$QUICK_PROFILES} ROWS="recv send"
+	REPEAT=${REPEAT:-1}
 else
 	BYTES=${BYTES:-64M} LIMIT=${LIMIT:-90} ROWS="recv send echo"
+	REPEAT=${REPEAT:-3}
 fi
+case "$REPEAT" in [1-9]) ;; *) echo "bench/tcp-impaired.sh: --repeat must be 1 to 9" >&2; exit 2 ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "bench/tcp-impaired.sh: needs root (network namespaces, taps)"; exit 1; }
 . scripts/deps.sh
 need_packages "${BUILD_PACKAGES[@]}" iproute2 ethtool
@@ -198,28 +206,38 @@ figure() {
 	stop_server
 }
 FAILED=0
-echo "TCP over an impaired link, one connection of $BYTES per row, at most ${LIMIT}s each; relay seed $SEED; Linux congestion control: $LCC; Cirage's: ${CCC:-bbr (default)}"
+echo "TCP over an impaired link, one connection of $BYTES per transfer, at most ${LIMIT}s each, median of $REPEAT per row; relay seed $SEED; Linux congestion control: $LCC; Cirage's: ${CCC:-bbr (default)}"
 echo "(loss/dup/reorder/corrupt in per mille of frames, delay in ms; each applies to both directions)"
 printf '%-16s %-5s %12s %12s %7s\n' profile row "Linux MB/s" "Cirage MB/s" ratio
+# median FIGURES...: the middle figure by value ("<x" counts as x), BAD if any is
+median() {
+	printf '%s\n' "$@" | awk '/BAD/ { bad = 1 } { v = $0; sub(/^</, "", v); print v, $0 }' |
+		sort -g | awk -v n=$# '{ a[NR] = $2 } /BAD/ { bad = 1 } END { print bad ? "BAD" : a[int((n + 1) / 2)] }'
+}
 declare -A L C
 for p in "${PROFILES[@]}"; do
 	name=${p%%|*}
 	if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
-	for kind in linux cirage; do
-		link "$kind" "$p"
-		for row in $ROWS; do
-			figure "$kind" "$row"
-			if [ "$kind" = linux ]; then L[$row]=$(cat "$T/fig"); else C[$row]=$(cat "$T/fig"); fi
+	for row in $ROWS; do L[$row]='' C[$row]=''; done
+	for i in $(seq "$REPEAT"); do
+		for kind in linux cirage; do
+			link "$kind" "$p"
+			for row in $ROWS; do
+				figure "$kind" "$row"
+				if [ "$kind" = linux ]; then L[$row]+=" $(cat "$T/fig")"; else C[$row]+=" $(cat "$T/fig")"; fi
+			done
+			stop_link
+			sed -n '/relaying/d; s/^lossylink: //p' "$T/link.$kind" | sed "s/^/  $name $kind: /" >>"$T/relay.log"
 		done
-		stop_link
-		sed -n '/relaying/d; s/^lossylink: //p' "$T/link.$kind" | sed "s/^/  $name $kind: /" >>"$T/relay.log"
 	done
 	for row in $ROWS; do
-		awk -v p="$name" -v r="$row" -v l="${L[$row]}" -v c="${C[$row]}" 'BEGIN {
+		# shellcheck disable=SC2086 # the figures are words
+		awk -v p="$name" -v r="$row" -v l="$(median ${L[$row]})" -v c="$(median ${C[$row]})" \
+			-v runs="$([ "$REPEAT" -gt 1 ] && echo "(${L[$row]# } | ${C[$row]# })")" 'BEGIN {
 			lv = l; cv = c; sub(/^</, "", lv); sub(/^</, "", cv)
 			ratio = (l == "BAD" || c == "BAD" || lv + 0 <= 0) ? "-" : sprintf("%.2f", cv / lv)
 			if (c ~ /^</ && ratio != "-") ratio = "<" ratio
-			printf "%-16s %-5s %12s %12s %7s\n", p, r, l, c, ratio }'
+			printf "%-16s %-5s %12s %12s %7s  %s\n", p, r, l, c, ratio, runs }'
 	done
 done
 echo "relay counters (frames per direction; U = the server's side, crtap1 = the client's):"
