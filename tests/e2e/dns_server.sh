@@ -223,6 +223,20 @@ dns_checks() {
 	expect after_battery NOERROR aa "$W A 192.0.2.80" www.example.com A
 }
 
+# serve_and_check NAME TENTHS: once the server $UK logs in $TEST_TMP/NAME.log
+# that it serves (within TENTHS tenths of a second), every check through
+# RUN, IP, ALLOW and DENY, then that it still runs
+serve_and_check() {
+	local name=$1 log=$TEST_TMP/$1.log
+	if wait_log "$log" 'dns-server: serving' "$UK" "$2"; then
+		pass "${name}_boots"
+		P=${name}_
+		dns_checks
+		if kill -0 "$UK" 2>/dev/null; then pass "${name}_still_running"
+		else fail "${name}_still_running" "$(tail -5 "$log" | tr '\n' ' ')"; fi
+	else fail "${name}_boots" "$(tr '\n' ' ' <"$log")"; fi
+}
+
 # ---- unix: the host's sockets, in a namespace of our own ----
 unix_part() {
 	if [ ! -x "$TEST_TMP/unix/_build/dns-server" ]; then
@@ -233,13 +247,8 @@ unix_part() {
 		ip netns exec "$NS1" "$TEST_TMP/unix/_build/dns-server" --axfr-allow=127.0.0.1 --tcp-idle=$IDLE \
 			--tcp-clients=$CLIENTS >"$TEST_TMP/unix.log" 2>&1 &
 		UK=$!
-		if wait_log "$TEST_TMP/unix.log" 'dns-server: serving' "$UK" 50; then
-			pass unix_boots
-			RUN=(ip netns exec "$NS1") IP=127.0.0.1 ALLOW=127.0.0.1 DENY=127.0.0.2 P=unix_
-			dns_checks
-			if kill -0 "$UK" 2>/dev/null; then pass unix_still_running
-			else fail unix_still_running "$(tail -5 "$TEST_TMP/unix.log" | tr '\n' ' ')"; fi
-		else fail unix_boots "$(tr '\n' ' ' <"$TEST_TMP/unix.log")"; fi
+		RUN=(ip netns exec "$NS1") IP=127.0.0.1 ALLOW=127.0.0.1 DENY=127.0.0.2
+		serve_and_check unix 50
 		uk_stop
 		# --zones: ORIGIN=FILE, and a bare FILE (its origin from its SOA)
 		ip netns exec "$NS1" "$TEST_TMP/unix/_build/dns-server" \
@@ -285,13 +294,8 @@ spt_part() {
 		ip netns exec "$NS2" "$TENDER" --mem=64 --net:net=crtap0 "$IMG" --ipv4=10.82.0.2/24 \
 			--axfr-allow=10.82.0.1 --tcp-idle=$IDLE --tcp-clients=$CLIENTS >"$TEST_TMP/spt.log" 2>&1 &
 		UK=$!
-		if wait_log "$TEST_TMP/spt.log" 'dns-server: serving' "$UK" 100; then
-			pass spt_boots
-			RUN=(ip netns exec "$NS2") IP=10.82.0.2 ALLOW=10.82.0.1 DENY=10.82.0.3 P=spt_
-			dns_checks
-			if kill -0 "$UK" 2>/dev/null; then pass spt_still_running
-			else fail spt_still_running "$(tail -5 "$TEST_TMP/spt.log" | tr '\n' ' ')"; fi
-		else fail spt_boots "$(tr '\n' ' ' <"$TEST_TMP/spt.log")"; fi
+		RUN=(ip netns exec "$NS2") IP=10.82.0.2 ALLOW=10.82.0.1 DENY=10.82.0.3
+		serve_and_check spt 100
 		uk_stop
 		# a bad zone compiled in stops the boot too
 		d=$TEST_TMP/sptbad
