@@ -361,14 +361,12 @@ static void bbr_ack(struct conn *c, uint32_t acked, uint64_t now)
 		b->cycle = (uint8_t)(2 + b->rounds % (BBR_CYCLE - 2)); /* not into a probe */
 		b->cycle_stamp = now;
 	}
-	if (b->mode == BBR_PROBE_BW && b->min_rtt_us != UINT32_MAX &&
-	    now - b->cycle_stamp > (uint64_t)b->min_rtt_us * 1000u) {
-		/* the next phase after a minimum RTT; the draining phase ends
-		 * early once the queue the probe built is gone */
-		b->cycle = (uint8_t)((b->cycle + 1) % BBR_CYCLE);
-		b->cycle_stamp = now;
-	} else if (b->mode == BBR_PROBE_BW && cycle_gain[b->cycle] < 100 &&
-	           in_flight(c) <= bbr_target(c, 100)) {
+	/* the next phase after a minimum RTT; the draining phase ends early
+	 * once the queue the probe built is gone */
+	if (b->mode == BBR_PROBE_BW &&
+	    ((b->min_rtt_us != UINT32_MAX &&
+	      now - b->cycle_stamp > (uint64_t)b->min_rtt_us * 1000u) ||
+	     (cycle_gain[b->cycle] < 100 && in_flight(c) <= bbr_target(c, 100)))) {
 		b->cycle = (uint8_t)((b->cycle + 1) % BBR_CYCLE);
 		b->cycle_stamp = now;
 	}
