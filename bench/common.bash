@@ -1,4 +1,13 @@
-# bench/common.bash - sourced by the boot benchmarks (bench/*-boot.sh).
+# bench/common.bash - sourced by the benchmarks: the boot table (bench/*-boot.sh)
+# and the network namespaces the network benchmarks set up.
+#
+# netns_veth NS_A ADDR_A NS_B ADDR_B
+#   Creates namespaces NS_A and NS_B (loopback up) joined by a veth pair,
+#   vA in NS_A and vB in NS_B, with ADDR_A and ADDR_B (address/prefix), up.
+# netns_tap NS DEV ADDR
+#   Creates namespace NS when it does not exist (loopback up) and a tap DEV
+#   in it with ADDR (address/prefix), up: the host side of a unikernel.
+#   The caller deletes the namespaces (its cleanup), which removes both.
 #
 # boot_table RUNS ROUNDS DIR ENTRY...
 #   ENTRY is "LABEL|SIZE|CMD ARGS..." (arguments without spaces). Runs every
@@ -36,4 +45,27 @@ boot_table() {
 			"$(sed 's/.*maxrss_kb=\([^ ]*\).*/\1/' "$dir/last.$i")" "$size" \
 			"$(sed 's/.*status=\([^ ]*\).*/\1/' "$dir/last.$i")"
 	done
+}
+
+netns_veth() {
+	local ns
+	for ns in "$1" "$3"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	ip link add vA netns "$1" type veth peer name vB netns "$3"
+	ip -n "$1" addr add "$2" dev vA
+	ip -n "$1" link set vA up
+	ip -n "$3" addr add "$4" dev vB
+	ip -n "$3" link set vB up
+}
+
+netns_tap() {
+	if ! ip netns list | grep -qw -- "$1"; then
+		ip netns add "$1"
+		ip -n "$1" link set lo up
+	fi
+	ip -n "$1" tuntap add dev "$2" mode tap
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$1" link set "$2" up
 }

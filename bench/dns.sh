@@ -40,6 +40,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/deps.sh
+. bench/common.bash
 need_packages "${BUILD_PACKAGES[@]}" iproute2 util-linux dnsperf nsd python3 python3-dnspython
 SECS=${1:-10}
 RUNS=${2:-3}
@@ -108,13 +109,8 @@ print("\n".join(out))
 PY
 
 # ---- namespaces: dnsperf in A -- veth -- NSD in B; dnsperf in U -- tap -- unikernel ----
-ip netns add "$A"; ip netns add "$B"; ip netns add "$U"
-for n in "$A" "$B" "$U"; do ip -n "$n" link set lo up; done
-ip link add vA netns "$A" type veth peer name vB netns "$B"
-ip -n "$A" addr add 10.76.0.1/24 dev vA; ip -n "$A" link set vA up
-ip -n "$B" addr add 10.76.0.2/24 dev vB; ip -n "$B" link set vB up
-ip -n "$U" tuntap add dev crtap0 mode tap
-ip -n "$U" addr add 10.75.0.1/24 dev crtap0; ip -n "$U" link set crtap0 up
+netns_veth "$A" 10.76.0.1/24 "$B" 10.76.0.2/24
+netns_tap "$U" crtap0 10.75.0.1/24
 
 # ---- NSD: the same zone files, one server process ----
 mkdir -p "$T/nsd"

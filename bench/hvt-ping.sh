@@ -9,6 +9,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/deps.sh
+. bench/common.bash
 need_packages "${BUILD_PACKAGES[@]}" iproute2 iputils-ping
 COUNT=${1:-50000}
 [ "$(id -u)" -eq 0 ] || { echo "bench/hvt-ping.sh: needs root (network namespaces, tap)"; exit 1; }
@@ -35,15 +36,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Linux <-> Linux over a veth pair
-ip netns add "$A"; ip netns add "$B"
-ip link add vA netns "$A" type veth peer name vB netns "$B"
-ip -n "$A" addr add 10.78.0.1/24 dev vA; ip -n "$A" link set vA up
-ip -n "$B" addr add 10.78.0.2/24 dev vB; ip -n "$B" link set vB up
+netns_veth "$A" 10.78.0.1/24 "$B" 10.78.0.2/24
 
 # Linux -> unikernel over a tap, one target after the other
-ip netns add "$U"
-ip -n "$U" tuntap add dev crtap0 mode tap
-ip -n "$U" addr add 10.77.0.1/24 dev crtap0; ip -n "$U" link set crtap0 up
+netns_tap "$U" crtap0 10.77.0.1/24
 for t in spt hvt; do
 	cp -r examples/udp-echo "$T/udp-echo-$t"
 	{ build/bin/cirage configure -t "$t" "$T/udp-echo-$t" && build/bin/cirage build "$T/udp-echo-$t"; } \

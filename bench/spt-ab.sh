@@ -15,6 +15,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/deps.sh
+. bench/common.bash
 need_packages "${BUILD_PACKAGES[@]}" iproute2 iputils-ping util-linux
 REV=${1:?usage: bench/spt-ab.sh REV [ROUNDS] [BYTES] [PINGS]}
 ROUNDS=${2:-5}
@@ -45,11 +46,7 @@ for side in rev tree; do
 	"$src/build/bin/cirage" build "$T/bulk-$side" >/dev/null
 done
 
-ip netns add "$U"
-ip -n "$U" link set lo up
-ip -n "$U" tuntap add dev crtap0 mode tap
-ip -n "$U" addr add 10.77.0.1/24 dev crtap0
-ip -n "$U" link set crtap0 up
+netns_tap "$U" crtap0 10.77.0.1/24
 TENDER=$ROOT/build/bin/cirage-spt
 BLAST=$ROOT/build/tests/tools/tcpblast
 

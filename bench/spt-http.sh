@@ -16,6 +16,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/deps.sh
+. bench/common.bash
 VIRTIO=${CIRAGE_BENCH_VIRTIO:-}
 need_packages "${BUILD_PACKAGES[@]}" iproute2 wrk nginx-light util-linux ${VIRTIO:+qemu-system-x86}
 SECS=${1:-10}
@@ -62,11 +63,7 @@ if [ -n "$VIRTIO" ]; then
 fi
 
 # nginx <- wrk over a veth pair: wrk in A, nginx in B
-ip netns add "$A"; ip netns add "$B"
-ip -n "$A" link set lo up; ip -n "$B" link set lo up
-ip link add vA netns "$A" type veth peer name vB netns "$B"
-ip -n "$A" addr add 10.78.0.1/24 dev vA; ip -n "$A" link set vA up
-ip -n "$B" addr add 10.78.0.2/24 dev vB; ip -n "$B" link set vB up
+netns_veth "$A" 10.78.0.1/24 "$B" 10.78.0.2/24
 cat >"$T/nginx.conf" <<CONF
 worker_processes 1;
 worker_cpu_affinity 01;
@@ -85,9 +82,7 @@ http {
 }
 CONF
 # wrk <- unikernel over a tap: wrk in U
-ip netns add "$U"; ip -n "$U" link set lo up
-ip -n "$U" tuntap add dev crtap0 mode tap
-ip -n "$U" addr add 10.77.0.1/24 dev crtap0; ip -n "$U" link set crtap0 up
+netns_tap "$U" crtap0 10.77.0.1/24
 
 uk_start() { # MEM [KEYS...]: the unikernel on CPU 0; 0 when it serves
 	local mem=$1
@@ -116,9 +111,7 @@ load() {
 
 # wrk <- the virtio unikernel in QEMU over a tap: wrk in V
 if [ -n "$VIRTIO" ]; then
-	ip netns add "$V"; ip -n "$V" link set lo up
-	ip -n "$V" tuntap add dev crtap1 mode tap
-	ip -n "$V" addr add 10.79.0.1/24 dev crtap1; ip -n "$V" link set crtap1 up
+	netns_tap "$V" crtap1 10.79.0.1/24
 	# shellcheck disable=SC2086 # $vcpu: empty or two words
 	ip netns exec "$V" taskset -c 0 timeout $((SECS * 4 + 120)) qemu-system-x86_64 -M microvm -accel $vaccel $vcpu \
 		-m 64 -nodefaults -no-user-config -nographic -no-reboot -serial stdio \

@@ -15,6 +15,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/deps.sh
+. bench/common.bash
 need_packages "${BUILD_PACKAGES[@]}" iproute2
 BYTES=${1:-256M}
 SECS=${2:-10}
@@ -36,15 +37,9 @@ trap cleanup EXIT
 BLAST=$ROOT/build/tests/tools/tcpblast
 
 # Linux <-> Linux over a veth pair: client in A, server in B
-ip netns add "$A"; ip netns add "$B"
-ip -n "$A" link set lo up; ip -n "$B" link set lo up
-ip link add vA netns "$A" type veth peer name vB netns "$B"
-ip -n "$A" addr add 10.78.0.1/24 dev vA; ip -n "$A" link set vA up
-ip -n "$B" addr add 10.78.0.2/24 dev vB; ip -n "$B" link set vB up
+netns_veth "$A" 10.78.0.1/24 "$B" 10.78.0.2/24
 # client in U, the unikernel on the tap
-ip netns add "$U"; ip -n "$U" link set lo up
-ip -n "$U" tuntap add dev crtap0 mode tap
-ip -n "$U" addr add 10.77.0.1/24 dev crtap0; ip -n "$U" link set crtap0 up
+netns_tap "$U" crtap0 10.77.0.1/24
 for ns in "$A" "$U"; do ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"; done
 
 for t in unix spt; do

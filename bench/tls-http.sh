@@ -36,6 +36,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/deps.sh
+. bench/common.bash
 SECS=${1:-5}
 if ! [[ "$SECS" =~ ^[0-9]+$ ]] || [ "$SECS" -lt 1 ] || [ "$SECS" -gt 120 ]; then
 	echo "bench/tls-http.sh: SECONDS must be a whole number from 1 to 120" >&2
@@ -140,13 +141,8 @@ build_app() {
 # the namespaces: clients of nginx in A, nginx in B (a veth pair); the
 # unikernel's tap and its clients in U. Clients open many short
 # connections: the whole port range, TIME_WAIT reused.
-ip netns add "$A"; ip netns add "$B"; ip netns add "$U"
-for n in "$A" "$B" "$U"; do ip -n "$n" link set lo up; done
-ip link add vA netns "$A" type veth peer name vB netns "$B"
-ip -n "$A" addr add 10.88.0.1/24 dev vA; ip -n "$A" link set vA up
-ip -n "$B" addr add "$NA"/24 dev vB; ip -n "$B" link set vB up
-ip -n "$U" tuntap add dev crtap0 mode tap
-ip -n "$U" addr add 10.87.0.1/24 dev crtap0; ip -n "$U" link set crtap0 up
+netns_veth "$A" 10.88.0.1/24 "$B" "$NA"/24
+netns_tap "$U" crtap0 10.87.0.1/24
 for n in "$A" "$U"; do
 	ip netns exec "$n" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 done

@@ -21,6 +21,13 @@ start = "x_start"
 [devices]
 dns = { kind = "resolver" }'
 
+# A manifest of app x whose [devices] are the arguments, one line each (the
+# first device on line 4, where the error cases below expect it).
+manifest_of() {
+	printf 'name = "x"\nstart = "x_start"\n[devices]\n'
+	printf '%s\n' "$@"
+}
+
 # ---- the default on each target ----
 d=$(new_app resolver_default "$RES_SRC" <<<"$MANIFEST")
 for t in spt hvt virtio; do
@@ -64,13 +71,7 @@ d=$(new_app resolver_over_net '#include "cirage_app.h"
 int x_start(cr_stack *net, cr_resolver *dns)
 {
 	return 0;
-}' <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-net = { kind = "stack" }
-dns = { kind = "resolver" }
-EOF
+}' < <(manifest_of 'net = { kind = "stack" }' 'dns = { kind = "resolver" }')
 )
 out=$("$CIRAGE" configure -t spt "$d" 2>&1)
 rc=$?
@@ -103,14 +104,8 @@ int x_start(cr_resolver *dns)
 	}
 	return 0;
 }'
-d=$(new_app resolver_unix_dns "$UNIX_SRC" <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-dns = { kind = "resolver", impl = "dns" }
-[keys]
-names = { type = "string", default = "", doc = "names to resolve, comma-separated" }
-EOF
+d=$(new_app resolver_unix_dns "$UNIX_SRC" < <(manifest_of 'dns = { kind = "resolver", impl = "dns" }' \
+	'[keys]' 'names = { type = "string", default = "", doc = "names to resolve, comma-separated" }')
 )
 out=$("$CIRAGE" configure -t unix "$d" 2>&1)
 rc=$?
@@ -161,28 +156,13 @@ fi
 
 # ---- errors ----
 expect_error resolver_impl_unknown 4 "device 'dns': no resolver implementation 'dsn' on unix" "did you mean 'dns'?" \
-	--src "$RES_SRC" <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-dns = { kind = "resolver", impl = "dsn" }
-EOF
+	--src "$RES_SRC" < <(manifest_of 'dns = { kind = "resolver", impl = "dsn" }')
 
 expect_error resolver_impl_other_kind 4 "device 'dns': no resolver implementation 'direct' on spt" \
-	--args "-t spt" --src "$RES_SRC" <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-dns = { kind = "resolver", impl = "direct" }
-EOF
+	--args "-t spt" --src "$RES_SRC" < <(manifest_of 'dns = { kind = "resolver", impl = "direct" }')
 
 expect_error resolver_host_not_on_spt 4 "device 'dns': no resolver implementation 'host' on spt" \
-	--args "-t spt" --src "$RES_SRC" <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-dns = { kind = "resolver", impl = "host" }
-EOF
+	--args "-t spt" --src "$RES_SRC" < <(manifest_of 'dns = { kind = "resolver", impl = "host" }')
 
 expect_error resolver_two_stacks 6 "device 'dns' (resolver 'dns') needs a stack device" \
 	'there are several (a, b): choose one with stack = "NAME"' --src '#include "cirage_app.h"
@@ -190,14 +170,7 @@ expect_error resolver_two_stacks 6 "device 'dns' (resolver 'dns') needs a stack 
 int x_start(cr_stack *a, cr_stack *b, cr_resolver *dns)
 {
 	return 0;
-}' <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-a   = { kind = "stack" }
-b   = { kind = "stack" }
-dns = { kind = "resolver", impl = "dns" }
-EOF
+}' < <(manifest_of 'a   = { kind = "stack" }' 'b   = { kind = "stack" }' 'dns = { kind = "resolver", impl = "dns" }')
 
 # an option of the stack: taken by the implied one, refused beside the
 # manifest's own
@@ -207,31 +180,14 @@ expect_error resolver_stack_option_goes_to_net 5 "option 'tap' of device 'dns' b
 int x_start(cr_stack *net, cr_resolver *dns)
 {
 	return 0;
-}' <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-net = { kind = "stack" }
-dns = { kind = "resolver", tap = "tap0" }
-EOF
-d=$(new_app resolver_implied_tap "$RES_SRC" <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-dns = { kind = "resolver", tap = "tap0" }
-EOF
-)
+}' < <(manifest_of 'net = { kind = "stack" }' 'dns = { kind = "resolver", tap = "tap0" }')
+d=$(new_app resolver_implied_tap "$RES_SRC" < <(manifest_of 'dns = { kind = "resolver", tap = "tap0" }'))
 desc=$( ("$CIRAGE" configure -t hvt "$d" >/dev/null && "$CIRAGE" describe "$d") 2>&1)
 if grep -qF 'dns.stack.netif: netif over tender' <<<"$desc" && grep -qF 'tap = "tap0"' <<<"$desc"; then
 	pass resolver_implied_stack_takes_tap
 else fail resolver_implied_stack_takes_tap "$desc"; fi
 
-expect_error resolver_stack_wrong_kind 4 "must name a stack device" --args "-t spt" --src "$RES_SRC" <<'EOF'
-name = "x"
-start = "x_start"
-[devices]
-dns = { kind = "resolver", stack = "dns" }
-EOF
+expect_error resolver_stack_wrong_kind 4 "must name a stack device" --args "-t spt" --src "$RES_SRC" < <(manifest_of 'dns = { kind = "resolver", stack = "dns" }')
 
 # ---- a spt image with a resolver links (when the spt library is built) ----
 if [ -f "$ROOT/build/spt/libcirage.a" ]; then
