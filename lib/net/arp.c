@@ -170,6 +170,22 @@ int cr_net_resolve(struct cr_net *net, uint32_t dst, uint64_t now_ns)
 	return -EAGAIN;
 }
 
+void cr_net_arp_reprobe(struct cr_net *net, uint32_t dst, uint64_t now)
+{
+	uint32_t hop = 0;
+	struct arp_entry *e;
+
+	if (cr_net_route(net, dst, &hop) < 0 || cr_net_is_bcast(net, hop))
+		return;
+	e = cr_net_arp_find(net, hop);
+	if (!e || e->state != ARP_RESOLVED)
+		return; /* unknown or being resolved: nothing cached to doubt */
+	if (e->asked && now < e->asked + CR_NET_ARP_RETRY)
+		return; /* asked again lately: its reply may be on the way */
+	e->asked = now;
+	arp_request(net, hop);
+}
+
 /* ---- timers ------------------------------------------------------------------- */
 
 uint64_t cr_net_arp_deadline(const struct cr_net *net)

@@ -132,6 +132,12 @@ int cr_net_route(const struct cr_net *net, uint32_t dst, uint32_t *hop);
  * resolution failed recently; -ENETUNREACH no route. */
 int cr_net_resolve(struct cr_net *net, uint32_t dst, uint64_t now_ns);
 
+/* A transport timed out towards dst (TCP's retransmission timer calls it):
+ * ask again for the next hop's address by broadcast, keeping the cached one
+ * until a reply replaces it; at most once per CR_NET_ARP_RETRY for a hop.
+ * Nothing for an unknown or unresolved hop. */
+void cr_net_arp_reprobe(struct cr_net *net, uint32_t dst, uint64_t now_ns);
+
 /* UDP. bind: ip 0 = any (else must be ours: -EADDRNOTAVAIL), port 0 =
  * ephemeral. Returns a socket number >= 0, -EADDRINUSE or -EMFILE. */
 int cr_net_udp_bind(struct cr_net *net, uint32_t ip, uint16_t port);

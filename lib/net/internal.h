@@ -61,6 +61,7 @@ struct arp_entry {
 	uint8_t mac[6];
 	uint64_t deadline; /* retry, expiry or end of the failed hold */
 	uint64_t last_used;
+	uint64_t asked; /* resolved: when cr_net_arp_reprobe last asked again */
 	struct cr_pbuf_queue pending;
 };
 
@@ -488,8 +489,9 @@ void cr_tcp_enter_recovery(struct cr_net *net, struct conn *c, uint64_t now);
 
 /* tcp_sack.c: the SACK scoreboard and loss recovery (RFC 2018, RFC 6675,
  * with retransmissions' loss detected as RACK does, RFC 8985) */
-/* Merge the peer's SACK blocks into the scoreboard (a D-SACK is ignored). */
-void cr_tcp_sack_update(struct conn *c, const struct opts *o);
+/* Merge the peer's SACK blocks into the scoreboard (a D-SACK is ignored).
+ * Returns whether they SACKed data not SACKed before. */
+bool cr_tcp_sack_update(struct conn *c, const struct opts *o);
 /* Forget what snd_una has passed (scoreboard and retransmissions). */
 void cr_tcp_sack_trim(struct conn *c);
 uint32_t cr_tcp_sack_bytes(const struct conn *c);

@@ -161,7 +161,7 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 {
 	struct cr_tcp *t = net->tcp;
 	uint32_t wnd = (uint32_t)win << c->snd_ws;
-	bool dup = false, advanced = false;
+	bool dup = false, advanced = false, sacked_new = false;
 
 	if (SEQ_GT(ack, c->snd_max)) {
 		cr_tcp_challenge_ack(net, c, now);
@@ -172,7 +172,7 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		return false;
 	}
 	if (c->flags & C_SACK)
-		cr_tcp_sack_update(c, o);
+		sacked_new = cr_tcp_sack_update(c, o);
 	if (SEQ_GT(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
 		uint32_t data = min32(acked, c->s_len);
@@ -240,8 +240,11 @@ bool cr_tcp_ack_in(struct cr_net *net, struct conn *c, uint32_t seq, uint32_t ac
 		if (!advanced)
 			cr_tcp_cc_ack(c, 0, now); /* SACKed data is delivered too */
 		/* RFC 6675: recovery starts at three duplicate ACKs or once the
-		 * scoreboard shows the first segment lost */
-		if (dup && c->snd_wnd) /* not the answers to zero-window probes */
+		 * scoreboard shows the first segment lost. With SACK a duplicate
+		 * ACK counts only when it SACKs new data (RFC 6675's DupAck, as
+		 * Linux counts): an ACK the network duplicated, or one that
+		 * answered a duplicated segment, tells of no loss */
+		if (dup && sacked_new && c->snd_wnd) /* not zero-window probes' answers */
 			c->dupacks++;
 		if (c->flags & C_RECOVERY)
 			cr_tcp_rtxq_check(c, now);

@@ -21,9 +21,9 @@
 
 #include "internal.h"
 
-void cr_tcp_sack_update(struct conn *c, const struct opts *o)
+bool cr_tcp_sack_update(struct conn *c, const struct opts *o)
 {
-	uint32_t i, j;
+	uint32_t i, j, before = o->n_sack ? cr_tcp_sack_bytes(c) : 0;
 
 	for (i = 0; i < o->n_sack; i++) {
 		struct range r = o->sack[i];
@@ -57,6 +57,7 @@ void cr_tcp_sack_update(struct conn *c, const struct opts *o)
 		c->sacked[j] = r;
 		c->n_sacked++;
 	}
+	return o->n_sack && cr_tcp_sack_bytes(c) > before;
 }
 
 void cr_tcp_sack_trim(struct conn *c)

@@ -72,6 +72,7 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		}
 		if (c->backoff < 10)
 			c->backoff++;
+		cr_net_arp_reprobe(net, c->rip, now);
 		cr_tcp_send_syn(net, c, now);
 		if (c->err == -EHOSTUNREACH && c->state == CR_TCP_SYN_SENT) {
 			/* ARP gave up on the next hop: no point in waiting longer */
@@ -119,6 +120,7 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	}
 	if (c->backoff < 10)
 		c->backoff++;
+	cr_net_arp_reprobe(net, c->rip, now);
 	c->rtx_tsval = tcp_ts_now(net->tcp, now);
 	if (c->snd_wnd == 0 && c->s_len > 0) {
 		/* zero-window probe: the first unacknowledged byte. A peer that

@@ -351,6 +351,90 @@ TEST(arp_cache_bounded_lru)
 	cr_net_destroy(net);
 }
 
+/* A cached address that is wrong (a corrupted reply: ARP has no checksum,
+ * and a tap no frame check) must not hold a connection for the entry's
+ * lifetime: TCP's retransmission timeout asks again by broadcast, the
+ * reply replaces the address, and the next retransmission reaches the
+ * peer. Asked again at most once per CR_NET_ARP_RETRY. */
+TEST(arp_asked_again_when_tcp_times_out)
+{
+	struct cr_net *net = net_default();
+	static const uint8_t wrong[6] = {0, 0, 0, 0, 0, 1}; /* peer_mac, one bit flipped */
+	size_t n;
+	uint64_t t;
+	int id, i, syns = 0, asks = 0;
+
+	/* a request from the peer with its address corrupted: learned as is */
+	n = arp(frame, 1, bcast, peer_mac, PEER_IP, bcast, OUR_IP);
+	memcpy(frame + 22, wrong, 6);
+	cr_net_input(net, frame, n, 0);
+	CHECK_EQ(cap->n, 1); /* our reply, to the wrong address */
+	id = cr_net_tcp_connect(net, PEER_IP, 80, 0);
+	CHECK(id >= 0);
+	CHECK_EQ(cap->n, 2);
+	CHECK(memcmp(cap->f[1], wrong, 6) == 0);
+	CHECK_EQ(rd16(cap->f[1] + 12), 0x0800);
+	/* the SYN's timeout: a broadcast request for the peer, then the SYN
+	 * again (still to the cached address) */
+	t = cr_net_next_deadline(net);
+	CHECK(t >= CR_SEC(1) && t < CR_SEC(4));
+	cr_net_tick(net, t);
+	for (i = 2; i < cap->n; i++) {
+		if (rd16(cap->f[i] + 12) == 0x0806) {
+			asks++;
+			CHECK(memcmp(cap->f[i], bcast, 6) == 0);
+			CHECK_EQ(rd16(cap->f[i] + 20), 1);
+			CHECK_EQ(rd32(cap->f[i] + 38), PEER_IP);
+		} else {
+			syns++;
+		}
+	}
+	CHECK_EQ(asks, 1);
+	CHECK_EQ(syns, 1);
+	/* the real peer answers: its address replaces the wrong one */
+	n = arp(frame, 2, our_mac, peer_mac, PEER_IP, our_mac, OUR_IP);
+	cr_net_input(net, frame, n, t + CR_MS(1));
+	CHECK_EQ(cr_net_resolve(net, PEER_IP, t + CR_MS(1)), 0);
+	/* the next timeout: the SYN goes to the peer's real address */
+	i = cap->n;
+	t = cr_net_next_deadline(net);
+	cr_net_tick(net, t);
+	CHECK(cap->n > i);
+	for (asks = 0; i < cap->n; i++) {
+		if (rd16(cap->f[i] + 12) == 0x0806)
+			asks++;
+		else
+			CHECK(memcmp(cap->f[i], peer_mac, 6) == 0);
+	}
+	CHECK(asks <= 1);
+	cr_net_destroy(net);
+}
+
+TEST(arp_reprobe_rate_limited)
+{
+	struct cr_net *net = net_default();
+	size_t n = arp(frame, 1, bcast, peer_mac, PEER_IP, bcast, OUR_IP);
+
+	cr_net_input(net, frame, n, CR_SEC(10));
+	CHECK_EQ(cap->n, 1);
+	cr_net_arp_reprobe(net, PEER_IP, CR_SEC(11));
+	CHECK_EQ(cap->n, 2);
+	CHECK(memcmp(cap->f[1], bcast, 6) == 0);
+	/* asked just now: not again within CR_NET_ARP_RETRY */
+	cr_net_arp_reprobe(net, PEER_IP, CR_SEC(11) + CR_MS(500));
+	CHECK_EQ(cap->n, 2);
+	cr_net_arp_reprobe(net, PEER_IP, CR_SEC(12));
+	CHECK_EQ(cap->n, 3);
+	/* an address on another network: its gateway (the peer here) */
+	cr_net_arp_reprobe(net, IP(192, 168, 5, 5), CR_SEC(14));
+	CHECK_EQ(cap->n, 4);
+	CHECK_EQ(rd32(cap->f[3] + 38), PEER_IP);
+	/* unknown: nothing cached, nothing asked */
+	cr_net_arp_reprobe(net, HOST_IP, CR_SEC(20));
+	CHECK_EQ(cap->n, 4);
+	cr_net_destroy(net);
+}
+
 /* ---- ICMP echo ---- */
 
 static void check_ip_header(const uint8_t *ip, uint32_t src, uint32_t dst, uint8_t proto)
@@ -1309,6 +1393,8 @@ int main(void)
 	RUN(arp_retries_then_fails);
 	RUN(arp_pending_queue_bounded_and_flushed);
 	RUN(arp_cache_bounded_lru);
+	RUN(arp_asked_again_when_tcp_times_out);
+	RUN(arp_reprobe_rate_limited);
 	RUN(ping_reply);
 	RUN(ttl_one_accepted_reply_ttl_64);
 	RUN(ip_options_skipped);

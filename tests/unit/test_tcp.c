@@ -391,6 +391,24 @@ static int open_passive(int *lid_out, bool ts, uint16_t win)
 	return id;
 }
 
+/* A passive open whose SYN offers no window scaling nor timestamps, and
+ * SACK only when sack: the connection's id. */
+static int open_passive_plain(bool sack)
+{
+	struct seg syn = {pport, 80,    65535, 5000, 0, F_SYN, 1460, -1,
+	                  sack,  false, 0,     0,    0, {{0}}, NULL, 0};
+	int lid = cr_net_tcp_listen(net, 0, 80, 4), id;
+
+	peer(&syn);
+	oseq = out(0).seq + 1;
+	pseq = 5001;
+	psend(F_ACK, NULL, 0, 65535);
+	id = cr_net_tcp_accept(net, lid, NULL, NULL);
+	CHECK(id >= 0);
+	cap.n = 0;
+	return id;
+}
+
 TEST(passive_open_negotiates_options)
 {
 	struct seg syn = {pport, 80,   65535, 7000, 0, F_SYN, 1400, 7,
@@ -891,6 +909,7 @@ TEST(tail_loss_probe_before_the_timeout)
 	teardown();
 }
 
+/* Without SACK (RFC 5681, 6582): three duplicate ACKs are a loss. */
 TEST(fast_retransmit_on_three_dupacks)
 {
 	static uint8_t big[10 * 1460];
@@ -898,7 +917,7 @@ TEST(fast_retransmit_on_three_dupacks)
 	int id, n, i;
 
 	setup();
-	id = open_passive(NULL, false, 65535);
+	id = open_passive_plain(false);
 	for (i = 0; i < (int)sizeof(big); i++)
 		big[i] = (uint8_t)i;
 	CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), sizeof(big));
@@ -914,6 +933,40 @@ TEST(fast_retransmit_on_three_dupacks)
 	teardown();
 }
 
+/* With SACK a duplicate ACK counts only when it SACKs new data (RFC 6675's
+ * DupAck): ACKs the network duplicated tell of no loss, and once made
+ * three of them a spurious retransmission (seen in the simulation: a
+ * link duplicating 3 % of frames, no loss, 1,175 retransmissions). */
+TEST(sack_dupacks_count_only_with_new_sacks)
+{
+	static uint8_t big[10 * 1460];
+	struct seg a = {pport, 80,    65535, 0, 0, F_ACK, 0,    -1,
+	                false, false, 0,     0, 0, {{0}}, NULL, 0};
+	int id, n, i;
+
+	setup();
+	id = open_passive(NULL, false, 65535); /* SACK permitted */
+	CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), sizeof(big));
+	CHECK_EQ(cap.n, 10);
+	n = cap.n;
+	for (i = 0; i < 5; i++)
+		psend(F_ACK, NULL, 0, 65535); /* the same ACK, five times */
+	CHECK_EQ(cap.n, n);
+	/* three ACKs, each SACKing one more segment: the first is lost */
+	a.seq = pseq;
+	a.ack = oseq;
+	a.nsack = 1;
+	a.sack[0][0] = oseq + 1460;
+	for (i = 2; i <= 4; i++) {
+		a.sack[0][1] = oseq + (uint32_t)i * 1460;
+		peer(&a);
+	}
+	CHECK(cap.n > n);
+	CHECK_EQ(out(n).seq, oseq);
+	CHECK_EQ(out(n).dlen, 1460);
+	teardown();
+}
+
 TEST(sack_holes_are_retransmitted)
 {
 	static uint8_t big[10 * 1460];
@@ -922,22 +975,7 @@ TEST(sack_holes_are_retransmitted)
 	bool hole2 = false;
 
 	setup();
-	id = open_passive(NULL, false, 65535);
-	/* SACK needs the option in the SYN: reopen with it */
-	teardown();
-	setup();
-	{
-		struct seg syn = {pport, 80,    65535, 5000, 0, F_SYN, 1460, -1,
-		                  true,  false, 0,     0,    0, {{0}}, NULL, 0};
-		int lid = cr_net_tcp_listen(net, 0, 80, 4);
-		peer(&syn);
-		oseq = out(0).seq + 1;
-		pseq = 5001;
-		psend(F_ACK, NULL, 0, 65535);
-		id = cr_net_tcp_accept(net, lid, NULL, NULL);
-		CHECK(id >= 0);
-	}
-	cap.n = 0;
+	id = open_passive_plain(true);
 	CHECK_EQ(cr_net_tcp_send(net, id, big, sizeof(big), now), sizeof(big));
 	CHECK_EQ(cap.n, 10);
 	n = cap.n;
@@ -1746,6 +1784,7 @@ int main(void)
 	RUN(retransmission_backoff_then_timeout);
 	RUN(tail_loss_probe_before_the_timeout);
 	RUN(fast_retransmit_on_three_dupacks);
+	RUN(sack_dupacks_count_only_with_new_sacks);
 	RUN(sack_holes_are_retransmitted);
 	RUN(zero_window_probe_and_reopen);
 	RUN(zero_window_forever_gives_up);

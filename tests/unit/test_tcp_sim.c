@@ -48,7 +48,12 @@
  * last events on failure; CR_TCP_SIM_VERBOSE=1 (with CR_TCP_SIM_SEED)
  * prints every event as it happens; CR_TCP_SIM_KEEP_GOING=1 lets the
  * random groups run every seed and report each failing one;
- * CR_TCP_SIM_LIST=1 prints every run's virtual duration and bound.
+ * CR_TCP_SIM_LIST=1 prints every run's virtual duration and bound;
+ * CR_TCP_SIM_SPREAD=k runs each throughput profile with BBR over k seeds
+ * (the profile's own, then + 1000, + 2000...) and prints each ratio with the
+ * lowest and the median, asserting nothing: how much one transfer varies
+ * with the loss pattern (CR_TCP_SIM_SPREAD_ONLY=text: the profiles whose
+ * name contains text; CR_TCP_SIM_SPREAD_FROM=j starts at the seed + 1000 j).
  */
 #include <malloc.h>
 #include <stdarg.h>
@@ -2224,8 +2229,54 @@ static bool tput_run(const struct tput *p, uint64_t seed, uint8_t cc, struct res
 	return true;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* CR_TCP_SIM_SPREAD: each profile over k loss patterns (see the top) */
+static void tput_spread(unsigned k)
+{
+	const char *only = getenv("CR_TCP_SIM_SPREAD_ONLY"),
+	           *from = getenv("CR_TCP_SIM_SPREAD_FROM");
+	unsigned first = from ? (unsigned)strtoul(from, NULL, 10) : 0;
+	double ratios[200];
+
+	if (k > CR_ARRAY_SIZE(ratios))
+		k = CR_ARRAY_SIZE(ratios);
+	for (size_t i = 0; i < CR_ARRAY_SIZE(tput_profiles); i++) {
+		const struct tput *p = &tput_profiles[i];
+		struct result r;
+		if (only && !strstr(p->name, only))
+			continue;
+		for (unsigned j = 0; j < k; j++) {
+			uint64_t seed = 11000000 + i + 1000u * (first + j);
+			if (!tput_run(p, seed, CR_NET_TCP_CC_BBR, &r, &ratios[j]))
+				ratios[j] = 0;
+			printf("  spread %s seed %llu: %.3f (%llu retransmits, %llu queue drops, "
+			       "%.2f BDP)\n",
+			       p->name, (unsigned long long)seed, ratios[j],
+			       (unsigned long long)r.retransmits,
+			       (unsigned long long)r.dropped_queue,
+			       (double)r.max_flight / (double)(TPUT_RATE * p->rtt_ms / 1000));
+			fflush(stdout);
+		}
+		qsort(ratios, k, sizeof(ratios[0]), cmp_double);
+		printf("spread %s: lowest %.3f, median %.3f, highest %.3f of the ideal over %u "
+		       "seeds\n",
+		       p->name, ratios[0], ratios[k / 2], ratios[k - 1], k);
+	}
+}
+
 TEST(throughput)
 {
+	const char *spread = getenv("CR_TCP_SIM_SPREAD");
+	if (spread) {
+		tput_spread(
+		    (unsigned)strtoul(spread, NULL, 10) ? (unsigned)strtoul(spread, NULL, 10) : 1);
+		return;
+	}
 	uint64_t n = CR_ARRAY_SIZE(tput_profiles), base = 11000000;
 	for (uint64_t i = 0; i < n; i++) {
 		const struct tput *p;
