@@ -140,6 +140,13 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 		if (SEQ_GT(c->snd_una + 1, c->snd_max))
 			c->snd_max = c->snd_una + 1;
 		cr_tcp_rtx_arm(net, c, now);
+		/* probes at most an eighth of the bound apart: the update
+		 * that reopens the window is not retransmitted, and with the
+		 * backoff's 60 s a lost one and a lost answer to the next
+		 * probe reached the bound (the simulation: a receiver paused
+		 * 53 s, its connection reset at 120 s) */
+		if (c->t_rtx > now + bound / 8)
+			tcp_timer_set(net->tcp, &c->t_rtx, now + bound / 8);
 		if (c->t_rtx > c->zw_since + bound)
 			tcp_timer_set(net->tcp, &c->t_rtx, c->zw_since + bound);
 		return;

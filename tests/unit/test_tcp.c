@@ -1046,7 +1046,7 @@ TEST(zero_window_probe_and_reopen)
 TEST(zero_window_forever_gives_up)
 {
 	static uint8_t data[3000];
-	uint64_t t0;
+	uint64_t t0, last_probe, gap;
 	uint32_t conns, buffered;
 	int id;
 
@@ -1058,17 +1058,26 @@ TEST(zero_window_forever_gives_up)
 		CHECK_EQ(cap.n, 0);
 		if (orphan)
 			cr_net_tcp_close(net, id, now);
-		t0 = now;
+		t0 = last_probe = now;
+		gap = 0;
 		/* the peer answers each probe with a zero window, forever */
 		while (now - t0 < CR_SEC(400)) {
 			int n = cap.n;
 			tick_to(now + CR_MS(500));
 			if (cap.n > n && (last().flags & F_RST))
 				break;
-			if (cap.n > n)
+			if (cap.n > n) {
+				if (now - last_probe > gap)
+					gap = now - last_probe;
+				last_probe = now;
 				psend(F_ACK, NULL, 0, 0);
+			}
 		}
 		CHECK_EQ(last().flags & F_RST, F_RST);
+		/* probes at most an eighth of the bound apart (plus this
+		 * loop's half-second steps): a lost window update is found
+		 * well before the bound */
+		CHECK(gap <= (orphan ? CR_SEC(30) : CR_SEC(120)) / 8 + CR_MS(500));
 		if (orphan) {
 			CHECK(now - t0 >= CR_SEC(30) && now - t0 < CR_SEC(40));
 			cr_net_tcp_count(net, &conns, &buffered);
