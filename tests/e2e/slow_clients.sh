@@ -47,9 +47,9 @@ flood_check() {
 	FL=$!
 	sleep 2 # the flood is past the server's 256 connections by now
 	for i in $(seq 20); do
-		code=$("${RUN[@]}" timeout 10 curl -s -o "$TEST_TMP/got" -w '%{http_code}' "http://$HOST:$PORT/")
+		code=$("${RUN[@]}" timeout 10 curl -sS -o "$TEST_TMP/got" -w '%{http_code}' "http://$HOST:$PORT/" 2>"$TEST_TMP/curl.err")
 		if [ "$code" = 200 ] && cmp -s "$TEST_TMP/got" "$SITE/index.html"; then ok=$((ok + 1))
-		else bad+="#$i: '$code' "; fi
+		else bad+="#$i: '$code' $(tr '\n' ' ' <"$TEST_TMP/curl.err")"; fi
 	done
 	if [ $ok -eq 20 ]; then pass ${P}curl_during_flood
 	else fail ${P}curl_during_flood "$ok of 20 GETs right: $bad"; fi
