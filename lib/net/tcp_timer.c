@@ -120,7 +120,6 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 	}
 	if (c->backoff < 10)
 		c->backoff++;
-	cr_net_arp_reprobe(net, c->rip, now);
 	c->rtx_tsval = tcp_ts_now(net->tcp, now);
 	if (c->snd_wnd == 0 && c->s_len > 0) {
 		/* zero-window probe: the first unacknowledged byte. A peer that
@@ -151,6 +150,8 @@ static void rtx_timeout(struct cr_net *net, struct conn *c, uint64_t now)
 			tcp_timer_set(net->tcp, &c->t_rtx, c->zw_since + bound);
 		return;
 	}
+	/* data unanswered (a zero-window probe's answer shows the hop works) */
+	cr_net_arp_reprobe(net, c->rip, now);
 	if (c->flags & C_SACK) {
 		/* a timeout with SACK: every hole sent before it is lost; they
 		 * go out again in slow start from one segment, SACKed data is
