@@ -23,10 +23,12 @@
 
 bool cr_tcp_sack_update(struct conn *c, const struct opts *o)
 {
-	uint32_t i, j, before = o->n_sack ? cr_tcp_sack_bytes(c) : 0;
+	uint32_t i, j;
+	bool fresh = false;
 
 	for (i = 0; i < o->n_sack; i++) {
 		struct range r = o->sack[i];
+		bool held = false; /* one range already holds all of it */
 		if (!SEQ_LT(r.s, r.e) || SEQ_LE(r.e, c->snd_una) || SEQ_GT(r.e, c->snd_max) ||
 		    r.e - r.s > c->ssize + 1)
 			continue; /* invalid, or a D-SACK below snd_una (RFC 2883) */
@@ -36,6 +38,7 @@ bool cr_tcp_sack_update(struct conn *c, const struct opts *o)
 		for (j = 0; j < c->n_sacked;) {
 			struct range *x = &c->sacked[j];
 			if (SEQ_LE(x->s, r.e) && SEQ_LE(r.s, x->e)) {
+				held = held || (SEQ_LE(x->s, r.s) && SEQ_GE(x->e, r.e));
 				if (SEQ_LT(x->s, r.s))
 					r.s = x->s;
 				if (SEQ_GT(x->e, r.e))
@@ -56,8 +59,9 @@ bool cr_tcp_sack_update(struct conn *c, const struct opts *o)
 		memmove(&c->sacked[j + 1], &c->sacked[j], (c->n_sacked - j) * sizeof(c->sacked[0]));
 		c->sacked[j] = r;
 		c->n_sacked++;
+		fresh = fresh || !held;
 	}
-	return o->n_sack && cr_tcp_sack_bytes(c) > before;
+	return fresh;
 }
 
 void cr_tcp_sack_trim(struct conn *c)
